@@ -1,0 +1,67 @@
+"""Engine creation: one function for SQLite (WAL, busy timeout) and PostgreSQL."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+
+from etl.settings import Settings
+
+
+def make_engine(settings: Settings, *, read_only: bool = False) -> Engine:
+    """An engine for the warehouse at ``settings.database_url``.
+
+    On SQLite the file's folder is created, WAL journaling lets readers go on while the ETL writes, and a busy
+    timeout makes a second writer wait instead of failing with "database is locked".
+    """
+    url = make_url(settings.database_url)
+    if url.get_backend_name() == "sqlite":
+        database = url.database or ""
+        if database and database != ":memory:":
+            Path(database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(
+            url,
+            connect_args={"timeout": settings.sqlite_busy_timeout_ms / 1000, "check_same_thread": False},
+            pool_pre_ping=False,
+        )
+        busy_ms = int(settings.sqlite_busy_timeout_ms)
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
+            # Let SQLAlchemy, not the driver, open transactions so BEGIN IMMEDIATE can be used for writers.
+            dbapi_conn.isolation_level = None
+            cursor = dbapi_conn.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute(f"PRAGMA busy_timeout={busy_ms}")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute("PRAGMA foreign_keys=OFF")
+            cursor.execute("PRAGMA temp_store=MEMORY")
+            cursor.execute("PRAGMA cache_size=-65536")
+            if read_only:
+                cursor.execute("PRAGMA query_only=ON")
+            cursor.close()
+
+        @event.listens_for(engine, "begin")
+        def _sqlite_begin(conn) -> None:  # type: ignore[no-untyped-def]
+            # A writer takes the write lock up front, so two writers queue on busy_timeout instead of deadlocking
+            # on a lock upgrade (which SQLite reports at once as "database is locked").
+            conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+
+        return engine
+    connect_args: dict[str, object] = {"connect_timeout": 10}
+    if read_only:
+        connect_args["options"] = "-c default_transaction_read_only=on"
+    return create_engine(
+        url,
+        pool_pre_ping=True,
+        pool_size=5,
+        max_overflow=10,
+        pool_timeout=10,
+        connect_args=connect_args,
+    )
+
+
+def is_sqlite(engine: Engine) -> bool:
+    return engine.dialect.name == "sqlite"

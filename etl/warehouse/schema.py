@@ -1,0 +1,343 @@
+"""The warehouse: a star schema, identical on SQLite and PostgreSQL (SQLAlchemy Core).
+
+Times are stored as naive timestamps in IST (Asia/Kolkata has no daylight saving, so this is unambiguous and
+makes "the day" of a consultation a plain date column). Patient identifiers never appear here: only HMAC tokens.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+from etl.warehouse.histogram import WAIT_BUCKET_COLUMNS
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+metadata = MetaData(naming_convention=NAMING)
+
+AGE_BANDS: tuple[tuple[str, int, int], ...] = (
+    ("age_0_4", 0, 4),
+    ("age_5_14", 5, 14),
+    ("age_15_29", 15, 29),
+    ("age_30_59", 30, 59),
+    ("age_60_plus", 60, 120),
+)
+OUTCOMES: tuple[str, ...] = ("completed", "referred", "abandoned", "no_show")
+MODES: tuple[str, ...] = ("ABHWC", "OPD")
+CHANNELS: tuple[str, ...] = ("video", "audio", "chat")
+SEXES: tuple[str, ...] = ("F", "M", "O")
+FACILITY_TYPES: tuple[str, ...] = ("SC", "PHC", "UPHC", "CHC", "SDH", "DH", "MC")
+FACILITY_ROLES: tuple[str, ...] = ("hub", "spoke")
+STATUS_KINDS: tuple[str, ...] = ("heartbeat", "session_start", "session_end", "outage", "recovery")
+
+# ---------------------------------------------------------------- dimensions
+
+dim_state = Table(
+    "dim_state",
+    metadata,
+    Column("state_lgd", Integer, primary_key=True, autoincrement=False),
+    Column("name_en", String(80), nullable=False),
+    Column("name_hi", String(80), nullable=False, server_default=""),
+)
+
+dim_district = Table(
+    "dim_district",
+    metadata,
+    Column("district_lgd", Integer, primary_key=True, autoincrement=False),
+    Column("census2011", Integer, nullable=True, unique=True),
+    Column("state_lgd", Integer, ForeignKey("dim_state.state_lgd"), nullable=False, index=True),
+    Column("name_en", String(80), nullable=False),
+    Column("name_hi", String(80), nullable=False, server_default=""),
+)
+
+dim_block = Table(
+    "dim_block",
+    metadata,
+    Column("block_lgd", Integer, primary_key=True, autoincrement=False),
+    Column("district_lgd", Integer, ForeignKey("dim_district.district_lgd"), nullable=False, index=True),
+    Column("name_en", String(80), nullable=False),
+    Column("name_hi", String(80), nullable=False, server_default=""),
+)
+
+dim_facility = Table(
+    "dim_facility",
+    metadata,
+    Column("facility_id", String(40), primary_key=True),
+    Column("name", String(160), nullable=False),
+    Column("facility_type", String(8), nullable=False),
+    Column("role", String(8), nullable=False),
+    Column("district_lgd", Integer, ForeignKey("dim_district.district_lgd"), nullable=False, index=True),
+    Column("block_lgd", Integer, ForeignKey("dim_block.block_lgd"), nullable=True, index=True),
+    Column("lat", Float, nullable=True),
+    Column("lon", Float, nullable=True),
+    # For a spoke: the hub it is assigned to (may lie in another district). Not a foreign key: masters arrive
+    # in any order and a hub may be named before its own row loads.
+    Column("hub_id", String(40), nullable=True, index=True),
+    Column("operational_since", Date, nullable=True),
+    Column("service_start", String(5), nullable=False, server_default="09:00"),
+    Column("service_end", String(5), nullable=False, server_default="16:00"),
+    # Days of the week served, Monday first: "1111111" is every day.
+    Column("service_days", String(7), nullable=False, server_default="1111111"),
+    Column("updated_run_id", Integer, nullable=True),
+)
+
+dim_cho = Table(
+    "dim_cho",
+    metadata,
+    Column("cho_id", String(40), primary_key=True),
+    Column("name", String(120), nullable=False),
+    Column("facility_id", String(40), nullable=False, index=True),
+    Column("district_lgd", Integer, nullable=False, index=True),
+    Column("block_lgd", Integer, nullable=True),
+    Column("joined_on", Date, nullable=True),
+    Column("laptop_issued_on", Date, nullable=True),
+    Column("training_modules", Integer, nullable=False, server_default="0"),
+    Column("active", Boolean, nullable=False, server_default="1"),
+    Column("updated_run_id", Integer, nullable=True),
+)
+
+dim_specialty = Table(
+    "dim_specialty",
+    metadata,
+    Column("specialty_code", String(24), primary_key=True),
+    Column("name_en", String(80), nullable=False),
+    Column("name_hi", String(80), nullable=False, server_default=""),
+)
+
+dim_scheme_indicator = Table(
+    "dim_scheme_indicator",
+    metadata,
+    Column("indicator_code", String(40), primary_key=True),
+    Column("name_en", String(120), nullable=False),
+    Column("name_hi", String(120), nullable=False, server_default=""),
+    Column("unit", String(20), nullable=False, server_default="count"),
+    # Service package (1..12) the indicator belongs to, if any.
+    Column("package", Integer, nullable=True),
+)
+
+# ---------------------------------------------------------------- facts
+
+fact_consultation = Table(
+    "fact_consultation",
+    metadata,
+    Column("consultation_id", String(64), primary_key=True),
+    Column("started_at", DateTime, nullable=False),
+    Column("ended_at", DateTime, nullable=True),
+    Column("day", Date, nullable=False),
+    Column("hour", Integer, nullable=False),
+    Column("spoke_id", String(40), nullable=False),
+    Column("hub_id", String(40), nullable=False),
+    Column("district_lgd", Integer, nullable=False),
+    Column("block_lgd", Integer, nullable=True),
+    Column("hub_district_lgd", Integer, nullable=True),
+    Column("cho_id", String(40), nullable=True),
+    Column("doctor_token", String(24), nullable=True),
+    Column("specialty_code", String(24), nullable=False),
+    Column("mode", String(8), nullable=False),
+    Column("channel", String(8), nullable=False),
+    Column("outcome", String(12), nullable=False),
+    Column("wait_minutes", Float, nullable=True),
+    Column("duration_minutes", Float, nullable=True),
+    Column("patient_token", String(64), nullable=True),
+    Column("age", Integer, nullable=False),
+    Column("sex", String(1), nullable=False),
+    Column("outside_hours", Boolean, nullable=False, server_default="0"),
+    Column("run_id", Integer, nullable=False),
+)
+Index("ix_fact_consultation_spoke_day", fact_consultation.c.spoke_id, fact_consultation.c.day)
+Index("ix_fact_consultation_district_day", fact_consultation.c.district_lgd, fact_consultation.c.day)
+Index("ix_fact_consultation_hub_day", fact_consultation.c.hub_id, fact_consultation.c.day)
+
+fact_scheme_value = Table(
+    "fact_scheme_value",
+    metadata,
+    Column("facility_id", String(40), primary_key=True),
+    Column("indicator_code", String(40), primary_key=True),
+    Column("month", Date, primary_key=True),
+    Column("district_lgd", Integer, nullable=False, index=True),
+    Column("block_lgd", Integer, nullable=True),
+    Column("value", Float, nullable=False),
+    Column("target", Float, nullable=True),
+    Column("run_id", Integer, nullable=False),
+)
+
+fact_status_event = Table(
+    "fact_status_event",
+    metadata,
+    Column("event_id", String(64), primary_key=True),
+    Column("facility_id", String(40), nullable=False),
+    Column("event_time", DateTime, nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("doctors_online", Integer, nullable=True),
+    Column("queue_length", Integer, nullable=True),
+    Column("connectivity", String(16), nullable=True),
+    Column("received_at", DateTime, nullable=False),
+    Column("source", String(64), nullable=False, server_default="etl"),
+)
+Index("ix_fact_status_event_facility_time", fact_status_event.c.facility_id, fact_status_event.c.event_time)
+
+current_status = Table(
+    "current_status",
+    metadata,
+    Column("facility_id", String(40), primary_key=True),
+    Column("event_id", String(64), nullable=False),
+    Column("event_time", DateTime, nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("doctors_online", Integer, nullable=True),
+    Column("queue_length", Integer, nullable=True),
+    Column("connectivity", String(16), nullable=True),
+    Column("received_at", DateTime, nullable=False),
+)
+
+# ---------------------------------------------------------------- rollups
+
+
+def _measure_columns() -> list[Column]:
+    cols: list[Column] = [Column("consultations", Integer, nullable=False, server_default="0")]
+    cols += [Column(f"n_{o}", Integer, nullable=False, server_default="0") for o in OUTCOMES]
+    cols += [Column(f"n_sex_{s.lower()}", Integer, nullable=False, server_default="0") for s in SEXES]
+    cols += [Column(f"n_{band}", Integer, nullable=False, server_default="0") for band, _, _ in AGE_BANDS]
+    cols += [Column(f"n_{c}", Integer, nullable=False, server_default="0") for c in CHANNELS]
+    cols += [
+        Column("n_outside_hours", Integer, nullable=False, server_default="0"),
+        Column("wait_sum", Float, nullable=False, server_default="0"),
+        Column("wait_n", Integer, nullable=False, server_default="0"),
+        Column("duration_sum", Float, nullable=False, server_default="0"),
+        Column("duration_n", Integer, nullable=False, server_default="0"),
+    ]
+    cols += [Column(name, Integer, nullable=False, server_default="0") for name in WAIT_BUCKET_COLUMNS]
+    return cols
+
+
+# One row per spoke, hub, day, mode and specialty: spoke activity sums over hubs, hub load sums over spokes and
+# the hub→spoke network reads the pairs directly. District and block are the spoke's.
+rollup_facility_day = Table(
+    "rollup_facility_day",
+    metadata,
+    Column("day", Date, primary_key=True),
+    Column("spoke_id", String(40), primary_key=True),
+    Column("hub_id", String(40), primary_key=True),
+    Column("mode", String(8), primary_key=True),
+    Column("specialty_code", String(24), primary_key=True),
+    Column("district_lgd", Integer, nullable=False),
+    Column("block_lgd", Integer, nullable=True),
+    Column("hub_district_lgd", Integer, nullable=True),
+    *_measure_columns(),
+)
+Index("ix_rollup_facility_day_district_day", rollup_facility_day.c.district_lgd, rollup_facility_day.c.day)
+Index("ix_rollup_facility_day_spoke_day", rollup_facility_day.c.spoke_id, rollup_facility_day.c.day)
+Index("ix_rollup_facility_day_hub_day", rollup_facility_day.c.hub_id, rollup_facility_day.c.day)
+
+rollup_district_day = Table(
+    "rollup_district_day",
+    metadata,
+    Column("day", Date, primary_key=True),
+    Column("district_lgd", Integer, primary_key=True),
+    Column("specialty_code", String(24), primary_key=True),
+    Column("mode", String(8), primary_key=True),
+    Column("active_spokes", Integer, nullable=False, server_default="0"),
+    *_measure_columns(),
+)
+
+rollup_cho_day = Table(
+    "rollup_cho_day",
+    metadata,
+    Column("day", Date, primary_key=True),
+    Column("cho_id", String(40), primary_key=True),
+    Column("facility_id", String(40), nullable=False),
+    Column("district_lgd", Integer, nullable=False),
+    Column("consultations", Integer, nullable=False, server_default="0"),
+)
+Index("ix_rollup_cho_day_district_day", rollup_cho_day.c.district_lgd, rollup_cho_day.c.day)
+
+# ---------------------------------------------------------------- bookkeeping
+
+etl_run = Table(
+    "etl_run",
+    metadata,
+    Column("run_id", Integer, primary_key=True, autoincrement=True),
+    Column("source", String(200), nullable=False),
+    Column("dataset", String(20), nullable=True),
+    Column("file_name", String(400), nullable=True),
+    Column("file_hash", String(64), nullable=True, index=True),
+    Column("started_at", DateTime, nullable=False),
+    Column("finished_at", DateTime, nullable=True),
+    # running | loaded | already_loaded | rejected | failed | interrupted
+    Column("status", String(20), nullable=False),
+    Column("rows_read", Integer, nullable=False, server_default="0"),
+    Column("rows_loaded", Integer, nullable=False, server_default="0"),
+    Column("rows_rejected", Integer, nullable=False, server_default="0"),
+    Column("rows_released", Integer, nullable=False, server_default="0"),
+    Column("message", Text, nullable=True),
+)
+
+quarantine = Table(
+    "quarantine",
+    metadata,
+    Column("quarantine_id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("run_id", Integer, ForeignKey("etl_run.run_id"), nullable=False, index=True),
+    Column("dataset", String(20), nullable=False),
+    Column("file_name", String(400), nullable=True),
+    Column("row_number", Integer, nullable=True),
+    Column("natural_key", String(200), nullable=True),
+    Column("reason_code", String(40), nullable=False),
+    Column("reason", Text, nullable=False),
+    # The row as read, already stripped of patient identifiers (they are tokenised before quarantine too).
+    Column("raw", JSON, nullable=False),
+    # Set when a later run loads the row (e.g. its facility arrived) or when a re-run of the same file supersedes it.
+    Column("released_run_id", Integer, nullable=True, index=True),
+)
+Index("ix_quarantine_pending", quarantine.c.reason_code, quarantine.c.released_run_id)
+
+source_watermark = Table(
+    "source_watermark",
+    metadata,
+    Column("source", String(200), primary_key=True),
+    Column("watermark", String(64), nullable=False),
+    Column("cursor", Text, nullable=True),
+    Column("updated_at", DateTime, nullable=False),
+)
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("audit_id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("at", DateTime, nullable=False, index=True),
+    Column("username", String(80), nullable=True),
+    Column("action", String(40), nullable=False),
+    Column("scope", Text, nullable=True),
+    Column("detail", JSON, nullable=True),
+)
+
+# Bumped by every load that changes data; the dashboard keys its cache on it, so every web process sees an
+# invalidation the moment a load commits, without the ETL knowing about the dashboard.
+data_version = Table(
+    "data_version",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("version", BigInteger, nullable=False),
+    Column("changed_at", DateTime, nullable=False),
+)
+
+ROLLUP_MEASURES: tuple[str, ...] = tuple(
+    c.name for c in rollup_facility_day.columns if c.name not in {c2.name for c2 in rollup_facility_day.primary_key}
+    and c.name not in {"district_lgd", "block_lgd", "hub_district_lgd"}
+)
