@@ -103,7 +103,8 @@ SETTINGS_DOC: dict[str, str] = {
     "production: postgresql+psycopg://user@host/db).",
     "AROGYA_LANDING_DIR": "Drop folder the ETL reads exports from (default: data/landing).",
     "AROGYA_PSEUDONYM_KEY": "Secret key for HMAC tokens of patient ids; if unset, a key file is used.",
-    "AROGYA_PSEUDONYM_KEY_FILE": "Key file, created with mode 0600 on first run (default: ~/.config/arogya/pseudonym.key).",
+    "AROGYA_PSEUDONYM_KEY_FILE": "Key file, created with mode 0600 on first run "
+    "(default: ~/.config/arogya/pseudonym.key).",
     "AROGYA_CACHE_URL": "redis://host:6379/0 for a cache shared by all workers (default: in-process cache).",
     "AROGYA_CACHE_TIMEOUT": "Seconds a cached query result lives (default 300).",
     "AROGYA_SECRET_KEY": "Flask secret key; required when AROGYA_ENV=production.",

@@ -253,7 +253,6 @@ rollup_district_day = Table(
     Column("district_lgd", Integer, primary_key=True),
     Column("specialty_code", String(24), primary_key=True),
     Column("mode", String(8), primary_key=True),
-    Column("active_spokes", Integer, nullable=False, server_default="0"),
     *_measure_columns(),
 )
 

@@ -2,13 +2,14 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-22 00:04:39.987915
+Create Date: 2026-11-22 00:06:08.800016
 """
 
 from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import op
+
 
 revision = '0001'
 down_revision = None
@@ -179,7 +180,6 @@ def upgrade() -> None:
     sa.Column('district_lgd', sa.Integer(), nullable=False),
     sa.Column('specialty_code', sa.String(length=24), nullable=False),
     sa.Column('mode', sa.String(length=8), nullable=False),
-    sa.Column('active_spokes', sa.Integer(), server_default='0', nullable=False),
     sa.Column('consultations', sa.Integer(), server_default='0', nullable=False),
     sa.Column('n_completed', sa.Integer(), server_default='0', nullable=False),
     sa.Column('n_referred', sa.Integer(), server_default='0', nullable=False),
