@@ -55,6 +55,8 @@ class Settings:
     http_timeout_s: int = 30
     http_retries: int = 4
     quiet: bool = False
+    geo_dir: Path = field(default=PROJECT_ROOT / "data" / "geo")
+    today: str = ""
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -79,7 +81,13 @@ class Settings:
             http_timeout_s=_env_int("HTTP_TIMEOUT", 30),
             http_retries=_env_int("HTTP_RETRIES", 4),
             quiet=_env_bool("QUIET", False),
+            geo_dir=Path(_env("GEO_DIR", str(PROJECT_ROOT / "data" / "geo"))),
+            today=_env("TODAY", ""),
         )
+
+    def api_token(self, env_name: str | None) -> str | None:
+        """A partner API's bearer token, from the environment variable its source config names."""
+        return os.environ.get(env_name) if env_name else None
 
     def with_(self, **changes: object) -> Settings:
         return replace(self, **changes)
@@ -116,5 +124,8 @@ SETTINGS_DOC: dict[str, str] = {
     "AROGYA_HTTP_TIMEOUT": "Seconds before an API request times out (default 30).",
     "AROGYA_HTTP_RETRIES": "Retries (with exponential backoff) for a failing API request (default 4).",
     "AROGYA_QUIET": "1 to hide progress bars.",
+    "AROGYA_GEO_DIR": "Folder of the boundary GeoJSON files the dashboard serves (default: data/geo).",
+    "AROGYA_TODAY": "Pin the dashboard's \"today\" (YYYY-MM-DD) for period presets, e.g. to show an old demo "
+    "(default: the current date in IST).",
 }
 

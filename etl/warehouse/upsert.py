@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import Connection, Table
@@ -18,8 +18,10 @@ def _dialect_insert(conn: Connection, table: Table):  # type: ignore[no-untyped-
 
 
 def upsert_statement(conn: Connection, table: Table, update_columns: Sequence[str] | None = None,
-                     do_nothing: bool = False):  # type: ignore[no-untyped-def]
-    """An insert that updates ``update_columns`` (default: every non-key column) when the primary key exists."""
+                     do_nothing: bool = False, where: Callable[[Any], Any] | None = None):  # type: ignore[no-untyped-def]
+    """An insert that updates ``update_columns`` (default: every non-key column) when the primary key exists.
+
+    ``where`` receives the statement (for ``stmt.excluded``) and returns a condition the update must meet."""
     stmt = _dialect_insert(conn, table)
     keys = [c.name for c in table.primary_key.columns]
     if do_nothing:
@@ -27,7 +29,8 @@ def upsert_statement(conn: Connection, table: Table, update_columns: Sequence[st
     columns = update_columns if update_columns is not None else [c.name for c in table.columns if c.name not in keys]
     if not columns:
         return stmt.on_conflict_do_nothing(index_elements=keys)
-    return stmt.on_conflict_do_update(index_elements=keys, set_={name: stmt.excluded[name] for name in columns})
+    return stmt.on_conflict_do_update(index_elements=keys, set_={name: stmt.excluded[name] for name in columns},
+                                      where=where(stmt) if where is not None else None)
 
 
 def upsert(conn: Connection, table: Table, rows: Iterable[dict[str, Any]],

@@ -1,0 +1,133 @@
+"""The ETL run ledger and the quarantine: what was read, loaded and rejected, and why."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import Connection, Engine, desc, func, insert, select, update
+
+from etl.warehouse.schema import data_version, etl_run, quarantine
+from etl.warehouse.upsert import upsert
+
+FINISHED_OK = ("loaded", "already_loaded")
+
+
+def utcnow() -> datetime:
+    return datetime.now().replace(microsecond=0)
+
+
+@dataclass
+class RunCounts:
+    read: int = 0
+    loaded: int = 0
+    rejected: int = 0
+    released: int = 0
+
+    def add(self, other: RunCounts) -> None:
+        self.read += other.read
+        self.loaded += other.loaded
+        self.rejected += other.rejected
+        self.released += other.released
+
+
+def start_run(engine: Engine, source: str, dataset: str | None, file_name: str | None,
+              file_hash: str | None) -> int:
+    with engine.begin() as conn:
+        result = conn.execute(insert(etl_run).values(
+            source=source, dataset=dataset, file_name=file_name, file_hash=file_hash, started_at=utcnow(),
+            status="running"))
+        return int(result.inserted_primary_key[0])
+
+
+def add_counts(conn: Connection, run_id: int, counts: RunCounts) -> None:
+    """Add a committed batch's counts to its run, in the batch's own transaction."""
+    conn.execute(update(etl_run).where(etl_run.c.run_id == run_id).values(
+        rows_read=etl_run.c.rows_read + counts.read,
+        rows_loaded=etl_run.c.rows_loaded + counts.loaded,
+        rows_rejected=etl_run.c.rows_rejected + counts.rejected,
+        rows_released=etl_run.c.rows_released + counts.released,
+    ))
+
+
+def finish_run(engine: Engine, run_id: int, status: str, message: str | None = None) -> None:
+    with engine.begin() as conn:
+        conn.execute(update(etl_run).where(etl_run.c.run_id == run_id).values(
+            status=status, finished_at=utcnow(), message=message))
+
+
+def already_loaded(engine: Engine, dataset: str, file_hash: str) -> int | None:
+    """The run that loaded this exact file before, if any."""
+    with engine.connect() as conn:
+        return conn.execute(
+            select(etl_run.c.run_id).where(etl_run.c.file_hash == file_hash, etl_run.c.dataset == dataset,
+                                           etl_run.c.status == "loaded").order_by(etl_run.c.run_id).limit(1)
+        ).scalar()
+
+
+def close_interrupted_runs(engine: Engine) -> list[int]:
+    """Runs left 'running' by a killed process (the caller holds the ETL lock, so none is really running)."""
+    with engine.begin() as conn:
+        stale = list(conn.execute(select(etl_run.c.run_id).where(etl_run.c.status == "running")).scalars())
+        if stale:
+            conn.execute(update(etl_run).where(etl_run.c.run_id.in_(stale)).values(
+                status="interrupted", finished_at=utcnow(),
+                message="the process stopped before this run finished; the file is loaded again on the next run"))
+    return stale
+
+
+def supersede_quarantine_of_interrupted(conn: Connection, file_hash: str, run_id: int) -> None:
+    """A re-run of a file that was interrupted re-quarantines its bad rows; the earlier records are superseded."""
+    earlier = select(etl_run.c.run_id).where(etl_run.c.file_hash == file_hash, etl_run.c.status == "interrupted")
+    conn.execute(update(quarantine).where(quarantine.c.run_id.in_(earlier), quarantine.c.released_run_id.is_(None))
+                 .values(released_run_id=run_id))
+
+
+def quarantine_rows(conn: Connection, run_id: int, dataset: str, file_name: str | None, rejects: pd.DataFrame) -> int:
+    if rejects.empty:
+        return 0
+    rows = [
+        {"run_id": run_id, "dataset": dataset, "file_name": file_name,
+         "row_number": int(r.row_number) if pd.notna(r.row_number) else None,
+         "natural_key": r.natural_key, "reason_code": r.reason_code, "reason": str(r.reason)[:2000],
+         "raw": _jsonable(r.raw)}
+        for r in rejects.itertuples(index=False)
+    ]
+    conn.execute(insert(quarantine), rows)
+    return len(rows)
+
+
+def _jsonable(raw: Any) -> dict[str, str]:
+    return {str(k): "" if v is None or (isinstance(v, float) and pd.isna(v)) else str(v) for k, v in dict(raw).items()}
+
+
+def bump_data_version(conn: Connection) -> None:
+    """Tell every dashboard process that the data changed (their cache keys include this version)."""
+    current = conn.execute(select(data_version.c.version).where(data_version.c.id == 1)).scalar()
+    upsert(conn, data_version, [{"id": 1, "version": (current or 0) + 1, "changed_at": utcnow()}])
+
+
+def recent_runs(engine: Engine, limit: int = 20) -> pd.DataFrame:
+    with engine.connect() as conn:
+        rows = conn.execute(select(etl_run).order_by(desc(etl_run.c.run_id)).limit(limit)).mappings().all()
+    return pd.DataFrame(rows, columns=[c.name for c in etl_run.columns])
+
+
+def top_rejection_reasons(engine: Engine, limit: int = 10, run_ids: Iterable[int] | None = None) -> pd.DataFrame:
+    stmt = (select(quarantine.c.dataset, quarantine.c.reason_code, func.count().label("rows"),
+                   func.max(quarantine.c.reason).label("example"))
+            .where(quarantine.c.released_run_id.is_(None))
+            .group_by(quarantine.c.dataset, quarantine.c.reason_code)
+            .order_by(desc("rows")).limit(limit))
+    if run_ids is not None:
+        stmt = stmt.where(quarantine.c.run_id.in_(list(run_ids)))
+    with engine.connect() as conn:
+        return pd.DataFrame(conn.execute(stmt).mappings().all(), columns=["dataset", "reason_code", "rows", "example"])
+
+
+def as_json(frame: pd.DataFrame) -> str:
+    return json.dumps(frame.to_dict(orient="records"), default=str, ensure_ascii=False, indent=2)

@@ -1,0 +1,163 @@
+"""Rollup maintenance for exactly the keys a load touched.
+
+A load records which (spoke, day), (district, day) and (CHO, day) keys it changed — both the keys of the new rows
+and the old keys of rows it updated, so a corrected row that moved to another day or spoke leaves no stale count —
+then each rollup deletes those keys and recomputes them from the layer below in one ``INSERT ... SELECT``.
+The facility rollup is built from ``fact_consultation``; the district rollup from the facility rollup.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+from sqlalchemy import (
+    Column,
+    Connection,
+    Date,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    and_,
+    case,
+    delete,
+    exists,
+    func,
+    insert,
+    select,
+)
+
+from etl.warehouse.histogram import WAIT_BUCKET_COLUMNS, WAIT_EDGES
+from etl.warehouse.schema import (
+    AGE_BANDS,
+    CHANNELS,
+    OUTCOMES,
+    SEXES,
+    fact_consultation,
+    rollup_cho_day,
+    rollup_district_day,
+    rollup_facility_day,
+)
+
+_temp = MetaData()
+touched_spoke = Table("tmp_touched_spoke", _temp, Column("spoke_id", String(40)), Column("day", Date),
+                      prefixes=["TEMPORARY"])
+touched_district = Table("tmp_touched_district", _temp, Column("district_lgd", Integer), Column("day", Date),
+                         prefixes=["TEMPORARY"])
+touched_cho = Table("tmp_touched_cho", _temp, Column("cho_id", String(40)), Column("day", Date),
+                    prefixes=["TEMPORARY"])
+TEMP_TABLES = (touched_spoke, touched_district, touched_cho)
+
+FACILITY_KEYS = ("day", "spoke_id", "hub_id", "mode", "specialty_code")
+DISTRICT_KEYS = ("day", "district_lgd", "specialty_code", "mode")
+
+
+def prepare_temp_tables(conn: Connection) -> None:
+    """Create (once per connection) and empty the touched-key tables."""
+    for table in TEMP_TABLES:
+        table.create(conn, checkfirst=True)
+        conn.execute(delete(table))
+
+
+def _flag(condition) -> object:  # type: ignore[no-untyped-def]
+    return func.sum(case((condition, 1), else_=0))
+
+
+def _measures_from_facts() -> list:
+    f = fact_consultation.c
+    cols = [func.count().label("consultations")]
+    cols += [_flag(f.outcome == o).label(f"n_{o}") for o in OUTCOMES]
+    cols += [_flag(f.sex == s).label(f"n_sex_{s.lower()}") for s in SEXES]
+    cols += [_flag(f.age.between(lo, hi)).label(f"n_{band}") for band, lo, hi in AGE_BANDS]
+    cols += [_flag(f.channel == c).label(f"n_{c}") for c in CHANNELS]
+    cols += [
+        _flag(f.outside_hours.is_(True)).label("n_outside_hours"),
+        func.coalesce(func.sum(f.wait_minutes), 0.0).label("wait_sum"),
+        func.count(f.wait_minutes).label("wait_n"),
+        func.coalesce(func.sum(f.duration_minutes), 0.0).label("duration_sum"),
+        func.count(f.duration_minutes).label("duration_n"),
+    ]
+    uppers = list(WAIT_EDGES[1:]) + [None]
+    for name, lower, upper in zip(WAIT_BUCKET_COLUMNS, WAIT_EDGES, uppers, strict=True):
+        condition = f.wait_minutes >= lower if upper is None else and_(f.wait_minutes >= lower, f.wait_minutes < upper)
+        cols.append(_flag(condition).label(name))
+    return cols
+
+
+MEASURE_NAMES: tuple[str, ...] = tuple(c.name for c in _measures_from_facts())
+
+
+def record_touched(conn: Connection, keys: pd.DataFrame) -> None:
+    """Add (spoke_id, day, district_lgd, cho_id) rows to the touched-key tables."""
+    if keys.empty:
+        return
+    keys = keys.copy()
+    keys["day"] = pd.to_datetime(keys["day"]).dt.date
+    spokes = keys[["spoke_id", "day"]].drop_duplicates()
+    conn.execute(insert(touched_spoke), spokes.to_dict(orient="records"))
+    districts = keys[["district_lgd", "day"]].drop_duplicates()
+    districts = districts.assign(district_lgd=districts["district_lgd"].astype(int))
+    conn.execute(insert(touched_district), districts.to_dict(orient="records"))
+    chos = keys.loc[keys["cho_id"].notna(), ["cho_id", "day"]].drop_duplicates()
+    if not chos.empty:
+        conn.execute(insert(touched_cho), chos.to_dict(orient="records"))
+
+
+def refresh_touched(conn: Connection) -> None:
+    """Recompute every rollup row whose key is in the touched-key tables (distinct keys: duplicates are harmless)."""
+    f, r, d, t = fact_consultation.c, rollup_facility_day.c, rollup_district_day.c, touched_spoke.c
+    # Facility rollup from the facts.
+    conn.execute(delete(rollup_facility_day).where(
+        exists().where(t.spoke_id == r.spoke_id, t.day == r.day)))
+    spoke_days = select(t.spoke_id, t.day).distinct().subquery()
+    facility_select = (
+        select(f.day, f.spoke_id, f.hub_id, f.mode, f.specialty_code,
+               func.max(f.district_lgd), func.max(f.block_lgd), func.max(f.hub_district_lgd),
+               *_measures_from_facts())
+        .select_from(fact_consultation.join(spoke_days, and_(spoke_days.c.spoke_id == f.spoke_id,
+                                                             spoke_days.c.day == f.day)))
+        .group_by(f.day, f.spoke_id, f.hub_id, f.mode, f.specialty_code)
+    )
+    conn.execute(insert(rollup_facility_day).from_select(
+        [*FACILITY_KEYS, "district_lgd", "block_lgd", "hub_district_lgd", *MEASURE_NAMES], facility_select))
+
+    # District rollup from the facility rollup.
+    td = touched_district.c
+    conn.execute(delete(rollup_district_day).where(
+        exists().where(td.district_lgd == d.district_lgd, td.day == d.day)))
+    district_days = select(td.district_lgd, td.day).distinct().subquery()
+    district_select = (
+        select(r.day, r.district_lgd, r.specialty_code, r.mode, *[func.sum(r[name]) for name in MEASURE_NAMES])
+        .select_from(rollup_facility_day.join(
+            district_days, and_(district_days.c.district_lgd == r.district_lgd, district_days.c.day == r.day)))
+        .group_by(r.day, r.district_lgd, r.specialty_code, r.mode)
+    )
+    conn.execute(insert(rollup_district_day).from_select([*DISTRICT_KEYS, *MEASURE_NAMES], district_select))
+
+    # CHO rollup from the facts.
+    tc, c = touched_cho.c, rollup_cho_day.c
+    conn.execute(delete(rollup_cho_day).where(exists().where(tc.cho_id == c.cho_id, tc.day == c.day)))
+    cho_days = select(tc.cho_id, tc.day).distinct().subquery()
+    cho_select = (
+        select(f.day, f.cho_id, func.max(f.spoke_id), func.max(f.district_lgd), func.count())
+        .select_from(fact_consultation.join(cho_days, and_(cho_days.c.cho_id == f.cho_id, cho_days.c.day == f.day)))
+        .group_by(f.day, f.cho_id)
+    )
+    conn.execute(insert(rollup_cho_day).from_select(
+        ["day", "cho_id", "facility_id", "district_lgd", "consultations"], cho_select))
+    for table in TEMP_TABLES:
+        conn.execute(delete(table))
+
+
+def rebuild_all(conn: Connection) -> None:
+    """Recompute every rollup from scratch (used by `arogya etl rebuild-rollups` and tests)."""
+    prepare_temp_tables(conn)
+    f = fact_consultation.c
+    conn.execute(insert(touched_spoke).from_select(["spoke_id", "day"], select(f.spoke_id, f.day).distinct()))
+    conn.execute(insert(touched_district).from_select(["district_lgd", "day"],
+                                                      select(f.district_lgd, f.day).distinct()))
+    conn.execute(insert(touched_cho).from_select(["cho_id", "day"],
+                                                 select(f.cho_id, f.day).where(f.cho_id.is_not(None)).distinct()))
+    conn.execute(delete(rollup_facility_day))
+    conn.execute(delete(rollup_district_day))
+    conn.execute(delete(rollup_cho_day))
+    refresh_touched(conn)

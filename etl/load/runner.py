@@ -1,0 +1,333 @@
+"""An ETL run: the drop folder and the partner APIs, file by file and page by page, each batch in one transaction.
+
+For every file the ledger gets a run row; a file loaded before (same dataset and SHA-256) is skipped as "already
+loaded"; a file-level problem sends the file to ``rejected/`` with a ``.reason.txt`` beside it; a loaded file moves to
+``archive/``. Rows that break their contract go to the quarantine; rows that only lacked a facility are loaded on a
+later run once the facility arrives.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Engine, select, update
+
+from etl.contracts import CONTRACTS, map_headers
+from etl.contracts.base import Contract
+from etl.load import ledger
+from etl.load.ledger import RunCounts
+from etl.load.writers import WRITERS, register_specialties
+from etl.settings import Settings
+from etl.sources.files import FileRejected, LandingFile, file_sha256, list_landing_files, read_file
+from etl.sources.http_api import ApiError, ApiSourceConfig, fetch_pages
+from etl.transform.context import FACILITY_INDEX_COLUMNS, TransformContext
+from etl.transform.datasets import TRANSFORMS
+from etl.transform.pseudonym import Pseudonymiser, load_key
+from etl.transform.validate import FileState, Validated, canonical_frame
+from etl.warehouse.schema import (
+    dim_district,
+    dim_facility,
+    dim_scheme_indicator,
+    dim_specialty,
+    quarantine,
+    source_watermark,
+)
+from etl.warehouse.upsert import upsert
+
+log = logging.getLogger("arogya.etl")
+Progress = Callable[[str, int], None]  # (what, rows just processed)
+
+
+@dataclass
+class FileOutcome:
+    name: str
+    dataset: str | None
+    status: str  # loaded | already_loaded | rejected | failed
+    run_id: int | None
+    counts: RunCounts = field(default_factory=RunCounts)
+    message: str = ""
+
+
+def build_context(engine: Engine, settings: Settings) -> TransformContext:
+    with engine.connect() as conn:
+        facilities = pd.DataFrame(conn.execute(select(dim_facility.c.facility_id, *[
+            dim_facility.c[name] for name in FACILITY_INDEX_COLUMNS])).all(),
+            columns=["facility_id", *FACILITY_INDEX_COLUMNS]).set_index("facility_id")
+        districts = set(conn.execute(select(dim_district.c.district_lgd)).scalars())
+        indicators = set(conn.execute(select(dim_scheme_indicator.c.indicator_code)).scalars())
+        specialties: dict[str, str] = {}
+        from etl.contracts.base import normalise_choice
+
+        for code, name_en, name_hi in conn.execute(select(dim_specialty.c.specialty_code, dim_specialty.c.name_en,
+                                                          dim_specialty.c.name_hi)):
+            for spelling in (code, name_en, name_hi):
+                if spelling:
+                    specialties[normalise_choice(spelling)] = code
+    return TransformContext(Pseudonymiser(load_key(settings)), facilities, districts, indicators, specialties)
+
+
+class EtlRunner:
+    def __init__(self, settings: Settings, engine: Engine, progress: Progress | None = None) -> None:
+        self.settings = settings
+        self.engine = engine
+        self.progress = progress or (lambda what, rows: None)
+        self.ctx = build_context(engine, settings)
+
+    # ------------------------------------------------------------------ batches
+
+    def _apply(self, contract: Contract, frame: pd.DataFrame, rows: np.ndarray, problems: list[str],
+               state: FileState) -> Validated:
+        return TRANSFORMS[contract.dataset](frame, rows, problems, self.ctx, state)
+
+    def _commit_batch(self, run_id: int, dataset: str, file_name: str | None, validated: Validated,
+                      extra: Callable[..., None] | None = None) -> RunCounts:
+        counts = RunCounts(read=validated.read, rejected=len(validated.rejects))
+        with self.engine.begin() as conn:
+            if dataset == "consultations":
+                register_specialties(conn, self.ctx.new_specialties)
+            result = WRITERS[dataset](conn, validated.rows.drop(columns=["_row"], errors="ignore"), run_id)
+            counts.loaded = result.written + result.ignored
+            ledger.quarantine_rows(conn, run_id, dataset, file_name, validated.rejects)
+            ledger.add_counts(conn, run_id, counts)
+            if extra is not None:
+                extra(conn)
+            if result.written:
+                ledger.bump_data_version(conn)
+        self.ctx.new_specialties.clear()
+        if dataset == "facilities" and not validated.rows.empty:
+            self.ctx.add_facilities(validated.rows)
+        return counts
+
+    # ------------------------------------------------------------------ files
+
+    def run_landing(self, folder: Path | None = None) -> list[FileOutcome]:
+        folder = folder or self.settings.landing_dir
+        outcomes = [self.load_file(f) for f in list_landing_files(folder)] if folder.exists() else []
+        released = self.release_pending()
+        if released is not None:
+            outcomes.append(released)
+        return outcomes
+
+    def load_file(self, landing: LandingFile) -> FileOutcome:
+        path = landing.path
+        name = path.name
+        digest = file_sha256(path)
+        if landing.dataset is None:
+            reason = ("cannot tell which dataset this file holds: name it consultations_..., facilities_..., "
+                      "chos_..., schemes_... or status_..., or list it in manifest.json")
+            return self._reject(path, None, digest, reason)
+        earlier = ledger.already_loaded(self.engine, landing.dataset, digest)
+        if earlier is not None:
+            run_id = ledger.start_run(self.engine, "landing", landing.dataset, name, digest)
+            message = f"already loaded by run {earlier}; nothing changed"
+            ledger.finish_run(self.engine, run_id, "already_loaded", message)
+            self._move(path, self.settings.archive_dir)
+            return FileOutcome(name, landing.dataset, "already_loaded", run_id, message=message)
+        contract = CONTRACTS[landing.dataset]
+        run_id = ledger.start_run(self.engine, "landing", landing.dataset, name, digest)
+        with self.engine.begin() as conn:
+            ledger.supersede_quarantine_of_interrupted(conn, digest, run_id)
+        counts = RunCounts()
+        try:
+            state = FileState()
+            header_map = None
+            for chunk in read_file(path, sheet=landing.sheet, chunk_rows=self.settings.batch_rows):
+                if header_map is None:
+                    header_map = map_headers(contract, list(chunk.frame.columns))
+                    _check_headers(contract, header_map)
+                frame = canonical_frame(chunk.frame, header_map, contract)
+                validated = self._apply(contract, frame, chunk.row_numbers, chunk.problems, state)
+                counts.add(self._commit_batch(run_id, contract.dataset, name, validated))
+                self.progress(name, validated.read)
+        except FileRejected as exc:
+            reason = str(exc)
+            if counts.loaded:
+                reason += f" ({counts.loaded} rows of this file were loaded before the problem was found)"
+            ledger.finish_run(self.engine, run_id, "rejected", reason)
+            self._write_rejected(path, reason)
+            return FileOutcome(name, landing.dataset, "rejected", run_id, counts, reason)
+        except Exception as exc:  # a bug or an outage: record it, keep the file for the next run, go on
+            log.exception("loading %s failed", name)
+            message = f"{type(exc).__name__}: {exc}"[:2000]
+            ledger.finish_run(self.engine, run_id, "failed", message)
+            return FileOutcome(name, landing.dataset, "failed", run_id, counts, message)
+        message = f"{counts.loaded} rows loaded, {counts.rejected} quarantined"
+        if header_map is not None and header_map.unknown:
+            message += f"; ignored columns: {', '.join(header_map.unknown[:10])}"
+        ledger.finish_run(self.engine, run_id, "loaded", message)
+        self._move(path, self.settings.archive_dir)
+        return FileOutcome(name, landing.dataset, "loaded", run_id, counts, message)
+
+    def _reject(self, path: Path, dataset: str | None, digest: str, reason: str) -> FileOutcome:
+        run_id = ledger.start_run(self.engine, "landing", dataset, path.name, digest)
+        ledger.finish_run(self.engine, run_id, "rejected", reason)
+        self._write_rejected(path, reason)
+        return FileOutcome(path.name, dataset, "rejected", run_id, message=reason)
+
+    def _write_rejected(self, path: Path, reason: str) -> None:
+        target = self._move(path, self.settings.rejected_dir)
+        target.with_name(target.name + ".reason.txt").write_text(reason + "\n", encoding="utf-8")
+
+    @staticmethod
+    def _move(path: Path, folder: Path) -> Path:
+        folder = folder / date.today().isoformat()
+        folder.mkdir(parents=True, exist_ok=True)
+        target = folder / path.name
+        n = 1
+        while target.exists():
+            target = folder / f"{path.stem}.{n}{path.suffix}"
+            n += 1
+        shutil.move(str(path), target)
+        return target
+
+    # ------------------------------------------------------------------ quarantine release
+
+    def release_pending(self) -> FileOutcome | None:
+        """Load quarantined rows whose only fault was an unknown facility, where the facility has since arrived."""
+        with self.engine.connect() as conn:
+            pending = pd.DataFrame(conn.execute(
+                select(quarantine.c.quarantine_id, quarantine.c.dataset, quarantine.c.row_number, quarantine.c.raw)
+                .where(quarantine.c.reason_code == "unknown_facility", quarantine.c.released_run_id.is_(None))
+                .order_by(quarantine.c.quarantine_id)).all(), columns=["quarantine_id", "dataset", "row_number", "raw"])
+        if pending.empty:
+            return None
+        run_id = ledger.start_run(self.engine, "quarantine", None, "released rows", None)
+        total = RunCounts()
+        for dataset, group in pending.groupby("dataset", sort=False):
+            contract = CONTRACTS[str(dataset)]
+            raw = pd.DataFrame(list(group["raw"]), index=range(len(group))).fillna("").astype(str)
+            for f in contract.fields:
+                if f.name not in raw.columns:
+                    raw[f.name] = ""
+            rows = group["quarantine_id"].to_numpy(dtype=np.int64)
+            validated = self._apply(contract, raw, rows, [""] * len(raw), FileState())
+            released_ids = [int(i) for i in validated.rows["_row"]] if not validated.rows.empty else []
+            still_bad = validated.rejects
+            validated.rejects = validated.rejects.iloc[0:0]
+            validated.rows = validated.rows.drop(columns=["_row"], errors="ignore")
+
+            def mark(conn, released_ids=released_ids, still_bad=still_bad):  # type: ignore[no-untyped-def]
+                if released_ids:
+                    conn.execute(update(quarantine).where(quarantine.c.quarantine_id.in_(released_ids))
+                                 .values(released_run_id=run_id))
+                for r in still_bad.itertuples(index=False):
+                    conn.execute(update(quarantine).where(quarantine.c.quarantine_id == int(r.row_number))
+                                 .values(reason_code=r.reason_code, reason=r.reason))
+
+            counts = self._commit_released(run_id, str(dataset), validated, mark)
+            counts.released = len(released_ids)
+            total.add(counts)
+        message = f"{total.released} quarantined rows loaded now that their facility is known"
+        with self.engine.begin() as conn:
+            ledger.add_counts(conn, run_id, RunCounts(released=total.released))
+        ledger.finish_run(self.engine, run_id, "loaded", message)
+        return FileOutcome("quarantine", None, "loaded", run_id, total, message)
+
+    def _commit_released(self, run_id: int, dataset: str, validated: Validated,
+                         mark: Callable[..., None]) -> RunCounts:
+        counts = RunCounts(read=0)
+        with self.engine.begin() as conn:
+            if dataset == "consultations":
+                register_specialties(conn, self.ctx.new_specialties)
+                result = WRITERS[dataset](conn, validated.rows, run_id, keep_existing=True)
+            else:
+                result = WRITERS[dataset](conn, validated.rows, run_id)
+            counts.loaded = result.written
+            mark(conn)
+            if result.written:
+                ledger.bump_data_version(conn)
+        self.ctx.new_specialties.clear()
+        return counts
+
+    # ------------------------------------------------------------------ APIs
+
+    def run_api(self, config: ApiSourceConfig, token: str | None = None) -> FileOutcome:
+        contract = CONTRACTS[config.dataset]
+        with self.engine.connect() as conn:
+            row = conn.execute(select(source_watermark.c.watermark).where(
+                source_watermark.c.source == config.name)).first()
+        since = row[0] if row else None
+        run_id = ledger.start_run(self.engine, config.name, config.dataset, config.url, None)
+        counts = RunCounts()
+        state = FileState()
+        watermark = since
+        try:
+            for page in fetch_pages(config, since, token=token, timeout_s=self.settings.http_timeout_s,
+                                    retries=self.settings.http_retries):
+                if not page.records:
+                    continue
+                frame, problems = records_frame(page.records)
+                header_map = map_headers(contract, list(frame.columns))
+                _check_headers(contract, header_map)
+                canonical = canonical_frame(frame, header_map, contract)
+                start = counts.read + 1
+                rows = np.arange(start, start + len(canonical), dtype=np.int64)
+                validated = self._apply(contract, canonical, rows, problems, state)
+                if page.watermark and (watermark is None or page.watermark > watermark):
+                    watermark = page.watermark
+
+                def save_watermark(conn, value=watermark, cursor=page.cursor):  # type: ignore[no-untyped-def]
+                    if value is not None:
+                        upsert(conn, source_watermark, [{"source": config.name, "watermark": value,
+                                                         "cursor": cursor, "updated_at": ledger.utcnow()}])
+
+                counts.add(self._commit_batch(run_id, contract.dataset, f"{config.name} page {page.number}",
+                                              validated, extra=save_watermark))
+                self.progress(config.name, validated.read)
+        except (ApiError, FileRejected) as exc:
+            message = f"{exc} (watermark stays at {watermark!r}; {counts.loaded} rows loaded before the error)"
+            ledger.finish_run(self.engine, run_id, "failed", message)
+            return FileOutcome(config.name, config.dataset, "failed", run_id, counts, message)
+        message = f"{counts.loaded} rows loaded, {counts.rejected} quarantined; watermark {watermark!r}"
+        ledger.finish_run(self.engine, run_id, "loaded", message)
+        return FileOutcome(config.name, config.dataset, "loaded", run_id, counts, message)
+
+
+def _check_headers(contract: Contract, header_map) -> None:  # type: ignore[no-untyped-def]
+    if header_map.missing_required:
+        accepted = "; ".join(
+            f"{name}: {', '.join((name, *contract.field(name).aliases)[:4])}" for name in header_map.missing_required)
+        raise FileRejected(
+            f"missing required columns for {contract.dataset}: {', '.join(header_map.missing_required)} "
+            f"(accepted headers — {accepted})")
+    if header_map.duplicates:
+        raise FileRejected(f"more than one column maps to: {', '.join(header_map.duplicates)}")
+
+
+def _scalar_text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, (dict, list)):
+        import json
+
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
+
+
+def records_frame(records: Iterable[object]) -> tuple[pd.DataFrame, list[str]]:
+    """API records (JSON objects) as a frame of strings, with a problem noted for anything not an object."""
+    columns: dict[str, None] = {}
+    rows: list[dict[str, str]] = []
+    problems: list[str] = []
+    for record in records:
+        if isinstance(record, dict):
+            rows.append({str(k): _scalar_text(v) for k, v in record.items()})
+            columns.update(dict.fromkeys(map(str, record)))
+            problems.append("")
+        else:
+            rows.append({})
+            problems.append("record is not a JSON object")
+    frame = pd.DataFrame(rows, columns=list(columns), dtype=object).fillna("")
+    return frame, problems
+

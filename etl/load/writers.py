@@ -1,0 +1,180 @@
+"""Idempotent writes of validated rows, one function per dataset, each inside the caller's batch transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pandas as pd
+from sqlalchemy import Column, Connection, MetaData, String, Table, delete, insert, select, update
+
+from etl.load.bulk import execute_rows
+from etl.load.rollups import prepare_temp_tables, record_touched, refresh_touched
+from etl.transform.datasets import FACT_CONSULTATION_COLUMNS
+from etl.warehouse.schema import (
+    current_status,
+    dim_block,
+    dim_cho,
+    dim_facility,
+    dim_specialty,
+    fact_consultation,
+    fact_scheme_value,
+    fact_status_event,
+)
+from etl.warehouse.upsert import upsert, upsert_statement
+
+_temp = MetaData()
+incoming_ids = Table("tmp_incoming_ids", _temp, Column("id", String(64)), prefixes=["TEMPORARY"])
+
+
+@dataclass
+class WriteResult:
+    written: int
+    ignored: int = 0  # rows that changed nothing (e.g. duplicate status events)
+
+
+def _staged_ids(conn: Connection, ids: Sequence[str]) -> Table:
+    incoming_ids.create(conn, checkfirst=True)
+    conn.execute(delete(incoming_ids))
+    conn.execute(insert(incoming_ids), [{"id": i} for i in ids])
+    return incoming_ids
+
+
+def write_consultations(conn: Connection, rows: pd.DataFrame, run_id: int, *,
+                        keep_existing: bool = False) -> WriteResult:
+    """Upsert consultations by id and refresh the rollups of every (spoke, day) the batch touched, old and new.
+
+    ``keep_existing`` inserts only ids not yet loaded (used when releasing quarantined rows, so that a row loaded
+    since from a corrected file is not overwritten by an older copy)."""
+    if rows.empty:
+        return WriteResult(0)
+    prepare_temp_tables(conn)
+    f = fact_consultation.c
+    staged = _staged_ids(conn, rows["consultation_id"].tolist())
+    old = pd.DataFrame(conn.execute(
+        select(f.consultation_id, f.spoke_id, f.day, f.district_lgd, f.cho_id)
+        .select_from(fact_consultation.join(staged, staged.c.id == f.consultation_id))).all(),
+        columns=["consultation_id", "spoke_id", "day", "district_lgd", "cho_id"])
+    if keep_existing and not old.empty:
+        rows = rows[~rows["consultation_id"].isin(old["consultation_id"])]
+        old = old.iloc[0:0]
+        if rows.empty:
+            return WriteResult(0)
+    frame = rows[FACT_CONSULTATION_COLUMNS].assign(run_id=run_id)
+    execute_rows(conn, upsert_statement(conn, fact_consultation), frame)
+    touched = pd.concat([old[["spoke_id", "day", "district_lgd", "cho_id"]],
+                         rows[["spoke_id", "day", "district_lgd", "cho_id"]]], ignore_index=True)
+    record_touched(conn, touched)
+    refresh_touched(conn)
+    return WriteResult(len(rows))
+
+
+def register_specialties(conn: Connection, new: dict[str, str]) -> None:
+    if new:
+        upsert(conn, dim_specialty, [{"specialty_code": k, "name_en": v, "name_hi": v} for k, v in new.items()],
+               do_nothing=True)
+
+
+def write_facilities(conn: Connection, rows: pd.DataFrame, run_id: int) -> WriteResult:
+    """Upsert blocks and facilities. A facility that moved to another district or block takes its loaded
+    consultations with it (facts and rollups are updated), so district totals stay true to the master."""
+    if rows.empty:
+        return WriteResult(0)
+    blocks = rows.loc[rows["block_lgd"].notna(), ["block_lgd", "district_lgd", "block_name", "block_name_hi"]]
+    blocks = blocks.drop_duplicates("block_lgd", keep="last")
+    if not blocks.empty:
+        upsert(conn, dim_block, [
+            {"block_lgd": int(b.block_lgd), "district_lgd": int(b.district_lgd),
+             "name_en": b.block_name or f"Block {int(b.block_lgd)}", "name_hi": b.block_name_hi or b.block_name or ""}
+            for b in blocks.itertuples(index=False)
+        ])
+    d = dim_facility.c
+    ids = rows["facility_id"].tolist()
+    staged = _staged_ids(conn, ids)
+    before = pd.DataFrame(conn.execute(
+        select(d.facility_id, d.district_lgd, d.block_lgd).select_from(
+            dim_facility.join(staged, staged.c.id == d.facility_id))).all(),
+        columns=["facility_id", "district_lgd", "block_lgd"])
+    columns = ["facility_id", "name", "facility_type", "role", "district_lgd", "block_lgd", "lat", "lon", "hub_id",
+               "operational_since", "service_start", "service_end", "service_days"]
+    execute_rows(conn, upsert_statement(conn, dim_facility), rows[columns].assign(updated_run_id=run_id))
+    if not before.empty:
+        merged = before.merge(rows[["facility_id", "district_lgd", "block_lgd"]], on="facility_id",
+                              suffixes=("_old", "_new"))
+        moved = merged[(merged["district_lgd_old"] != merged["district_lgd_new"])
+                       | (merged["block_lgd_old"].astype("Int64").fillna(-1)
+                          != merged["block_lgd_new"].astype("Int64").fillna(-1))]
+        for m in moved.itertuples(index=False):
+            _move_spoke_facts(conn, m.facility_id, int(m.district_lgd_new),
+                              None if pd.isna(m.block_lgd_new) else int(m.block_lgd_new))
+    return WriteResult(len(rows))
+
+
+def _move_spoke_facts(conn: Connection, spoke_id: str, district_lgd: int, block_lgd: int | None) -> None:
+    f = fact_consultation.c
+    prepare_temp_tables(conn)
+    old = pd.DataFrame(conn.execute(select(f.spoke_id, f.day, f.district_lgd, f.cho_id).where(
+        f.spoke_id == spoke_id).distinct()).all(), columns=["spoke_id", "day", "district_lgd", "cho_id"])
+    if old.empty:
+        return
+    conn.execute(update(fact_consultation).where(f.spoke_id == spoke_id).values(
+        district_lgd=district_lgd, block_lgd=block_lgd))
+    conn.execute(update(fact_consultation).where(f.hub_id == spoke_id).values(hub_district_lgd=district_lgd))
+    record_touched(conn, pd.concat([old, old.assign(district_lgd=district_lgd)], ignore_index=True))
+    refresh_touched(conn)
+
+
+def write_chos(conn: Connection, rows: pd.DataFrame, run_id: int) -> WriteResult:
+    if rows.empty:
+        return WriteResult(0)
+    columns = ["cho_id", "name", "facility_id", "district_lgd", "block_lgd", "joined_on", "laptop_issued_on",
+               "training_modules", "active"]
+    execute_rows(conn, upsert_statement(conn, dim_cho), rows[columns].assign(updated_run_id=run_id))
+    return WriteResult(len(rows))
+
+
+def write_schemes(conn: Connection, rows: pd.DataFrame, run_id: int) -> WriteResult:
+    if rows.empty:
+        return WriteResult(0)
+    columns = ["facility_id", "indicator_code", "month", "district_lgd", "block_lgd", "value", "target"]
+    execute_rows(conn, upsert_statement(conn, fact_scheme_value), rows[columns].assign(run_id=run_id))
+    return WriteResult(len(rows))
+
+
+def write_status(conn: Connection, rows: pd.DataFrame, run_id: int | None = None, *, source: str = "etl",
+                 received_at: pd.Timestamp | None = None) -> WriteResult:
+    """Append status events (a repeated event id changes nothing) and move each facility's current status forward
+    to its newest event."""
+    if rows.empty:
+        return WriteResult(0)
+    received = received_at if received_at is not None else pd.Timestamp.now(tz="Asia/Kolkata").tz_localize(None)
+    events = rows[["event_id", "facility_id", "event_time", "kind", "doctors_online", "queue_length",
+                   "connectivity"]].copy()
+    events["received_at"] = received.floor("s")
+    events["source"] = source
+    e = fact_status_event.c
+    staged = _staged_ids(conn, events["event_id"].tolist())
+    known = set(conn.execute(select(e.event_id).select_from(
+        fact_status_event.join(staged, staged.c.id == e.event_id))).scalars())
+    fresh = events[~events["event_id"].isin(known)]
+    if fresh.empty:
+        return WriteResult(0, ignored=len(events))
+    execute_rows(conn, upsert_statement(conn, fact_status_event, do_nothing=True), fresh)
+    latest = fresh.sort_values(["event_time", "event_id"]).drop_duplicates("facility_id", keep="last")
+    # Only a newer event moves the current status: batches may arrive out of order.
+    execute_rows(conn, upsert_statement(conn, current_status, where=_is_newer), latest.drop(columns=["source"]))
+    return WriteResult(len(fresh), ignored=len(events) - len(fresh))
+
+
+def _is_newer(stmt):  # type: ignore[no-untyped-def]
+    return stmt.excluded.event_time >= current_status.c.event_time
+
+
+WRITERS = {
+    "consultations": write_consultations,
+    "facilities": write_facilities,
+    "chos": write_chos,
+    "schemes": write_schemes,
+    "status": write_status,
+}
+

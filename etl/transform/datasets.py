@@ -1,0 +1,225 @@
+"""Per dataset: the rules beyond field types, and the shape of the rows the loader writes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+import numpy as np
+import pandas as pd
+
+from etl.contracts.catalog import CHOS, CONSULTATIONS, CONTRACTS, FACILITIES, SCHEMES, STATUS
+from etl.transform.context import TransformContext
+from etl.transform.parse import parse_service_days
+from etl.transform.pseudonym import DOCTOR_TOKEN_HEX
+from etl.transform.validate import FileState, Rule, Validated, duplicate_rule, natural_keys, parse_fields, split
+
+EARLIEST_START = datetime(2019, 1, 1)
+FUTURE_TOLERANCE = timedelta(minutes=5)
+INDIA_LAT = (6.0, 38.0)
+INDIA_LON = (68.0, 98.0)
+
+
+def _malformed_rule(problems: list[str], index: pd.Index) -> Rule:
+    series = pd.Series(problems, index=index, dtype=object).fillna("")
+    return Rule("malformed_row", series != "", series)
+
+
+def _fmt(values: pd.Series) -> pd.Series:
+    return values.astype(str).str.slice(0, 40)
+
+
+def _unknown_facility_rule(ids: dict[str, pd.Series], ctx: TransformContext) -> Rule:
+    known = ctx.facilities.index
+    bad = pd.Series(False, index=next(iter(ids.values())).index)
+    message = pd.Series("", index=bad.index, dtype=object)
+    for label, column in ids.items():
+        unknown = column.notna() & ~column.isin(known)
+        bad |= unknown
+        text = label + " '" + _fmt(column) + "' is not in the facility master"
+        message = message.where(~unknown, message.where(message == "", message + "; ") + text)
+    return Rule("unknown_facility", bad, message)
+
+
+def _facility_attr(ids: pd.Series, ctx: TransformContext, column: str) -> pd.Series:
+    return ids.map(ctx.facilities[column])
+
+
+def consultations(raw: pd.DataFrame, rows: np.ndarray, problems: list[str], ctx: TransformContext,
+                  state: FileState) -> Validated:
+    contract = CONSULTATIONS
+    typed, rules = parse_fields(raw, contract)
+    rules.insert(0, _malformed_rule(problems, raw.index))
+    start, end = typed["started_at"], typed["ended_at"]
+    rules.append(Rule("end_before_start", start.notna() & end.notna() & (end < start),
+                      "ended_at " + _fmt(end) + " is before started_at " + _fmt(start)))
+    rules.append(Rule("start_in_future", start > ctx.now + FUTURE_TOLERANCE,
+                      "started_at " + _fmt(start) + " is in the future"))
+    rules.append(Rule("start_too_old", start < EARLIEST_START, "started_at " + _fmt(start) + " is before 2019"))
+    age = typed["age"]
+    rules.append(Rule("age_out_of_range", age.notna() & ~age.between(0, 120), "age " + _fmt(age) + " is not 0-120"))
+    wait = typed["wait_minutes"]
+    rules.append(Rule("wait_out_of_range", wait.notna() & ~wait.between(0, 1440),
+                      "wait_minutes " + _fmt(wait) + " is not 0-1440"))
+    keys = natural_keys(raw, contract)
+    rules.append(duplicate_rule(keys, rows, state, "consultation id"))
+    spoke_district = _facility_attr(typed["spoke_id"], ctx, "district_lgd")
+    given = typed["district_lgd"]
+    rules.append(Rule("district_mismatch", given.notna() & spoke_district.notna() & (given != spoke_district),
+                      "district " + _fmt(given) + " is not the spoke's district " + _fmt(spoke_district)))
+    rules.append(_unknown_facility_rule({"spoke": typed["spoke_id"], "hub": typed["hub_id"]}, ctx))
+    result = split(typed, raw, rules, rows, keys, contract, ctx.pseudonymiser)
+
+    good = result.rows
+    if good.empty:
+        result.rows = pd.DataFrame(columns=[*FACT_CONSULTATION_COLUMNS, "_row"])
+        return result
+    raw_good = raw.loc[good.index]
+    started = good["started_at"]
+    hub = good["hub_id"]
+    hub_start = _facility_attr(hub, ctx, "service_start").fillna("09:00")
+    hub_end = _facility_attr(hub, ctx, "service_end").fillna("16:00")
+    hub_days = _facility_attr(hub, ctx, "service_days").fillna("1111111")
+    clock = started.dt.strftime("%H:%M")
+    weekday = started.dt.weekday
+    served_day = pd.Series([d[w] == "1" for d, w in zip(hub_days, weekday, strict=True)], index=good.index)
+    outside = (clock < hub_start) | (clock >= hub_end) | ~served_day
+    duration = (good["ended_at"] - started).dt.total_seconds() / 60.0
+    out = pd.DataFrame({
+        "consultation_id": good["consultation_id"],
+        "started_at": started,
+        "ended_at": good["ended_at"],
+        "day": started.dt.normalize(),
+        "hour": started.dt.hour.astype(int),
+        "spoke_id": good["spoke_id"],
+        "hub_id": hub,
+        "district_lgd": _facility_attr(good["spoke_id"], ctx, "district_lgd").astype(int),
+        "block_lgd": _facility_attr(good["spoke_id"], ctx, "block_lgd").astype("Int64"),
+        "hub_district_lgd": _facility_attr(hub, ctx, "district_lgd").astype("Int64"),
+        "cho_id": good["cho_id"],
+        "doctor_token": ctx.pseudonymiser.tokens("doctor", raw_good["doctor_id"], DOCTOR_TOKEN_HEX),
+        "specialty_code": good["specialty"].map(ctx.specialty_code),
+        "mode": good["mode"],
+        "channel": good["channel"],
+        "outcome": good["outcome"],
+        "wait_minutes": good["wait_minutes"].astype(float),
+        "duration_minutes": duration.round(2),
+        "patient_token": ctx.pseudonymiser.patient_tokens(raw_good["abha_number"], raw_good["bhavya_id"],
+                                                          raw_good["phone"], good.index),
+        "age": good["age"].astype(int),
+        "sex": good["sex"],
+        "outside_hours": outside.astype(bool),
+        "_row": good["_row"],
+    })
+    result.rows = out
+    return result
+
+
+FACT_CONSULTATION_COLUMNS = [
+    "consultation_id", "started_at", "ended_at", "day", "hour", "spoke_id", "hub_id", "district_lgd", "block_lgd",
+    "hub_district_lgd", "cho_id", "doctor_token", "specialty_code", "mode", "channel", "outcome", "wait_minutes",
+    "duration_minutes", "patient_token", "age", "sex", "outside_hours",
+]  # fmt: skip
+
+
+def facilities(raw: pd.DataFrame, rows: np.ndarray, problems: list[str], ctx: TransformContext,
+               state: FileState) -> Validated:
+    contract = FACILITIES
+    typed, rules = parse_fields(raw, contract)
+    rules.insert(0, _malformed_rule(problems, raw.index))
+    district = typed["district_lgd"]
+    rules.append(Rule("unknown_district", district.notna() & ~district.isin(ctx.districts),
+                      "district_lgd " + _fmt(district) + " is not a known LGD district code"))
+    lat, lon = typed["lat"], typed["lon"]
+    outside_india = (lat.notna() & ~lat.between(*INDIA_LAT)) | (lon.notna() & ~lon.between(*INDIA_LON))
+    rules.append(Rule("bad_coordinates", outside_india,
+                      "coordinates " + _fmt(lat) + ", " + _fmt(lon) + " are outside India"))
+    rules.append(Rule("bad_coordinates", lat.isna() != lon.isna(), "latitude and longitude must be given together"))
+    block_code = typed["block_lgd"]
+    rules.append(Rule("bad_block", block_code.notna() & (block_code <= 0), "block_lgd must be a positive code"))
+    days_parsed = parse_service_days(raw["service_days"])
+    rules.append(Rule("bad_value", days_parsed[1], "service_days: cannot read " + _fmt(raw["service_days"])))
+    start, end = typed["service_start"], typed["service_end"]
+    rules.append(Rule("bad_service_hours", start.notna() & end.notna() & (end <= start),
+                      "service_end " + _fmt(end) + " is not after service_start " + _fmt(start)))
+    keys = natural_keys(raw, contract)
+    rules.append(duplicate_rule(keys, rows, state, "facility id"))
+    result = split(typed, raw, rules, rows, keys, contract, ctx.pseudonymiser)
+    good = result.rows
+    good["service_days"] = days_parsed[0].loc[good.index].where(days_parsed[0].loc[good.index].notna(), "1111111")
+    good["hub_id"] = good["hub_id"].where(good["role"] == "spoke", None)
+    good["block_lgd"] = good["block_lgd"].astype("Int64")
+    result.rows = good
+    return result
+
+
+def chos(raw: pd.DataFrame, rows: np.ndarray, problems: list[str], ctx: TransformContext,
+         state: FileState) -> Validated:
+    contract = CHOS
+    typed, rules = parse_fields(raw, contract)
+    rules.insert(0, _malformed_rule(problems, raw.index))
+    modules = typed["training_modules"]
+    rules.append(Rule("modules_out_of_range", modules.notna() & ~modules.astype("Float64").between(0, 18),
+                      "training_modules " + _fmt(modules) + " is not 0-18"))
+    joined, laptop = typed["joined_on"], typed["laptop_issued_on"]
+    rules.append(Rule("date_in_future", (joined > ctx.now) | (laptop > ctx.now), "a date is in the future"))
+    keys = natural_keys(raw, contract)
+    rules.append(duplicate_rule(keys, rows, state, "CHO id"))
+    rules.append(_unknown_facility_rule({"facility": typed["facility_id"]}, ctx))
+    result = split(typed, raw, rules, rows, keys, contract, ctx.pseudonymiser)
+    good = result.rows
+    good["district_lgd"] = _facility_attr(good["facility_id"], ctx, "district_lgd")
+    good["block_lgd"] = _facility_attr(good["facility_id"], ctx, "block_lgd").astype("Int64")
+    good["training_modules"] = pd.to_numeric(good["training_modules"]).fillna(0).astype(int)
+    good["active"] = good["active"].astype(str) == "1"
+    result.rows = good
+    return result
+
+
+def schemes(raw: pd.DataFrame, rows: np.ndarray, problems: list[str], ctx: TransformContext,
+            state: FileState) -> Validated:
+    contract = SCHEMES
+    typed, rules = parse_fields(raw, contract)
+    rules.insert(0, _malformed_rule(problems, raw.index))
+    value, target = typed["value"], typed["target"]
+    rules.append(Rule("negative_value", (value < 0) | (target < 0), "value and target must not be negative"))
+    indicator = typed["indicator_code"].str.upper()
+    rules.append(Rule("unknown_indicator", indicator.notna() & ~indicator.isin(ctx.indicators),
+                      "indicator " + _fmt(indicator) + " is not in the indicator catalogue"))
+    rules.append(Rule("month_in_future", typed["month"] > ctx.now,
+                      "month " + _fmt(typed["month"]) + " is in the future"))
+    keys = natural_keys(raw, contract)
+    rules.append(duplicate_rule(keys, rows, state, "facility/indicator/month"))
+    rules.append(_unknown_facility_rule({"facility": typed["facility_id"]}, ctx))
+    typed["indicator_code"] = indicator
+    result = split(typed, raw, rules, rows, keys, contract, ctx.pseudonymiser)
+    good = result.rows
+    good["district_lgd"] = _facility_attr(good["facility_id"], ctx, "district_lgd")
+    good["block_lgd"] = _facility_attr(good["facility_id"], ctx, "block_lgd").astype("Int64")
+    result.rows = good
+    return result
+
+
+def status(raw: pd.DataFrame, rows: np.ndarray, problems: list[str], ctx: TransformContext,
+           state: FileState) -> Validated:
+    contract = STATUS
+    typed, rules = parse_fields(raw, contract)
+    rules.insert(0, _malformed_rule(problems, raw.index))
+    rules.append(Rule("time_in_future", typed["event_time"] > ctx.now + FUTURE_TOLERANCE,
+                      "event_time " + _fmt(typed["event_time"]) + " is more than 5 minutes in the future"))
+    for name in ("doctors_online", "queue_length"):
+        rules.append(Rule("negative_value", typed[name] < 0, f"{name} must not be negative"))
+    keys = natural_keys(raw, contract)
+    rules.append(duplicate_rule(keys, rows, state, "event id"))
+    rules.append(_unknown_facility_rule({"facility": typed["facility_id"]}, ctx))
+    return split(typed, raw, rules, rows, keys, contract, ctx.pseudonymiser)
+
+
+TRANSFORMS: dict[str, Callable[..., Validated]] = {
+    "consultations": consultations,
+    "facilities": facilities,
+    "chos": chos,
+    "schemes": schemes,
+    "status": status,
+}
+assert set(TRANSFORMS) == set(CONTRACTS)

@@ -1,0 +1,191 @@
+"""Vectorised parsers for the value kinds of the contracts.
+
+Each parser takes a Series of raw strings and returns the parsed Series plus a boolean Series that is True where a
+non-empty value could not be parsed. Empty strings parse to missing (NaN/NaT/None) and are never "bad": whether a
+field may be empty is the contract's business, not the parser's.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+
+from etl.contracts.base import normalise_choice
+
+IST = "Asia/Kolkata"
+# Excel stores dates as days since 1899-12-30; only serials in this range (1954..2119) are taken as dates so that
+# plain numbers are not silently misread.
+EXCEL_EPOCH = pd.Timestamp("1899-12-30")
+EXCEL_SERIAL_MIN, EXCEL_SERIAL_MAX = 20_000, 80_000
+_DAY_FIRST_FORMATS = (
+    "%d-%m-%Y %H:%M:%S", "%d-%m-%Y %H:%M", "%d-%m-%Y",
+    "%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M", "%d/%m/%Y",
+    "%d.%m.%Y %H:%M:%S", "%d.%m.%Y %H:%M", "%d.%m.%Y",
+    "%d-%m-%Y %I:%M %p", "%d/%m/%Y %I:%M %p", "%d-%b-%Y", "%d-%b-%Y %H:%M",
+)  # fmt: skip
+_OFFSET = re.compile(r"(?:Z|[+-]\d{2}:?\d{2})$")
+_ISO_START = re.compile(r"^\d{4}-\d{2}-\d{2}")
+_NUMBER = re.compile(r"^\d+(?:\.\d+)?$")
+_TIME = re.compile(r"^(\d{1,2})[:.](\d{2})(?::\d{2})?$")
+
+
+def _clean(values: pd.Series) -> pd.Series:
+    return values.astype(object).where(values.notna(), "").astype(str).str.strip()
+
+
+def parse_datetime(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Parse timestamps to naive IST. Accepts ISO 8601 (with or without an offset; an offset is converted to IST),
+    dd-mm-yyyy and dd/mm/yyyy with optional HH:MM[:SS], and Excel serial numbers."""
+    text = _clean(values)
+    out = pd.Series(pd.NaT, index=text.index, dtype="datetime64[us]")
+    todo = text != ""
+    iso = todo & text.str.match(_ISO_START)
+    if iso.any():
+        with_offset = iso & text.str.contains(_OFFSET)
+        naive = iso & ~with_offset
+        if naive.any():
+            out[naive] = pd.to_datetime(text[naive], format="ISO8601", errors="coerce").astype("datetime64[us]")
+        if with_offset.any():
+            aware = pd.to_datetime(text[with_offset], format="ISO8601", errors="coerce", utc=True)
+            out[with_offset] = aware.dt.tz_convert(IST).dt.tz_localize(None).astype("datetime64[us]")
+    serial = todo & ~iso & text.str.match(_NUMBER)
+    if serial.any():
+        numbers = pd.to_numeric(text[serial], errors="coerce")
+        in_range = numbers.between(EXCEL_SERIAL_MIN, EXCEL_SERIAL_MAX)
+        converted = EXCEL_EPOCH + pd.to_timedelta(numbers.where(in_range).astype(float).round(6), unit="D")
+        out[serial] = converted.dt.round("s").astype("datetime64[us]")
+    remaining = todo & ~iso & ~serial
+    for fmt in _DAY_FIRST_FORMATS:
+        if not remaining.any():
+            break
+        parsed = pd.to_datetime(text[remaining], format=fmt, errors="coerce")
+        hit = parsed.notna()
+        if hit.any():
+            idx = hit[hit].index
+            out[idx] = parsed[idx].astype("datetime64[us]")
+            remaining[idx] = False
+    bad = todo & out.isna()
+    return out, bad
+
+
+def parse_date(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Dates (any timestamp format above; the time part is dropped) as Python ``date`` objects or None."""
+    stamps, bad = parse_datetime(values)
+    dates = stamps.dt.normalize()
+    return dates, bad
+
+
+def parse_month(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """A month as its first day: accepts yyyy-mm, mm-yyyy, mm/yyyy, month names (Aug 2025) and any date."""
+    text = _clean(values)
+    out = pd.Series(pd.NaT, index=text.index, dtype="datetime64[us]")
+    todo = text != ""
+    for fmt in ("%Y-%m", "%m-%Y", "%m/%Y", "%b %Y", "%B %Y", "%b-%Y", "%B-%Y", "%Y%m"):
+        remaining = todo & out.isna()
+        if not remaining.any():
+            break
+        parsed = pd.to_datetime(text[remaining], format=fmt, errors="coerce")
+        hit = parsed.notna()
+        out[hit[hit].index] = parsed[hit].astype("datetime64[us]")
+    remaining = todo & out.isna()
+    if remaining.any():
+        dates, _ = parse_date(text[remaining])
+        out[remaining] = dates
+    out = out.dt.to_period("M").dt.start_time.astype("datetime64[us]")
+    return out, todo & out.isna()
+
+
+def parse_int(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Whole numbers (``"12"``, ``"12.0"``, ``" 12 "``); returns a nullable Int64 Series."""
+    text = _clean(values).str.replace(",", "", regex=False)
+    numbers = pd.to_numeric(text.where(text != ""), errors="coerce")
+    whole = numbers.notna() & np.isclose(numbers.fillna(0) % 1, 0)
+    out = numbers.where(whole).round().astype("Int64")
+    bad = (text != "") & out.isna()
+    return out, bad
+
+
+def parse_float(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    text = _clean(values).str.replace(",", "", regex=False)
+    numbers = pd.to_numeric(text.where(text != ""), errors="coerce").astype(float)
+    bad = (text != "") & (numbers.isna() | ~np.isfinite(numbers.fillna(0)))
+    return numbers.where(~bad), bad
+
+
+def parse_choice(values: pd.Series, choices: dict[str, str]) -> tuple[pd.Series, pd.Series]:
+    """Map spellings (any case, spacing or punctuation) onto canonical values; unknown spellings are bad."""
+    text = _clean(values)
+    lookup = {normalise_choice(k): v for k, v in choices.items()}
+    lookup.update({normalise_choice(v): v for v in choices.values()})
+    uniques = text.unique()
+    mapping = {u: lookup.get(normalise_choice(u)) for u in uniques}
+    out = text.map(mapping)
+    bad = (text != "") & out.isna()
+    return out.astype(object).where(out.notna(), None), bad
+
+
+def parse_text(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    text = _clean(values)
+    return text.where(text != "", None), pd.Series(False, index=text.index)
+
+
+def parse_time_of_day(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """``9:00``, ``09.00`` or ``16:00:00`` as ``HH:MM``."""
+    text = _clean(values)
+    parts = text.str.extract(_TIME)
+    hours = pd.to_numeric(parts[0], errors="coerce")
+    minutes = pd.to_numeric(parts[1], errors="coerce")
+    ok = hours.between(0, 24) & minutes.between(0, 59)
+    out = hours.where(ok).map(lambda h: f"{int(h):02d}" if pd.notna(h) else None)
+    out = (out + ":" + minutes.where(ok).map(lambda m: f"{int(m):02d}" if pd.notna(m) else "")).where(ok, None)
+    bad = (text != "") & ~ok
+    return out.astype(object), bad
+
+
+_DAY_NAMES = {
+    "mon": 0, "monday": 0, "सोम": 0, "सोमवार": 0,
+    "tue": 1, "tues": 1, "tuesday": 1, "मंगल": 1, "मंगलवार": 1,
+    "wed": 2, "wednesday": 2, "बुध": 2, "बुधवार": 2,
+    "thu": 3, "thur": 3, "thurs": 3, "thursday": 3, "गुरु": 3, "गुरुवार": 3,
+    "fri": 4, "friday": 4, "शुक्र": 4, "शुक्रवार": 4,
+    "sat": 5, "saturday": 5, "शनि": 5, "शनिवार": 5,
+    "sun": 6, "sunday": 6, "रवि": 6, "रविवार": 6,
+}  # fmt: skip
+
+
+def _service_days_one(text: str) -> str | None:
+    compact = text.replace(" ", "")
+    if re.fullmatch(r"[01]{7}", compact):
+        return compact
+    lowered = compact.casefold()
+    if lowered in {"all", "daily", "everyday", "प्रतिदिन", "रोज़", "रोज"}:
+        return "1111111"
+    days = [0] * 7
+    for token in re.split(r"[,;/|]+", lowered):
+        if not token:
+            continue
+        span = token.split("-")
+        if len(span) == 2 and span[0] in _DAY_NAMES and span[1] in _DAY_NAMES:
+            start, end = _DAY_NAMES[span[0]], _DAY_NAMES[span[1]]
+            i = start
+            while True:
+                days[i] = 1
+                if i == end:
+                    break
+                i = (i + 1) % 7
+            continue
+        if token not in _DAY_NAMES:
+            return None
+        days[_DAY_NAMES[token]] = 1
+    return "".join(map(str, days)) if any(days) else None
+
+
+def parse_service_days(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Days served as 7 digits Monday first (``1111111``), or names: ``Mon,Thu,Sat``, ``Mon-Sat``, ``daily``."""
+    text = _clean(values)
+    mapping = {u: _service_days_one(u) for u in text.unique() if u}
+    out = text.map(mapping)
+    bad = (text != "") & out.isna()
+    return out.astype(object).where(out.notna(), None), bad

@@ -1,0 +1,118 @@
+"""Patient identifiers become keyed HMAC-SHA256 tokens before anything reaches the warehouse.
+
+The key lives outside the database: ``AROGYA_PSEUDONYM_KEY`` or a key file created on first use with mode 0600.
+Without the key a token cannot be linked back to an ABHA number, a Bhavya ID or a phone number, and with a new key
+every token changes, so the key must be backed up with the same care as the database.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import re
+import secrets
+
+import pandas as pd
+
+from etl.settings import Settings
+
+# Values already tokenised (e.g. a quarantined row re-read on a later run) carry this prefix and pass through.
+TOKEN_PREFIX = "hmac:"
+PATIENT_TOKEN_HEX = 32
+DOCTOR_TOKEN_HEX = 24
+_NON_DIGITS = re.compile(r"\D+")
+
+
+class PseudonymKeyError(RuntimeError):
+    pass
+
+
+def load_key(settings: Settings) -> bytes:
+    """The HMAC key: from the setting, else from the key file (created with mode 0600 if missing)."""
+    if settings.pseudonym_key:
+        return settings.pseudonym_key.encode("utf-8")
+    path = settings.pseudonym_key_file
+    if path.exists():
+        mode = path.stat().st_mode & 0o777
+        if mode & 0o077:
+            raise PseudonymKeyError(f"pseudonym key file {path} is readable by others (mode {mode:o}); chmod 600 it")
+        key = path.read_text(encoding="utf-8").strip()
+        if len(key) < 32:
+            raise PseudonymKeyError(f"pseudonym key file {path} holds fewer than 32 characters")
+        return key.encode("utf-8")
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    key = secrets.token_hex(32)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(key + "\n")
+    return key.encode("utf-8")
+
+
+def _normalise_abha(value: str) -> str | None:
+    digits = _NON_DIGITS.sub("", value)
+    return digits if len(digits) == 14 else None
+
+
+def _normalise_phone(value: str) -> str | None:
+    digits = _NON_DIGITS.sub("", value)
+    return digits[-10:] if len(digits) >= 10 else None
+
+
+def _normalise_plain(value: str) -> str | None:
+    text = value.strip().upper()
+    return text or None
+
+
+_NORMALISERS = {"abha": _normalise_abha, "bhavya": _normalise_plain, "phone": _normalise_phone,
+                "doctor": _normalise_plain}
+
+
+class Pseudonymiser:
+    def __init__(self, key: bytes) -> None:
+        self._key = key
+
+    def token(self, kind: str, value: str, hex_chars: int = PATIENT_TOKEN_HEX) -> str | None:
+        if value.startswith(TOKEN_PREFIX):
+            return value[len(TOKEN_PREFIX):] or None
+        normalised = _NORMALISERS[kind](value)
+        if normalised is None:
+            return None
+        digest = hmac.new(self._key, f"{kind}:{normalised}".encode(), hashlib.sha256).hexdigest()
+        return digest[:hex_chars]
+
+    def tokens(self, kind: str, values: pd.Series, hex_chars: int = PATIENT_TOKEN_HEX) -> pd.Series:
+        """Tokens for a column; empty or malformed identifiers give None."""
+        text = values.astype(object).where(values.notna(), "").astype(str)
+        cache: dict[str, str | None] = {}
+        out = []
+        for value in text:
+            if not value:
+                out.append(None)
+                continue
+            token = cache.get(value)
+            if token is None and value not in cache:
+                token = cache[value] = self.token(kind, value, hex_chars)
+            out.append(token)
+        return pd.Series(out, index=values.index, dtype=object)
+
+    def patient_tokens(self, abha: pd.Series | None, bhavya: pd.Series | None, phone: pd.Series | None,
+                       index: pd.Index) -> pd.Series:
+        """One token per patient from the strongest identifier present: ABHA, then Bhavya ID, then phone."""
+        result = pd.Series(None, index=index, dtype=object)
+        for kind, column in (("abha", abha), ("bhavya", bhavya), ("phone", phone)):
+            if column is None:
+                continue
+            missing = result.isna()
+            if not missing.any():
+                break
+            result[missing] = self.tokens(kind, column[missing])
+        return result
+
+
+def mask_secret(value: str, kind: str, pseudonymiser: Pseudonymiser) -> str:
+    """How a patient identifier is kept in quarantine: as its token, marked so a re-read passes it through."""
+    if not value:
+        return ""
+    token = pseudonymiser.token(kind, value, DOCTOR_TOKEN_HEX if kind == "doctor" else PATIENT_TOKEN_HEX)
+    return f"{TOKEN_PREFIX}{token}" if token else f"{TOKEN_PREFIX}"
