@@ -26,7 +26,7 @@ def _malformed_rule(problems: list[str], index: pd.Index) -> Rule:
 
 
 def _fmt(values: pd.Series) -> pd.Series:
-    return values.astype(str).str.slice(0, 40)
+    return values.astype(str).str.slice(0, 40).astype(object)
 
 
 def _unknown_facility_rule(ids: dict[str, pd.Series], ctx: TransformContext) -> Rule:
@@ -81,7 +81,7 @@ def consultations(raw: pd.DataFrame, rows: np.ndarray, problems: list[str], ctx:
     hub_end = _facility_attr(hub, ctx, "service_end").fillna("16:00")
     hub_days = _facility_attr(hub, ctx, "service_days").fillna("1111111")
     clock = started.dt.strftime("%H:%M")
-    weekday = started.dt.weekday
+    weekday = started.dt.day_of_week
     served_day = pd.Series([d[w] == "1" for d, w in zip(hub_days, weekday, strict=True)], index=good.index)
     outside = (clock < hub_start) | (clock >= hub_end) | ~served_day
     duration = (good["ended_at"] - started).dt.total_seconds() / 60.0

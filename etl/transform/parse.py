@@ -138,8 +138,8 @@ def parse_time_of_day(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     hours = pd.to_numeric(parts[0], errors="coerce")
     minutes = pd.to_numeric(parts[1], errors="coerce")
     ok = hours.between(0, 24) & minutes.between(0, 59)
-    out = hours.where(ok).map(lambda h: f"{int(h):02d}" if pd.notna(h) else None)
-    out = (out + ":" + minutes.where(ok).map(lambda m: f"{int(m):02d}" if pd.notna(m) else "")).where(ok, None)
+    clock = [f"{int(h):02d}:{int(m):02d}" if good else None for h, m, good in zip(hours, minutes, ok, strict=True)]
+    out = pd.Series(clock, index=text.index, dtype=object)
     bad = (text != "") & ~ok
     return out.astype(object), bad
 

@@ -73,7 +73,7 @@ _KIND_WORDS = {
 
 
 def _quoted(values: pd.Series) -> pd.Series:
-    return "'" + values.astype(str).str.slice(0, 60) + "'"
+    return "'" + values.astype(str).str.slice(0, 60).astype(object) + "'"
 
 
 def parse_fields(raw: pd.DataFrame, contract: Contract) -> tuple[pd.DataFrame, list[Rule]]:
