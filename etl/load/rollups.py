@@ -20,12 +20,13 @@ from sqlalchemy import (
     and_,
     case,
     delete,
-    exists,
     func,
     insert,
     select,
+    tuple_,
 )
 
+from etl.load.bulk import execute_rows
 from etl.warehouse.histogram import WAIT_BUCKET_COLUMNS, WAIT_EDGES
 from etl.warehouse.schema import (
     AGE_BANDS,
@@ -90,24 +91,18 @@ def record_touched(conn: Connection, keys: pd.DataFrame) -> None:
     """Add (spoke_id, day, district_lgd, cho_id) rows to the touched-key tables."""
     if keys.empty:
         return
-    keys = keys.copy()
-    keys["day"] = pd.to_datetime(keys["day"]).dt.date
-    spokes = keys[["spoke_id", "day"]].drop_duplicates()
-    conn.execute(insert(touched_spoke), spokes.to_dict(orient="records"))
-    districts = keys[["district_lgd", "day"]].drop_duplicates()
-    districts = districts.assign(district_lgd=districts["district_lgd"].astype(int))
-    conn.execute(insert(touched_district), districts.to_dict(orient="records"))
-    chos = keys.loc[keys["cho_id"].notna(), ["cho_id", "day"]].drop_duplicates()
-    if not chos.empty:
-        conn.execute(insert(touched_cho), chos.to_dict(orient="records"))
+    execute_rows(conn, insert(touched_spoke), keys[["spoke_id", "day"]].drop_duplicates())
+    execute_rows(conn, insert(touched_district), keys[["district_lgd", "day"]].drop_duplicates())
+    execute_rows(conn, insert(touched_cho), keys.loc[keys["cho_id"].notna(), ["cho_id", "day"]].drop_duplicates())
 
 
 def refresh_touched(conn: Connection) -> None:
     """Recompute every rollup row whose key is in the touched-key tables (distinct keys: duplicates are harmless)."""
     f, r, d, t = fact_consultation.c, rollup_facility_day.c, rollup_district_day.c, touched_spoke.c
     # Facility rollup from the facts.
+    # Row-value IN lets both databases find the doomed rows through the (spoke_id, day) index.
     conn.execute(delete(rollup_facility_day).where(
-        exists().where(t.spoke_id == r.spoke_id, t.day == r.day)))
+        tuple_(r.spoke_id, r.day).in_(select(t.spoke_id, t.day))))
     spoke_days = select(t.spoke_id, t.day).distinct().subquery()
     facility_select = (
         select(f.day, f.spoke_id, f.hub_id, f.mode, f.specialty_code,
@@ -123,7 +118,7 @@ def refresh_touched(conn: Connection) -> None:
     # District rollup from the facility rollup.
     td = touched_district.c
     conn.execute(delete(rollup_district_day).where(
-        exists().where(td.district_lgd == d.district_lgd, td.day == d.day)))
+        tuple_(d.day, d.district_lgd).in_(select(td.day, td.district_lgd))))
     district_days = select(td.district_lgd, td.day).distinct().subquery()
     district_select = (
         select(r.day, r.district_lgd, r.specialty_code, r.mode, *[func.sum(r[name]) for name in MEASURE_NAMES])
@@ -135,7 +130,7 @@ def refresh_touched(conn: Connection) -> None:
 
     # CHO rollup from the facts.
     tc, c = touched_cho.c, rollup_cho_day.c
-    conn.execute(delete(rollup_cho_day).where(exists().where(tc.cho_id == c.cho_id, tc.day == c.day)))
+    conn.execute(delete(rollup_cho_day).where(tuple_(c.day, c.cho_id).in_(select(tc.day, tc.cho_id))))
     cho_days = select(tc.cho_id, tc.day).distinct().subquery()
     cho_select = (
         select(f.day, f.cho_id, func.max(f.spoke_id), func.max(f.district_lgd), func.count())

@@ -36,7 +36,7 @@ class WriteResult:
 def _staged_ids(conn: Connection, ids: Sequence[str]) -> Table:
     incoming_ids.create(conn, checkfirst=True)
     conn.execute(delete(incoming_ids))
-    conn.execute(insert(incoming_ids), [{"id": i} for i in ids])
+    execute_rows(conn, insert(incoming_ids), pd.DataFrame({"id": list(ids)}, dtype=object))
     return incoming_ids
 
 

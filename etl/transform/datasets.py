@@ -82,7 +82,8 @@ def consultations(raw: pd.DataFrame, rows: np.ndarray, problems: list[str], ctx:
     hub_days = _facility_attr(hub, ctx, "service_days").fillna("1111111")
     clock = started.dt.strftime("%H:%M")
     weekday = started.dt.day_of_week
-    served_day = pd.Series([d[w] == "1" for d, w in zip(hub_days, weekday, strict=True)], index=good.index)
+    day_flags = hub_days.str.slice(0, 7).map(lambda d: [c == "1" for c in d])
+    served_day = pd.Series([flags[w] for flags, w in zip(day_flags, weekday, strict=True)], index=good.index)
     outside = (clock < hub_start) | (clock >= hub_end) | ~served_day
     duration = (good["ended_at"] - started).dt.total_seconds() / 60.0
     out = pd.DataFrame({
@@ -98,7 +99,7 @@ def consultations(raw: pd.DataFrame, rows: np.ndarray, problems: list[str], ctx:
         "hub_district_lgd": _facility_attr(hub, ctx, "district_lgd").astype("Int64"),
         "cho_id": good["cho_id"],
         "doctor_token": ctx.pseudonymiser.tokens("doctor", raw_good["doctor_id"], DOCTOR_TOKEN_HEX),
-        "specialty_code": good["specialty"].map(ctx.specialty_code),
+        "specialty_code": good["specialty"].map({s: ctx.specialty_code(s) for s in good["specialty"].unique()}),
         "mode": good["mode"],
         "channel": good["channel"],
         "outcome": good["outcome"],

@@ -32,7 +32,11 @@ _TIME = re.compile(r"^(\d{1,2})[:.](\d{2})(?::\d{2})?$")
 
 
 def _clean(values: pd.Series) -> pd.Series:
-    return values.astype(object).where(values.notna(), "").astype(str).str.strip()
+    """Stripped text as plain Python strings (object dtype: iterating pandas' Arrow strings row by row is slow)."""
+    text = values.astype(object).where(values.notna(), "")
+    if not all(isinstance(v, str) for v in text.head(50)):
+        text = text.map(str)
+    return text.str.strip().astype(object)
 
 
 def parse_datetime(values: pd.Series) -> tuple[pd.Series, pd.Series]:

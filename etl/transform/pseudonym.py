@@ -83,18 +83,9 @@ class Pseudonymiser:
 
     def tokens(self, kind: str, values: pd.Series, hex_chars: int = PATIENT_TOKEN_HEX) -> pd.Series:
         """Tokens for a column; empty or malformed identifiers give None."""
-        text = values.astype(object).where(values.notna(), "").astype(str)
-        cache: dict[str, str | None] = {}
-        out = []
-        for value in text:
-            if not value:
-                out.append(None)
-                continue
-            token = cache.get(value)
-            if token is None and value not in cache:
-                token = cache[value] = self.token(kind, value, hex_chars)
-            out.append(token)
-        return pd.Series(out, index=values.index, dtype=object)
+        text = values.astype(object).where(values.notna(), "")
+        mapping = {v: (self.token(kind, str(v), hex_chars) if v else None) for v in text.unique()}
+        return text.map(mapping).astype(object)
 
     def patient_tokens(self, abha: pd.Series | None, bhavya: pd.Series | None, phone: pd.Series | None,
                        index: pd.Index) -> pd.Series:

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-22 00:06:08.800016
+Create Date: 2026-11-22 00:15:28.661218
 """
 
 from __future__ import annotations
@@ -131,8 +131,8 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('consultation_id', name=op.f('pk_fact_consultation'))
     )
     with op.batch_alter_table('fact_consultation', schema=None) as batch_op:
+        batch_op.create_index('ix_fact_consultation_cho_day', ['cho_id', 'day'], unique=False)
         batch_op.create_index('ix_fact_consultation_district_day', ['district_lgd', 'day'], unique=False)
-        batch_op.create_index('ix_fact_consultation_hub_day', ['hub_id', 'day'], unique=False)
         batch_op.create_index('ix_fact_consultation_spoke_day', ['spoke_id', 'day'], unique=False)
 
     op.create_table('fact_scheme_value',
@@ -385,8 +385,8 @@ def downgrade() -> None:
     op.drop_table('fact_scheme_value')
     with op.batch_alter_table('fact_consultation', schema=None) as batch_op:
         batch_op.drop_index('ix_fact_consultation_spoke_day')
-        batch_op.drop_index('ix_fact_consultation_hub_day')
         batch_op.drop_index('ix_fact_consultation_district_day')
+        batch_op.drop_index('ix_fact_consultation_cho_day')
 
     op.drop_table('fact_consultation')
     with op.batch_alter_table('etl_run', schema=None) as batch_op:

@@ -1,0 +1,258 @@
+"""Whole loads through the drop folder on SQLite (and PostgreSQL when AROGYA_TEST_DATABASE_URL is set)."""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from sqlalchemy import Engine, func, select, text
+
+from etl.load.ledger import recent_runs, top_rejection_reasons
+from etl.load.rollups import rebuild_all
+from etl.load.runner import EtlRunner
+from etl.settings import Settings
+from etl.warehouse.schema import (
+    dim_block,
+    dim_facility,
+    etl_run,
+    fact_consultation,
+    metadata,
+    quarantine,
+    rollup_cho_day,
+    rollup_district_day,
+    rollup_facility_day,
+)
+from tests.integration.etl_files import (
+    CONSULTATION_HEADER,
+    FACILITIES,
+    FACILITY_HEADER,
+    consultation_rows,
+    table_checksum,
+    write_csv,
+)
+
+ROLLUPS = (rollup_facility_day, rollup_district_day, rollup_cho_day)
+
+
+def run(settings: Settings, engine: Engine) -> list:
+    return EtlRunner(settings, engine).run_landing()
+
+
+def count(engine: Engine, table) -> int:  # type: ignore[no-untyped-def]
+    with engine.connect() as conn:
+        return int(conn.execute(select(func.count()).select_from(table)).scalar() or 0)
+
+
+def checksums(engine: Engine) -> dict[str, str]:
+    return {t.name: table_checksum(engine, t) for t in (fact_consultation, *ROLLUPS)}
+
+
+def assert_rollups_match_facts(engine: Engine) -> None:
+    """The incrementally maintained rollups equal a rebuild from scratch."""
+    before = {t.name: table_checksum(engine, t) for t in ROLLUPS}
+    with engine.begin() as conn:
+        rebuild_all(conn)
+    assert before == {t.name: table_checksum(engine, t) for t in ROLLUPS}
+
+
+@pytest.fixture
+def masters(settings: Settings) -> Path:
+    return write_csv(settings.landing_dir / "facilities_master.csv", FACILITY_HEADER, FACILITIES)
+
+
+def test_etl020_load_a_day_with_faults(settings: Settings, engine: Engine, masters: Path) -> None:
+    rows = consultation_rows(200)
+    rows.append(list(rows[0]))  # duplicate id
+    bad_end = list(rows[1]); bad_end[0] = "BAD-END"; bad_end[2] = "2025-08-01 08:00:00"  # noqa: E702
+    unknown = list(rows[2]); unknown[0] = "UNKNOWN-1"; unknown[3] = "S9"; unknown[4] = "H9"  # noqa: E702
+    rows += [bad_end, unknown]
+    write_csv(settings.landing_dir / "consultations_2025-08-01.csv", CONSULTATION_HEADER, rows)
+    outcomes = run(settings, engine)
+    assert [o.status for o in outcomes] == ["loaded", "loaded"]
+    assert count(engine, dim_facility) == 6 and count(engine, dim_block) == 3
+    assert count(engine, fact_consultation) == 200
+    reasons = top_rejection_reasons(engine)
+    assert dict(zip(reasons["reason_code"], reasons["rows"], strict=True)) == {
+        "duplicate_in_file": 1, "end_before_start": 1, "unknown_facility": 1}
+    with engine.connect() as conn:
+        q = conn.execute(select(quarantine).where(quarantine.c.reason_code == "end_before_start")).mappings().one()
+    assert q["row_number"] == 203 and q["file_name"] == "consultations_2025-08-01.csv"
+    assert q["raw"]["consultation_id"] == "BAD-END" and "is before" in q["reason"]
+    # Files move out of the landing folder.
+    assert not list(settings.landing_dir.glob("*.csv"))
+    assert len(list((settings.archive_dir).rglob("*.csv"))) == 2
+    with engine.connect() as conn:
+        total = conn.execute(select(func.sum(rollup_district_day.c.consultations))).scalar()
+        per_spoke = dict(conn.execute(select(rollup_facility_day.c.spoke_id, func.sum(
+            rollup_facility_day.c.consultations)).group_by(rollup_facility_day.c.spoke_id)).all())
+    assert total == 200 and per_spoke == {"S1": 67, "S2": 67, "S3": 66}
+    assert_rollups_match_facts(engine)
+
+
+def test_etl021_same_file_twice_changes_nothing(settings: Settings, engine: Engine, masters: Path) -> None:
+    path = write_csv(settings.landing_dir / "consultations_2025-08-01.csv", CONSULTATION_HEADER,
+                     consultation_rows(300))
+    content = path.read_bytes()
+    run(settings, engine)
+    before = checksums(engine)
+    path.write_bytes(content)
+    outcomes = run(settings, engine)
+    assert [o.status for o in outcomes] == ["already_loaded"]
+    assert "already loaded by run" in outcomes[0].message
+    assert checksums(engine) == before
+
+
+def test_etl022_corrected_file_updates_rows_and_rollups(settings: Settings, engine: Engine, masters: Path) -> None:
+    rows = consultation_rows(120)
+    write_csv(settings.landing_dir / "consultations_2025-08-01.csv", CONSULTATION_HEADER, rows)
+    run(settings, engine)
+    corrected = [list(r) for r in rows]
+    corrected[0][1], corrected[0][2] = "2025-08-02 10:00:00", "2025-08-02 10:05:00"  # moves to another day
+    corrected[1][3], corrected[1][4] = "S3", "H2"  # moves to another spoke and hub
+    corrected[2][5] = "61"
+    write_csv(settings.landing_dir / "consultations_2025-08-01_v2.csv", CONSULTATION_HEADER, corrected)
+    outcomes = run(settings, engine)
+    assert [o.status for o in outcomes] == ["loaded"]
+    assert count(engine, fact_consultation) == 120
+    with engine.connect() as conn:
+        day2 = conn.execute(select(func.sum(rollup_facility_day.c.consultations)).where(
+            rollup_facility_day.c.day == pd.Timestamp("2025-08-02").date())).scalar()
+        age = conn.execute(select(fact_consultation.c.age).where(
+            fact_consultation.c.consultation_id == rows[2][0])).scalar()
+    assert day2 == 1 and age == 61
+    assert_rollups_match_facts(engine)
+
+
+def test_etl023_unknown_facility_loads_once_the_facility_arrives(settings: Settings, engine: Engine,
+                                                                 masters: Path) -> None:
+    rows = consultation_rows(10, spokes=("S1", "S9"))
+    write_csv(settings.landing_dir / "consultations_2025-08-01.csv", CONSULTATION_HEADER, rows)
+    run(settings, engine)
+    assert count(engine, fact_consultation) == 5
+    write_csv(settings.landing_dir / "facilities_late.csv", FACILITY_HEADER, [
+        ["H9", "PHC Late", "PHC", "hub", "203", "20302", "Dighalbank", "26.3", "88.0", ""],
+        ["S9", "HSC Late", "SC", "spoke", "203", "20302", "Dighalbank", "26.31", "88.01", "H9"]])
+    outcomes = run(settings, engine)
+    assert count(engine, fact_consultation) == 10
+    assert outcomes[-1].name == "quarantine" and outcomes[-1].counts.released == 5
+    with engine.connect() as conn:
+        pending = conn.execute(select(func.count()).select_from(quarantine).where(
+            quarantine.c.released_run_id.is_(None))).scalar()
+        token = conn.execute(select(fact_consultation.c.patient_token).where(
+            fact_consultation.c.spoke_id == "S9").limit(1)).scalar()
+    assert pending == 0 and token and len(token) == 32
+    assert_rollups_match_facts(engine)
+
+
+def _xlsx_bytes(tmp: Path) -> bytes:
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Data"
+    ws.append(CONSULTATION_HEADER)
+    for row in consultation_rows(30):
+        ws.append(row)
+    path = tmp / "w.xlsx"
+    wb.save(path)
+    return path.read_bytes()
+
+
+@pytest.mark.parametrize(("name", "content", "needle"), [
+    ("consultations_empty.csv", b"", "empty"),
+    ("consultations_header_only.csv", (",".join(CONSULTATION_HEADER) + "\n").encode(), "no data rows"),
+    ("consultations_binary.csv", bytes(range(256)) * 8, "binary"),
+    ("consultations_no_columns.csv", b"a,b,c\n1,2,3\n", "missing required columns"),
+    ("mystery_file.csv", b"a,b\n1,2\n", "cannot tell which dataset"),
+    ("consultations_bad.json", b'[{"Consultation ID": 1,', "JSON"),
+])
+def test_etl024_broken_files_are_rejected_with_a_reason(settings: Settings, engine: Engine, masters: Path,
+                                                        name: str, content: bytes, needle: str) -> None:
+    write_csv(settings.landing_dir / "consultations_good.csv", CONSULTATION_HEADER, consultation_rows(50))
+    run(settings, engine)
+    before = checksums(engine)
+    (settings.landing_dir / name).write_bytes(content)
+    outcomes = run(settings, engine)
+    assert [o.status for o in outcomes] == ["rejected"], outcomes
+    assert needle.lower() in outcomes[0].message.lower()
+    reason_files = list(settings.rejected_dir.rglob(f"{name}.reason.txt"))
+    assert reason_files and needle.lower() in reason_files[0].read_text(encoding="utf-8").lower()
+    with engine.connect() as conn:
+        status, message = conn.execute(select(etl_run.c.status, etl_run.c.message).where(
+            etl_run.c.file_name == name)).one()
+    assert status == "rejected" and needle.lower() in message.lower()
+    assert checksums(engine) == before
+
+
+def test_etl025_truncated_csv_loads_complete_rows(settings: Settings, engine: Engine, masters: Path) -> None:
+    path = write_csv(settings.landing_dir / "consultations_trunc.csv", CONSULTATION_HEADER, consultation_rows(40))
+    data = path.read_bytes()
+    path.write_bytes(data[: data.rindex(b"\n", 0, len(data) - 1) + 30])  # cut the last row short
+    outcomes = run(settings, engine)
+    assert outcomes[0].status == "loaded" and outcomes[0].counts.loaded == 39
+    reasons = top_rejection_reasons(engine)
+    assert reasons["reason_code"].tolist() == ["malformed_row"]
+
+
+def test_etl026_xlsx_named_sheet_wrong_sheet_and_truncated_xlsx(settings: Settings, engine: Engine,
+                                                                masters: Path, tmp_path: Path) -> None:
+    data = _xlsx_bytes(tmp_path)
+    (settings.landing_dir / "consultations_book.xlsx").write_bytes(data)
+    (settings.landing_dir / "export_2.xlsx").write_bytes(data)
+    (settings.landing_dir / "consultations_cut.xlsx").write_bytes(data[: len(data) // 2])
+    (settings.landing_dir / "manifest.json").write_text(
+        '{"files": {"export_2.xlsx": {"dataset": "consultations", "sheet": "Nope"}}}', encoding="utf-8")
+    outcomes = {o.name: o for o in run(settings, engine)}
+    assert outcomes["consultations_book.xlsx"].status == "loaded"
+    assert outcomes["consultations_book.xlsx"].counts.loaded == 30
+    assert outcomes["export_2.xlsx"].status == "rejected" and "Nope" in outcomes["export_2.xlsx"].message
+    assert outcomes["consultations_cut.xlsx"].status == "rejected"
+    assert zipfile.is_zipfile(settings.rejected_dir.rglob("consultations_cut.xlsx").__next__()) is False
+
+
+def test_etl027_hindi_headers_utf16_semicolon_and_day_first_dates(settings: Settings, engine: Engine,
+                                                                  masters: Path) -> None:
+    hindi = ["परामर्श आईडी", "परामर्श दिनांक", "स्पोक आईडी", "हब आईडी", "आयु", "लिंग"]
+    rows = [[f"H{i}", f"0{1 + i % 9}/08/2025 10:{i % 60:02d}", "S1", "H1", str(20 + i), ("महिला", "पुरुष")[i % 2]]
+            for i in range(20)]
+    write_csv(settings.landing_dir / "consultations_hindi.csv", hindi, rows)
+    write_csv(settings.landing_dir / "consultations_unicode.txt", CONSULTATION_HEADER,
+              consultation_rows(15, prefix="U"), encoding="utf-16", delimiter="\t")
+    write_csv(settings.landing_dir / "consultations_semi.csv", CONSULTATION_HEADER,
+              consultation_rows(12, prefix="SC"), encoding="utf-8-sig", delimiter=";")
+    outcomes = run(settings, engine)
+    assert {o.name: o.counts.loaded for o in outcomes if o.status == "loaded"} == {
+        "consultations_hindi.csv": 20, "consultations_unicode.txt": 15, "consultations_semi.csv": 12}
+    with engine.connect() as conn:
+        women = conn.execute(select(func.count()).select_from(fact_consultation).where(
+            fact_consultation.c.consultation_id.like("H%"), fact_consultation.c.sex == "F")).scalar()
+        day = conn.execute(select(fact_consultation.c.day).where(
+            fact_consultation.c.consultation_id == "H3")).scalar()
+    assert women == 10 and str(day) == "2025-08-04"
+
+
+def test_etl028_no_patient_identifier_or_name_reaches_the_warehouse(settings: Settings, engine: Engine,
+                                                                    masters: Path) -> None:
+    rows = consultation_rows(50, spokes=("S1", "S9"))
+    write_csv(settings.landing_dir / "consultations_pii.csv", CONSULTATION_HEADER, rows)
+    run(settings, engine)
+    secrets = {r[11] for r in rows} | {r[11].replace("-", "") for r in rows} | {r[12] for r in rows} | {"Ram Kumar"}
+    with engine.connect() as conn:
+        for table in metadata.sorted_tables:
+            for row in conn.execute(select(table)):
+                blob = repr(tuple(row))
+                leaked = [s for s in secrets if s in blob]
+                assert not leaked, f"{table.name} holds {leaked[:3]}"
+
+
+def test_etl029_report_lists_runs_and_reasons(settings: Settings, engine: Engine, masters: Path) -> None:
+    rows = consultation_rows(30)
+    rows.append(list(rows[0]))
+    write_csv(settings.landing_dir / "consultations_x.csv", CONSULTATION_HEADER, rows)
+    run(settings, engine)
+    runs = recent_runs(engine)
+    assert set(runs["status"]) == {"loaded"} and runs["rows_rejected"].sum() == 1
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT version FROM data_version WHERE id = 1")).scalar() >= 2
