@@ -8,6 +8,7 @@ later run once the facility arrives.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import shutil
 from collections.abc import Callable, Iterable
@@ -119,6 +120,9 @@ class EtlRunner:
         path = landing.path
         name = path.name
         digest = file_sha256(path)
+        if landing.sheet:
+            # The same workbook read from another sheet is another load.
+            digest = hashlib.sha256(f"{digest}|sheet={landing.sheet}".encode()).hexdigest()
         if landing.dataset is None:
             reason = ("cannot tell which dataset this file holds: name it consultations_..., facilities_..., "
                       "chos_..., schemes_... or status_..., or list it in manifest.json")
@@ -198,35 +202,41 @@ class EtlRunner:
                 .order_by(quarantine.c.quarantine_id)).all(), columns=["quarantine_id", "dataset", "row_number", "raw"])
         if pending.empty:
             return None
-        run_id = ledger.start_run(self.engine, "quarantine", None, "released rows", None)
-        total = RunCounts()
+        ready: list[tuple[str, Validated, list[int], pd.DataFrame]] = []
         for dataset, group in pending.groupby("dataset", sort=False):
             contract = CONTRACTS[str(dataset)]
-            raw = pd.DataFrame(list(group["raw"]), index=range(len(group))).fillna("").astype(str)
+            raw = pd.DataFrame(list(group["raw"]), index=range(len(group))).fillna("").astype(object)
             for f in contract.fields:
                 if f.name not in raw.columns:
                     raw[f.name] = ""
             rows = group["quarantine_id"].to_numpy(dtype=np.int64)
             validated = self._apply(contract, raw, rows, [""] * len(raw), FileState())
-            released_ids = [int(i) for i in validated.rows["_row"]] if not validated.rows.empty else []
-            still_bad = validated.rejects
-            validated.rejects = validated.rejects.iloc[0:0]
-            validated.rows = validated.rows.drop(columns=["_row"], errors="ignore")
+            if validated.rows.empty:
+                continue
+            released_ids = [int(i) for i in validated.rows["_row"]]
+            # Rows that now fail for another reason keep their record, with the new reason.
+            changed = validated.rejects[validated.rejects["reason_code"] != "unknown_facility"]
+            validated.rows = validated.rows.drop(columns=["_row"])
+            ready.append((str(dataset), validated, released_ids, changed))
+        if not ready:
+            return None
+        run_id = ledger.start_run(self.engine, "quarantine", None, "released rows", None)
+        total = RunCounts()
+        for dataset, validated, released_ids, changed in ready:
 
-            def mark(conn, released_ids=released_ids, still_bad=still_bad):  # type: ignore[no-untyped-def]
-                if released_ids:
-                    conn.execute(update(quarantine).where(quarantine.c.quarantine_id.in_(released_ids))
-                                 .values(released_run_id=run_id))
-                for r in still_bad.itertuples(index=False):
+            def mark(conn, released_ids=released_ids, changed=changed):  # type: ignore[no-untyped-def]
+                conn.execute(update(quarantine).where(quarantine.c.quarantine_id.in_(released_ids))
+                             .values(released_run_id=run_id))
+                for r in changed.itertuples(index=False):
                     conn.execute(update(quarantine).where(quarantine.c.quarantine_id == int(r.row_number))
                                  .values(reason_code=r.reason_code, reason=r.reason))
 
-            counts = self._commit_released(run_id, str(dataset), validated, mark)
+            counts = self._commit_released(run_id, dataset, validated, mark)
             counts.released = len(released_ids)
             total.add(counts)
         message = f"{total.released} quarantined rows loaded now that their facility is known"
         with self.engine.begin() as conn:
-            ledger.add_counts(conn, run_id, RunCounts(released=total.released))
+            ledger.add_counts(conn, run_id, RunCounts(loaded=total.loaded, released=total.released))
         ledger.finish_run(self.engine, run_id, "loaded", message)
         return FileOutcome("quarantine", None, "loaded", run_id, total, message)
 

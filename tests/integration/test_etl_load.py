@@ -190,8 +190,8 @@ def test_etl025_truncated_csv_loads_complete_rows(settings: Settings, engine: En
     path = write_csv(settings.landing_dir / "consultations_trunc.csv", CONSULTATION_HEADER, consultation_rows(40))
     data = path.read_bytes()
     path.write_bytes(data[: data.rindex(b"\n", 0, len(data) - 1) + 30])  # cut the last row short
-    outcomes = run(settings, engine)
-    assert outcomes[0].status == "loaded" and outcomes[0].counts.loaded == 39
+    outcome = {o.name: o for o in run(settings, engine)}["consultations_trunc.csv"]
+    assert outcome.status == "loaded" and outcome.counts.loaded == 39
     reasons = top_rejection_reasons(engine)
     assert reasons["reason_code"].tolist() == ["malformed_row"]
 
@@ -223,7 +223,7 @@ def test_etl027_hindi_headers_utf16_semicolon_and_day_first_dates(settings: Sett
     write_csv(settings.landing_dir / "consultations_semi.csv", CONSULTATION_HEADER,
               consultation_rows(12, prefix="SC"), encoding="utf-8-sig", delimiter=";")
     outcomes = run(settings, engine)
-    assert {o.name: o.counts.loaded for o in outcomes if o.status == "loaded"} == {
+    assert {o.name: o.counts.loaded for o in outcomes if o.dataset == "consultations"} == {
         "consultations_hindi.csv": 20, "consultations_unicode.txt": 15, "consultations_semi.csv": 12}
     with engine.connect() as conn:
         women = conn.execute(select(func.count()).select_from(fact_consultation).where(
