@@ -47,10 +47,11 @@ def column_values(series: pd.Series, column_type: Any, dialect: str) -> list[Any
     if isinstance(column_type, Float):
         numbers = pd.to_numeric(series, errors="coerce").astype(float).to_numpy()
         return _none_where(numbers, np.isnan(numbers))
-    values = series.to_numpy(dtype=object)
     missing = pd.isna(series).to_numpy()
-    out = np.where(missing, None, values)
-    return [v if v is None or isinstance(v, str) else str(v) for v in out.tolist()]
+    values = series.to_numpy(dtype=object)
+    if pd.api.types.infer_dtype(series, skipna=True) not in ("string", "empty"):
+        values = np.array([str(v) for v in values], dtype=object)
+    return _none_where(values, missing)
 
 
 def execute_rows(conn: Connection, statement: Any, frame: pd.DataFrame) -> int:

@@ -85,7 +85,8 @@ def write_facilities(conn: Connection, rows: pd.DataFrame, run_id: int) -> Write
     if not blocks.empty:
         upsert(conn, dim_block, [
             {"block_lgd": int(b.block_lgd), "district_lgd": int(b.district_lgd),
-             "name_en": b.block_name or f"Block {int(b.block_lgd)}", "name_hi": b.block_name_hi or b.block_name or ""}
+             "name_en": _text(b.block_name) or f"Block {int(b.block_lgd)}",
+             "name_hi": _text(b.block_name_hi) or _text(b.block_name) or ""}
             for b in blocks.itertuples(index=False)
         ])
     d = dim_facility.c
@@ -108,6 +109,10 @@ def write_facilities(conn: Connection, rows: pd.DataFrame, run_id: int) -> Write
             _move_spoke_facts(conn, m.facility_id, int(m.district_lgd_new),
                               None if pd.isna(m.block_lgd_new) else int(m.block_lgd_new))
     return WriteResult(len(rows))
+
+
+def _text(value: object) -> str | None:
+    return None if value is None or (isinstance(value, float) and pd.isna(value)) else str(value)
 
 
 def _move_spoke_facts(conn: Connection, spoke_id: str, district_lgd: int, block_lgd: int | None) -> None:

@@ -12,7 +12,7 @@ from etl.contracts.catalog import CHOS, CONSULTATIONS, CONTRACTS, FACILITIES, SC
 from etl.transform.context import TransformContext
 from etl.transform.parse import parse_service_days
 from etl.transform.pseudonym import DOCTOR_TOKEN_HEX
-from etl.transform.validate import FileState, Rule, Validated, duplicate_rule, natural_keys, parse_fields, split
+from etl.transform.validate import FileState, Rule, Validated, duplicate_rule, msg, natural_keys, parse_fields, split
 
 EARLIEST_START = datetime(2019, 1, 1)
 FUTURE_TOLERANCE = timedelta(minutes=5)
@@ -22,22 +22,24 @@ INDIA_LON = (68.0, 98.0)
 
 def _malformed_rule(problems: list[str], index: pd.Index) -> Rule:
     series = pd.Series(problems, index=index, dtype=object).fillna("")
-    return Rule("malformed_row", series != "", series)
-
-
-def _fmt(values: pd.Series) -> pd.Series:
-    return values.astype(str).str.slice(0, 40).astype(object)
+    return Rule("malformed_row", series != "", lambda rows: series.loc[rows])
 
 
 def _unknown_facility_rule(ids: dict[str, pd.Series], ctx: TransformContext) -> Rule:
     known = ctx.facilities.index
+    unknown = {label: column.notna() & ~column.isin(known) for label, column in ids.items()}
     bad = pd.Series(False, index=next(iter(ids.values())).index)
-    message = pd.Series("", index=bad.index, dtype=object)
-    for label, column in ids.items():
-        unknown = column.notna() & ~column.isin(known)
-        bad |= unknown
-        text = label + " '" + _fmt(column) + "' is not in the facility master"
-        message = message.where(~unknown, message.where(message == "", message + "; ") + text)
+    for mask in unknown.values():
+        bad |= mask
+
+    def message(index: pd.Index) -> pd.Series:
+        texts = [
+            "; ".join(f"{label} '{ids[label].at[i]}' is not in the facility master"
+                      for label in ids if unknown[label].at[i])
+            for i in index
+        ]
+        return pd.Series(texts, index=index, dtype=object)
+
     return Rule("unknown_facility", bad, message)
 
 
@@ -52,21 +54,21 @@ def consultations(raw: pd.DataFrame, rows: np.ndarray, problems: list[str], ctx:
     rules.insert(0, _malformed_rule(problems, raw.index))
     start, end = typed["started_at"], typed["ended_at"]
     rules.append(Rule("end_before_start", start.notna() & end.notna() & (end < start),
-                      "ended_at " + _fmt(end) + " is before started_at " + _fmt(start)))
+                      msg("ended_at {0} is before started_at {1}", end, start)))
     rules.append(Rule("start_in_future", start > ctx.now + FUTURE_TOLERANCE,
-                      "started_at " + _fmt(start) + " is in the future"))
-    rules.append(Rule("start_too_old", start < EARLIEST_START, "started_at " + _fmt(start) + " is before 2019"))
+                      msg("started_at {0} is in the future", start)))
+    rules.append(Rule("start_too_old", start < EARLIEST_START, msg("started_at {0} is before 2019", start)))
     age = typed["age"]
-    rules.append(Rule("age_out_of_range", age.notna() & ~age.between(0, 120), "age " + _fmt(age) + " is not 0-120"))
+    rules.append(Rule("age_out_of_range", age.notna() & ~age.between(0, 120), msg("age {0} is not 0-120", age)))
     wait = typed["wait_minutes"]
     rules.append(Rule("wait_out_of_range", wait.notna() & ~wait.between(0, 1440),
-                      "wait_minutes " + _fmt(wait) + " is not 0-1440"))
+                      msg("wait_minutes {0} is not 0-1440", wait)))
     keys = natural_keys(raw, contract)
     rules.append(duplicate_rule(keys, rows, state, "consultation id"))
     spoke_district = _facility_attr(typed["spoke_id"], ctx, "district_lgd")
     given = typed["district_lgd"]
     rules.append(Rule("district_mismatch", given.notna() & spoke_district.notna() & (given != spoke_district),
-                      "district " + _fmt(given) + " is not the spoke's district " + _fmt(spoke_district)))
+                      msg("district {0} is not the spoke's district {1}", given, spoke_district)))
     rules.append(_unknown_facility_rule({"spoke": typed["spoke_id"], "hub": typed["hub_id"]}, ctx))
     result = split(typed, raw, rules, rows, keys, contract, ctx.pseudonymiser)
 
@@ -130,19 +132,19 @@ def facilities(raw: pd.DataFrame, rows: np.ndarray, problems: list[str], ctx: Tr
     rules.insert(0, _malformed_rule(problems, raw.index))
     district = typed["district_lgd"]
     rules.append(Rule("unknown_district", district.notna() & ~district.isin(ctx.districts),
-                      "district_lgd " + _fmt(district) + " is not a known LGD district code"))
+                      msg("district_lgd {0} is not a known LGD district code", district)))
     lat, lon = typed["lat"], typed["lon"]
     outside_india = (lat.notna() & ~lat.between(*INDIA_LAT)) | (lon.notna() & ~lon.between(*INDIA_LON))
     rules.append(Rule("bad_coordinates", outside_india,
-                      "coordinates " + _fmt(lat) + ", " + _fmt(lon) + " are outside India"))
+                      msg("coordinates {0}, {1} are outside India", lat, lon)))
     rules.append(Rule("bad_coordinates", lat.isna() != lon.isna(), "latitude and longitude must be given together"))
     block_code = typed["block_lgd"]
     rules.append(Rule("bad_block", block_code.notna() & (block_code <= 0), "block_lgd must be a positive code"))
     days_parsed = parse_service_days(raw["service_days"])
-    rules.append(Rule("bad_value", days_parsed[1], "service_days: cannot read " + _fmt(raw["service_days"])))
+    rules.append(Rule("bad_value", days_parsed[1], msg("service_days: cannot read '{0}'", raw["service_days"])))
     start, end = typed["service_start"], typed["service_end"]
     rules.append(Rule("bad_service_hours", start.notna() & end.notna() & (end <= start),
-                      "service_end " + _fmt(end) + " is not after service_start " + _fmt(start)))
+                      msg("service_end {0} is not after service_start {1}", end, start)))
     keys = natural_keys(raw, contract)
     rules.append(duplicate_rule(keys, rows, state, "facility id"))
     result = split(typed, raw, rules, rows, keys, contract, ctx.pseudonymiser)
@@ -161,7 +163,7 @@ def chos(raw: pd.DataFrame, rows: np.ndarray, problems: list[str], ctx: Transfor
     rules.insert(0, _malformed_rule(problems, raw.index))
     modules = typed["training_modules"]
     rules.append(Rule("modules_out_of_range", modules.notna() & ~modules.astype("Float64").between(0, 18),
-                      "training_modules " + _fmt(modules) + " is not 0-18"))
+                      msg("training_modules {0} is not 0-18", modules)))
     joined, laptop = typed["joined_on"], typed["laptop_issued_on"]
     rules.append(Rule("date_in_future", (joined > ctx.now) | (laptop > ctx.now), "a date is in the future"))
     keys = natural_keys(raw, contract)
@@ -186,9 +188,9 @@ def schemes(raw: pd.DataFrame, rows: np.ndarray, problems: list[str], ctx: Trans
     rules.append(Rule("negative_value", (value < 0) | (target < 0), "value and target must not be negative"))
     indicator = typed["indicator_code"].str.upper()
     rules.append(Rule("unknown_indicator", indicator.notna() & ~indicator.isin(ctx.indicators),
-                      "indicator " + _fmt(indicator) + " is not in the indicator catalogue"))
+                      msg("indicator {0} is not in the indicator catalogue", indicator)))
     rules.append(Rule("month_in_future", typed["month"] > ctx.now,
-                      "month " + _fmt(typed["month"]) + " is in the future"))
+                      msg("month {0} is in the future", typed["month"])))
     keys = natural_keys(raw, contract)
     rules.append(duplicate_rule(keys, rows, state, "facility/indicator/month"))
     rules.append(_unknown_facility_rule({"facility": typed["facility_id"]}, ctx))
@@ -207,7 +209,7 @@ def status(raw: pd.DataFrame, rows: np.ndarray, problems: list[str], ctx: Transf
     typed, rules = parse_fields(raw, contract)
     rules.insert(0, _malformed_rule(problems, raw.index))
     rules.append(Rule("time_in_future", typed["event_time"] > ctx.now + FUTURE_TOLERANCE,
-                      "event_time " + _fmt(typed["event_time"]) + " is more than 5 minutes in the future"))
+                      msg("event_time {0} is more than 5 minutes in the future", typed["event_time"])))
     for name in ("doctors_online", "queue_length"):
         rules.append(Rule("negative_value", typed[name] < 0, f"{name} must not be negative"))
     keys = natural_keys(raw, contract)

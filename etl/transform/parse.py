@@ -31,10 +31,10 @@ _NUMBER = re.compile(r"^\d+(?:\.\d+)?$")
 _TIME = re.compile(r"^(\d{1,2})[:.](\d{2})(?::\d{2})?$")
 
 
-def _clean(values: pd.Series) -> pd.Series:
+def clean_text(values: pd.Series) -> pd.Series:
     """Stripped text as plain Python strings (object dtype: iterating pandas' Arrow strings row by row is slow)."""
     text = values.astype(object).where(values.notna(), "")
-    if not all(isinstance(v, str) for v in text.head(50)):
+    if pd.api.types.infer_dtype(text, skipna=False) != "string":
         text = text.map(str)
     return text.str.strip().astype(object)
 
@@ -42,7 +42,7 @@ def _clean(values: pd.Series) -> pd.Series:
 def parse_datetime(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Parse timestamps to naive IST. Accepts ISO 8601 (with or without an offset; an offset is converted to IST),
     dd-mm-yyyy and dd/mm/yyyy with optional HH:MM[:SS], and Excel serial numbers."""
-    text = _clean(values)
+    text = clean_text(values)
     out = pd.Series(pd.NaT, index=text.index, dtype="datetime64[us]")
     todo = text != ""
     iso = todo & text.str.match(_ISO_START)
@@ -83,7 +83,7 @@ def parse_date(values: pd.Series) -> tuple[pd.Series, pd.Series]:
 
 def parse_month(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     """A month as its first day: accepts yyyy-mm, mm-yyyy, mm/yyyy, month names (Aug 2025) and any date."""
-    text = _clean(values)
+    text = clean_text(values)
     out = pd.Series(pd.NaT, index=text.index, dtype="datetime64[us]")
     todo = text != ""
     for fmt in ("%Y-%m", "%m-%Y", "%m/%Y", "%b %Y", "%B %Y", "%b-%Y", "%B-%Y", "%Y%m"):
@@ -103,7 +103,7 @@ def parse_month(values: pd.Series) -> tuple[pd.Series, pd.Series]:
 
 def parse_int(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Whole numbers (``"12"``, ``"12.0"``, ``" 12 "``); returns a nullable Int64 Series."""
-    text = _clean(values).str.replace(",", "", regex=False)
+    text = clean_text(values).str.replace(",", "", regex=False)
     numbers = pd.to_numeric(text.where(text != ""), errors="coerce")
     whole = numbers.notna() & np.isclose(numbers.fillna(0) % 1, 0)
     out = numbers.where(whole).round().astype("Int64")
@@ -112,7 +112,7 @@ def parse_int(values: pd.Series) -> tuple[pd.Series, pd.Series]:
 
 
 def parse_float(values: pd.Series) -> tuple[pd.Series, pd.Series]:
-    text = _clean(values).str.replace(",", "", regex=False)
+    text = clean_text(values).str.replace(",", "", regex=False)
     numbers = pd.to_numeric(text.where(text != ""), errors="coerce").astype(float)
     bad = (text != "") & (numbers.isna() | ~np.isfinite(numbers.fillna(0)))
     return numbers.where(~bad), bad
@@ -120,7 +120,7 @@ def parse_float(values: pd.Series) -> tuple[pd.Series, pd.Series]:
 
 def parse_choice(values: pd.Series, choices: dict[str, str]) -> tuple[pd.Series, pd.Series]:
     """Map spellings (any case, spacing or punctuation) onto canonical values; unknown spellings are bad."""
-    text = _clean(values)
+    text = clean_text(values)
     lookup = {normalise_choice(k): v for k, v in choices.items()}
     lookup.update({normalise_choice(v): v for v in choices.values()})
     uniques = text.unique()
@@ -131,13 +131,13 @@ def parse_choice(values: pd.Series, choices: dict[str, str]) -> tuple[pd.Series,
 
 
 def parse_text(values: pd.Series) -> tuple[pd.Series, pd.Series]:
-    text = _clean(values)
+    text = clean_text(values)
     return text.where(text != "", None), pd.Series(False, index=text.index)
 
 
 def parse_time_of_day(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     """``9:00``, ``09.00`` or ``16:00:00`` as ``HH:MM``."""
-    text = _clean(values)
+    text = clean_text(values)
     parts = text.str.extract(_TIME)
     hours = pd.to_numeric(parts[0], errors="coerce")
     minutes = pd.to_numeric(parts[1], errors="coerce")
@@ -188,7 +188,7 @@ def _service_days_one(text: str) -> str | None:
 
 def parse_service_days(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Days served as 7 digits Monday first (``1111111``), or names: ``Mon,Thu,Sat``, ``Mon-Sat``, ``daily``."""
-    text = _clean(values)
+    text = clean_text(values)
     mapping = {u: _service_days_one(u) for u in text.unique() if u}
     out = text.map(mapping)
     bad = (text != "") & out.isna()

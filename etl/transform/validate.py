@@ -26,7 +26,19 @@ class Rule:
 
     code: str
     bad: pd.Series
-    message: pd.Series | str
+    # A fixed text, or a function that writes the message for the given bad rows only (most rows pass every rule,
+    # so messages are never built for them).
+    message: str | Callable[[pd.Index], pd.Series]
+
+
+def msg(template: str, *columns: pd.Series) -> Callable[[pd.Index], pd.Series]:
+    """A message built lazily from ``template`` (``{0}``, ``{1}``...) and the rows' values in ``columns``."""
+
+    def build(index: pd.Index) -> pd.Series:
+        parts = [[str(v)[:60] for v in column.loc[index].tolist()] for column in columns]
+        return pd.Series([template.format(*values) for values in zip(*parts, strict=True)], index=index, dtype=object)
+
+    return build
 
 
 @dataclass
@@ -72,10 +84,6 @@ _KIND_WORDS = {
 }  # fmt: skip
 
 
-def _quoted(values: pd.Series) -> pd.Series:
-    return "'" + values.astype(str).str.slice(0, 60).astype(object) + "'"
-
-
 def parse_fields(raw: pd.DataFrame, contract: Contract) -> tuple[pd.DataFrame, list[Rule]]:
     """Typed columns for every field, and a rule per field for unreadable or missing required values."""
     typed: dict[str, pd.Series] = {}
@@ -83,19 +91,26 @@ def parse_fields(raw: pd.DataFrame, contract: Contract) -> tuple[pd.DataFrame, l
     for f in contract.fields:
         if f.kind in (Kind.DROP, Kind.SECRET):
             continue
-        column = raw[f.name]
-        if f.kind is Kind.CHOICE:
+        column = parse.clean_text(raw[f.name])
+        empty = column == ""
+        if empty.all():
+            # An absent or empty column: nothing to parse.
+            values = pd.Series(f.default if f.default is not None else None, index=raw.index, dtype=object)
+            if f.kind in (Kind.INT, Kind.FLOAT) and f.default is None:
+                values = values.astype("Float64" if f.kind is Kind.FLOAT else "Int64")
+            elif f.kind in (Kind.DATE, Kind.DATETIME, Kind.MONTH):
+                values = pd.Series(pd.NaT, index=raw.index, dtype="datetime64[us]")
+            bad = pd.Series(False, index=raw.index)
+        elif f.kind is Kind.CHOICE:
             values, bad = parse.parse_choice(column, f.choices)
         else:
             values, bad = _PARSERS[f.kind](column)
-        empty = column.astype(str).str.strip() == ""
         if f.required:
             rules.append(Rule("missing_field", empty, f"{f.name} is required but empty"))
-        elif f.default is not None:
+        elif f.default is not None and empty.any():
             values = values.astype(object).where(~empty, f.default)
         if bad.any():
-            message = f"{f.name}: cannot read " + _quoted(column) + f" as {_KIND_WORDS[f.kind]}"
-            rules.append(Rule("bad_value", bad, message))
+            rules.append(Rule("bad_value", bad, msg(f"{f.name}: cannot read '{{0}}' as {_KIND_WORDS[f.kind]}", column)))
         typed[f.name] = values
     return pd.DataFrame(typed, index=raw.index), rules
 
@@ -116,8 +131,8 @@ def duplicate_rule(keys: pd.Series, row_numbers: np.ndarray, state: FileState, k
     firsts = pd.Series(row_numbers, index=keys.index).groupby(keys.values).transform("first")
     first_row = earlier.where(dup_earlier_chunk, firsts)
     bad = (dup_earlier_chunk | dup_in_chunk) & (keys != "")
-    message = f"duplicate {key_label} " + _quoted(keys) + " in this file (first at row " + \
-        first_row.astype("Int64").astype(str) + ")"
+    message = msg(f"duplicate {key_label} '{{0}}' in this file (first at row {{1}})", keys,
+                  first_row.astype("Int64"))
     new_keys = keys[first_in_chunk & ~dup_earlier_chunk & (keys != "")]
     state.seen_keys.update(zip(new_keys.tolist(), pd.Series(row_numbers, index=keys.index)[new_keys.index].tolist(),
                                strict=True))
@@ -130,7 +145,7 @@ def split(typed: pd.DataFrame, raw: pd.DataFrame, rules: list[Rule], row_numbers
     n = len(typed)
     bad_any = np.zeros(n, dtype=bool)
     for rule in rules:
-        bad_any |= rule.bad.to_numpy(dtype=bool, na_value=True)
+        bad_any |= rule.bad.to_numpy(dtype=bool, na_value=False)
     good = typed.loc[~bad_any].copy()
     good["_row"] = row_numbers[~bad_any]
     if not bad_any.any():
@@ -142,10 +157,12 @@ def split(typed: pd.DataFrame, raw: pd.DataFrame, rules: list[Rule], row_numbers
         mask = rule.bad.reindex(bad_index).fillna(False).astype(bool)
         if not mask.any():
             continue
-        message = rule.message if isinstance(rule.message, str) else rule.message.reindex(bad_index).astype(str)
-        message = pd.Series(message, index=bad_index)
-        codes[mask & codes.isna()] = rule.code
-        reasons[mask] = reasons[mask].where(reasons[mask] == "", reasons[mask] + "; ") + message[mask]
+        hit = mask[mask].index
+        message = (pd.Series(rule.message, index=hit, dtype=object) if isinstance(rule.message, str)
+                   else rule.message(hit))
+        codes[hit[codes[hit].isna()]] = rule.code
+        previous = reasons[hit]
+        reasons[hit] = previous.where(previous == "", previous + "; ") + message
     raw_bad = raw.loc[bad_index].copy()
     for name, kind in SECRET_KINDS.items():
         if name in raw_bad.columns:
