@@ -10,7 +10,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from etl.settings import SETTINGS_DOC, Settings
+from etl.settings import SETTINGS_DOC, Settings, settings_markdown
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_BUSY, EXIT_USAGE = 0, 1, 3, 2
 
@@ -250,6 +250,9 @@ def cmd_contracts(args: argparse.Namespace) -> int:
 
 
 def cmd_settings(args: argparse.Namespace) -> int:
+    if args.markdown:
+        print(settings_markdown())
+        return EXIT_OK
     for name, text in SETTINGS_DOC.items():
         print(f"{name:<32} {text}")
     return EXIT_OK
@@ -310,6 +313,7 @@ def build_parser() -> argparse.ArgumentParser:
     contracts = sub.add_parser("contracts", help="print the data contracts as Markdown")
     contracts.set_defaults(func=cmd_contracts)
     settings = sub.add_parser("settings", help="list the AROGYA_* settings")
+    settings.add_argument("--markdown", action="store_true", help="as the README's table")
     settings.set_defaults(func=cmd_settings)
     return parser
 

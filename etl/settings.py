@@ -129,3 +129,10 @@ SETTINGS_DOC: dict[str, str] = {
     "(default: the current date in IST).",
 }
 
+
+
+def settings_markdown() -> str:
+    """The settings as a Markdown table, for the README (`arogya settings --markdown`)."""
+    rows = ["| variable | meaning |", "|---|---|"]
+    rows += [f"| `{name}` | {text} |" for name, text in SETTINGS_DOC.items()]
+    return "\n".join(rows)
