@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import shutil
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
@@ -54,6 +55,7 @@ class FileOutcome:
     run_id: int | None
     counts: RunCounts = field(default_factory=RunCounts)
     message: str = ""
+    seconds: float = 0.0
 
 
 def build_context(engine: Engine, settings: Settings) -> TransformContext:
@@ -110,7 +112,12 @@ class EtlRunner:
 
     def run_landing(self, folder: Path | None = None) -> list[FileOutcome]:
         folder = folder or self.settings.landing_dir
-        outcomes = [self.load_file(f) for f in list_landing_files(folder)] if folder.exists() else []
+        outcomes = []
+        for landing in list_landing_files(folder) if folder.exists() else []:
+            started = time.perf_counter()
+            outcome = self.load_file(landing)
+            outcome.seconds = time.perf_counter() - started
+            outcomes.append(outcome)
         released = self.release_pending()
         if released is not None:
             outcomes.append(released)

@@ -1,0 +1,161 @@
+"""ETL benchmark: load the `state` demo (5+ million consultations) into SQLite and compare, in the same run, with
+the raw rate of Python's sqlite3 ``executemany`` inserting the same rows into a bare table; then time an
+incremental day into the full warehouse. Writes benchmarks/results/etl.json.
+
+    .venv/bin/python benchmarks/etl.py                 # full state demo (365 days), ~10-20 minutes here
+    .venv/bin/python benchmarks/etl.py --days 30       # a quicker look
+
+Each load runs in a child process so its peak memory (ru_maxrss) is its own.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+RESULTS = ROOT / "benchmarks" / "results" / "etl.json"
+KEY = "benchmark-pseudonym-key-0123456789abcdef0123456789"
+
+
+def _env(data: Path, landing: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AROGYA_")}
+    env.update({"AROGYA_DATA_DIR": str(data), "AROGYA_LANDING_DIR": str(landing), "AROGYA_PSEUDONYM_KEY": KEY,
+                "AROGYA_QUIET": "1", "PYTHONPATH": str(ROOT)})
+    return env
+
+
+def worker_load(data: Path, landing: Path) -> None:
+    """Child process: one ETL run; prints rows, seconds and peak memory as JSON."""
+    from sqlalchemy import func, select
+
+    from etl.load.runner import EtlRunner
+    from etl.settings import Settings
+    from etl.warehouse.engine import make_engine
+    from etl.warehouse.migrate import upgrade
+    from etl.warehouse.schema import fact_consultation
+
+    settings = Settings.from_env()
+    engine = make_engine(settings)
+    upgrade(engine)
+    with engine.connect() as conn:
+        before = conn.execute(select(func.count()).select_from(fact_consultation)).scalar() or 0
+    started = time.perf_counter()
+    outcomes = EtlRunner(settings, engine).run_landing()
+    seconds = time.perf_counter() - started
+    with engine.connect() as conn:
+        after = conn.execute(select(func.count()).select_from(fact_consultation)).scalar() or 0
+    read = sum(o.counts.read for o in outcomes if o.dataset == "consultations")
+    consultation_seconds = sum(o.seconds for o in outcomes if o.dataset == "consultations")
+    print(json.dumps({"seconds": seconds, "consultations_loaded": after - before, "consultation_rows_read": read,
+                      "consultation_seconds": consultation_seconds,
+                      "all_rows_read": sum(o.counts.read for o in outcomes),
+                      "files": len(outcomes), "failed": [o.name for o in outcomes if o.status == "failed"],
+                      "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+
+
+def run_worker(data: Path, landing: Path) -> dict[str, object]:
+    out = subprocess.run([sys.executable, __file__, "--worker", str(data), str(landing)], env=_env(data, landing),
+                         capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def raw_executemany_rate(warehouse: Path, scratch: Path) -> dict[str, float]:
+    """The same consultation rows, inserted with plain sqlite3 executemany into a bare table (no index, no key)."""
+    from etl.transform.datasets import FACT_CONSULTATION_COLUMNS
+
+    columns = ", ".join(FACT_CONSULTATION_COLUMNS)
+    source = sqlite3.connect(warehouse)
+    target_path = scratch / "raw.sqlite"
+    target = sqlite3.connect(target_path)
+    target.execute("PRAGMA journal_mode=WAL")
+    target.execute("PRAGMA synchronous=NORMAL")
+    target.execute(f"CREATE TABLE raw_consultation ({columns})")
+    insert = f"INSERT INTO raw_consultation VALUES ({', '.join('?' * len(FACT_CONSULTATION_COLUMNS))})"
+    cursor = source.execute(f"SELECT {columns} FROM fact_consultation")
+    rows_total, seconds = 0, 0.0
+    while True:
+        batch = cursor.fetchmany(50_000)
+        if not batch:
+            break
+        started = time.perf_counter()
+        target.executemany(insert, batch)
+        target.commit()
+        seconds += time.perf_counter() - started
+        rows_total += len(batch)
+    return {"rows": rows_total, "seconds": seconds, "rows_per_s": rows_total / seconds if seconds else 0.0}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--days", type=int, default=365)
+    parser.add_argument("--files", help="reuse demo files already generated in this folder")
+    parser.add_argument("--worker", nargs=2, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        worker_load(Path(args.worker[0]), Path(args.worker[1]))
+        return
+
+    from etl.demo import generate
+
+    scratch = Path(tempfile.mkdtemp(prefix="arogya-bench-"))
+    files = Path(args.files) if args.files else scratch / "files"
+    started = time.perf_counter()
+    if not args.files:
+        print(f"generating the state demo ({args.days} days) in {files} ...", flush=True)
+        generate(files, scale="state", days=args.days)
+    generate_s = time.perf_counter() - started
+    consultation_files = sorted(files.glob("consultations_*"))
+    held_out = consultation_files[-2]  # a full day (the last file may be today's partial day)
+    incremental = scratch / "incremental"
+    incremental.mkdir()
+    landing = scratch / "landing"
+    shutil.copytree(files, landing)
+    (landing / held_out.name).unlink()
+    shutil.copy(held_out, incremental / held_out.name)
+    data = scratch / "data"
+
+    print("full load ...", flush=True)
+    full = run_worker(data, landing)
+    print(json.dumps(full), flush=True)
+    print("raw sqlite3 executemany of the same rows ...", flush=True)
+    raw = raw_executemany_rate(data / "arogya.sqlite", scratch)
+    print("incremental day ...", flush=True)
+    day = run_worker(data, incremental)
+
+    # End-to-end rate of the consultation files (read, validate, transform, upsert, rollups); the masters and
+    # scheme files are timed apart.
+    etl_rate = full["consultation_rows_read"] / full["consultation_seconds"]
+    result = {
+        "scale": "state", "days": args.days, "generate_seconds": round(generate_s, 1),
+        "consultations": full["consultations_loaded"], "consultation_rows_read": full["consultation_rows_read"],
+        "all_rows_read": full["all_rows_read"],
+        "etl_seconds": round(full["seconds"], 1), "etl_consultation_seconds": round(full["consultation_seconds"], 1),
+        "etl_consultations_per_s": round(etl_rate),
+        "etl_all_rows_per_s": round(full["all_rows_read"] / full["seconds"]),
+        "raw_executemany_rows_per_s": round(raw["rows_per_s"]),
+        "etl_share_of_raw": round(etl_rate / raw["rows_per_s"], 3),
+        "incremental_day_rows": day["consultations_loaded"], "incremental_day_seconds": round(day["seconds"], 2),
+        "peak_rss_mb_full_load": round(full["peak_rss_mb"]), "peak_rss_mb_incremental": round(day["peak_rss_mb"]),
+        "goals": {"etl_share_of_raw": ">= 0.30", "incremental_day_seconds": "< 5", "peak_rss_mb": "< 2048"},
+        "machine": {"cpus": os.cpu_count()},
+    }
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    print(json.dumps(result, indent=2))
+    shutil.rmtree(scratch, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
