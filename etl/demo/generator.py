@@ -252,6 +252,8 @@ def _write_consultations(net: Network, plan: DemoPlan, out_dir: Path, seed: int,
                              outages=outages, cutoff=cutoff if day == plan.end_date else None)
         fmt = day_format(offset)
         frame = render(batch, fmt, _rng(seed, 8, day.toordinal()))
+        if frame.empty:
+            continue  # early on the last day nothing has happened yet: a real export would not be written either
         path = write_day(frame, fmt, out_dir / f"consultations_{day:%Y-%m-%d}{fmt.extension}")
         c = batch.cols
         fault = c["fault"]

@@ -27,7 +27,7 @@ def indicator_codes() -> list[str]:
     return [r["indicator_code"] for r in read_reference("scheme_indicators.csv")]
 
 
-def months_covered(start: date, end: date, minimum: int = 6) -> list[date]:
+def months_covered(start: date, end: date, minimum: int = 3) -> list[date]:
     """First days of the months from the period start to the end month, oldest first: at least ``minimum``
     months, the end month (reported so far) included."""
     first = date(start.year, start.month, 1)
@@ -67,7 +67,9 @@ class SchemeModel:
         elapsed = min(1.0, ((end - month).days + 1) / days) if end < date(month.year, month.month, days) else 1.0
         ramp = 0.9 + 0.1 * (index + 1) / n_months
         ids, codes, values, targets = [], [], [], []
-        for code in self.codes:
+        # Which service packages a centre offers is a snapshot, reported with the latest month only.
+        codes_this_month = [c for c in self.codes if not c.startswith("PKG_") or index == n_months - 1]
+        for code in codes_this_month:
             if code.startswith("PKG_"):
                 k = int(code[4:]) - 1
                 offered = self.package_u[:, k] < PACKAGE_OFFER[k] * self.maturity * ramp
