@@ -208,7 +208,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
         bar.n = done  # type: ignore[attr-defined]
         bar.refresh()  # type: ignore[attr-defined]
 
-    files = generate(out, scale=args.scale, days=args.days, seed=args.seed, progress=progress)
+    from datetime import date
+
+    end_date = date.fromisoformat(args.end_date) if args.end_date else None
+    files = generate(out, scale=args.scale, days=args.days, end_date=end_date, seed=args.seed, progress=progress)
     for bar in bars.values():
         bar.close()  # type: ignore[attr-defined]
     _say(settings, f"wrote {len(files)} export files to {out} in {time.perf_counter() - started:.1f} s")
@@ -307,6 +310,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--scale", choices=["small", "state", "national"], default="small")
     demo.add_argument("--days", type=int, help="days of consultations (default: 30 small, 365 state)")
     demo.add_argument("--seed", type=int, default=20250801)
+    demo.add_argument("--end-date", help="last day of the demo, YYYY-MM-DD (default: today in IST)")
     demo.add_argument("--out", help="folder to write to (default: the landing folder)")
     demo.add_argument("--if-missing", action="store_true", help="do nothing if the warehouse already has data")
     demo.add_argument("--no-load", action="store_true", help="only write the files")
