@@ -211,3 +211,12 @@ def test_etl037_postgres_advisory_lock_excludes_a_second_run(tmp_path: Path) -> 
         with pytest.raises(EtlBusy):
             with etl_lock(make_engine(settings), settings.data_dir):
                 pass
+
+
+def test_etl038_watch_once_loads_the_drop_folder(settings: Settings, engine: Engine) -> None:
+    write_csv(settings.landing_dir / "facilities_master.csv", FACILITY_HEADER, FACILITIES)
+    write_csv(settings.landing_dir / "consultations_w.csv", CONSULTATION_HEADER, consultation_rows(25))
+    result = arogya(settings, "etl", "watch", "--once", "--quiet")
+    assert result.returncode == 0, result.stderr
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(fact_consultation)).scalar() == 25
