@@ -1,0 +1,112 @@
+"""What every data function gets first: the read-only engine and the result cache.
+
+Results are cached under (function, arguments, filter, scope, data version). The ETL bumps ``data_version`` in the
+same transaction as every load, so a load invalidates every web process's cache without the ETL knowing about the
+dashboard. A cache that fails (e.g. Redis down) is logged and bypassed; the page still renders from the database.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, ParamSpec, Protocol, TypeVar
+
+from sqlalchemy import Engine, select
+
+from dashboard.data.filters import Filter, Scope
+from etl.warehouse.schema import data_version
+
+log = logging.getLogger(__name__)
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+class CacheBackend(Protocol):
+    def get(self, key: str) -> Any: ...
+
+    def set(self, key: str, value: Any, timeout: int | None = None) -> Any: ...
+
+
+@dataclass
+class DataContext:
+    engine: Engine
+    cache: CacheBackend | None = None
+    timeout_s: int = 300
+    # How long a read of data_version is trusted; keeps one cheap query off most cached calls.
+    version_ttl_s: float = 1.0
+    # After a cache failure, skip the cache this long instead of paying a timeout on every call.
+    cache_retry_s: float = 30.0
+    _version: tuple[float, int] | None = field(default=None, init=False, repr=False)
+    _cache_down_until: float = field(default=0.0, init=False, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
+
+    def data_version(self) -> int:
+        now = time.monotonic()
+        cached = self._version
+        if cached is not None and now - cached[0] < self.version_ttl_s:
+            return cached[1]
+        with self.engine.connect() as conn:
+            value = conn.execute(select(data_version.c.version).where(data_version.c.id == 1)).scalar()
+        version = int(value or 0)
+        self._version = (now, version)
+        return version
+
+    def forget_version(self) -> None:
+        self._version = None
+
+    def cache_get(self, key: str) -> tuple[bool, Any]:
+        if self.cache is None or time.monotonic() < self._cache_down_until:
+            return False, None
+        try:
+            value = self.cache.get(key)
+        except Exception as exc:  # noqa: BLE001 - any backend failure must not break a page
+            self._cache_failed(exc)
+            return False, None
+        return value is not None, value
+
+    def cache_set(self, key: str, value: Any) -> None:
+        if self.cache is None or time.monotonic() < self._cache_down_until:
+            return
+        try:
+            self.cache.set(key, value, timeout=self.timeout_s)
+        except Exception as exc:  # noqa: BLE001
+            self._cache_failed(exc)
+
+    def _cache_failed(self, exc: BaseException) -> None:
+        with self._lock:
+            self._cache_down_until = time.monotonic() + self.cache_retry_s
+        log.warning("cache unavailable, reading the database directly for %ss: %s", self.cache_retry_s, exc)
+
+
+def _key(name: str, version: int, args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
+    parts = [a.cache_token() if isinstance(a, Filter | Scope) else repr(a) for a in args]
+    parts += [f"{k}={v.cache_token() if isinstance(v, Filter | Scope) else repr(v)}" for k, v in sorted(kwargs.items())]
+    digest = hashlib.sha256("|".join(parts).encode()).hexdigest()[:32]
+    return f"arogya:{name}:v{version}:{digest}"
+
+
+def cached(fn: Callable[P, R]) -> Callable[P, R]:
+    """Cache a data function whose first argument is a ``DataContext``. The scope is part of the key (it is an
+    argument), so two users with different scopes never share an entry."""
+    name = f"{fn.__module__}.{fn.__qualname__}"
+
+    @functools.wraps(fn)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        ctx = args[0]
+        if not isinstance(ctx, DataContext) or ctx.cache is None:
+            return fn(*args, **kwargs)
+        key = _key(name, ctx.data_version(), args[1:], dict(kwargs))
+        hit, value = ctx.cache_get(key)
+        if hit:
+            return value
+        value = fn(*args, **kwargs)
+        ctx.cache_set(key, value)
+        return value
+
+    return wrapper

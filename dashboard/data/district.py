@@ -1,0 +1,255 @@
+"""The Civil Surgeon's district page: facilities with their activity, hub→spoke links, blocks, idle spokes,
+silent CHOs and one facility's detail. Rollups and dimensions only."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import pandas as pd
+from sqlalchemy import and_, distinct, func, or_, select
+
+from dashboard.data.context import DataContext, cached
+from dashboard.data.filters import Filter, Scope
+from dashboard.data.overview import SPOKES_PER_BLOCK_MIN
+from dashboard.data.sql import facility_dim_clauses, read_df, scope_clause
+from etl.warehouse.schema import dim_block, dim_cho, dim_facility, rollup_cho_day, rollup_facility_day
+
+IDLE_DAYS = 7
+DETAIL_DAYS = 30
+
+rfd = rollup_facility_day
+fac = dim_facility
+
+
+def _activity_clauses(f: Filter, scope: Scope, start: date, end: date) -> list:
+    """Rows in [start, end] within scope, under the mode and specialty filters (geography is applied by caller)."""
+    clauses = [rfd.c.day >= start, rfd.c.day <= end, scope_clause(rfd.c.district_lgd, scope), rfd.c.consultations > 0]
+    if f.modes:
+        clauses.append(rfd.c.mode.in_(f.modes))
+    if f.specialties:
+        clauses.append(rfd.c.specialty_code.in_(f.specialties))
+    return clauses
+
+
+def _district_filter(f: Filter, lgd: int) -> Filter:
+    return f.with_(district_lgds=(lgd,))
+
+
+@cached
+def facilities(ctx: DataContext, f: Filter, scope: Scope, lgd: int) -> pd.DataFrame:
+    """Every facility of the district under the filter, with consultations in the period (a spoke's as spoke, a
+    hub's as hub), its last consultation and its CHO count."""
+    fd = _district_filter(f, lgd)
+    hub = fac.alias("hub")
+    as_spoke = (select(rfd.c.spoke_id.label("facility_id"), func.sum(rfd.c.consultations).label("n"))
+                .where(*_activity_clauses(f, scope, f.start, f.end)).group_by(rfd.c.spoke_id).subquery())
+    as_hub = (select(rfd.c.hub_id.label("facility_id"), func.sum(rfd.c.consultations).label("n"))
+              .where(*_activity_clauses(f, scope, f.start, f.end)).group_by(rfd.c.hub_id).subquery())
+    last_spoke = (select(rfd.c.spoke_id.label("facility_id"), func.max(rfd.c.day).label("last"))
+                  .where(rfd.c.day <= f.end, rfd.c.consultations > 0, scope_clause(rfd.c.district_lgd, scope))
+                  .group_by(rfd.c.spoke_id).subquery())
+    last_hub = (select(rfd.c.hub_id.label("facility_id"), func.max(rfd.c.day).label("last"))
+                .where(rfd.c.day <= f.end, rfd.c.consultations > 0, scope_clause(rfd.c.district_lgd, scope))
+                .group_by(rfd.c.hub_id).subquery())
+    chos = (select(dim_cho.c.facility_id, func.count().label("chos")).where(dim_cho.c.active.is_(True))
+            .group_by(dim_cho.c.facility_id).subquery())
+    stmt = (
+        select(fac.c.facility_id, fac.c.name, fac.c.facility_type, fac.c.role, fac.c.block_lgd,
+               dim_block.c.name_en.label("block_en"), dim_block.c.name_hi.label("block_hi"), fac.c.lat, fac.c.lon,
+               fac.c.hub_id, hub.c.name.label("hub_name"),
+               as_spoke.c.n.label("n_spoke"), as_hub.c.n.label("n_hub"),
+               last_spoke.c.last.label("last_spoke"), last_hub.c.last.label("last_hub"),
+               func.coalesce(chos.c.chos, 0).label("chos"))
+        .select_from(fac.outerjoin(dim_block, dim_block.c.block_lgd == fac.c.block_lgd)
+                     .outerjoin(hub, hub.c.facility_id == fac.c.hub_id)
+                     .outerjoin(as_spoke, as_spoke.c.facility_id == fac.c.facility_id)
+                     .outerjoin(as_hub, as_hub.c.facility_id == fac.c.facility_id)
+                     .outerjoin(last_spoke, last_spoke.c.facility_id == fac.c.facility_id)
+                     .outerjoin(last_hub, last_hub.c.facility_id == fac.c.facility_id)
+                     .outerjoin(chos, chos.c.facility_id == fac.c.facility_id))
+        .where(*facility_dim_clauses(fd, scope))
+        .order_by(fac.c.role, fac.c.name)
+    )
+    with ctx.engine.connect() as conn:
+        frame = read_df(conn, stmt)
+    hub_rows = frame["role"] == "hub"
+    frame["consultations"] = (frame["n_hub"].where(hub_rows, frame["n_spoke"])).fillna(0).astype("int64")
+    frame["last_consultation"] = frame["last_hub"].where(hub_rows, frame["last_spoke"])
+    return frame.drop(columns=["n_spoke", "n_hub", "last_spoke", "last_hub"])
+
+
+@cached
+def links(ctx: DataContext, f: Filter, scope: Scope, lgd: int) -> pd.DataFrame:
+    """Hub→spoke pairs with consultations in the period where the spoke or the hub lies in the district."""
+    spoke, hub = fac.alias("spoke"), fac.alias("hub")
+    in_district = select(fac.c.facility_id).where(fac.c.district_lgd == lgd)
+    stmt = (
+        select(rfd.c.spoke_id, rfd.c.hub_id, func.sum(rfd.c.consultations).label("consultations"),
+               spoke.c.lat.label("spoke_lat"), spoke.c.lon.label("spoke_lon"),
+               hub.c.lat.label("hub_lat"), hub.c.lon.label("hub_lon"))
+        .select_from(rfd.join(spoke, spoke.c.facility_id == rfd.c.spoke_id)
+                     .join(hub, hub.c.facility_id == rfd.c.hub_id))
+        .where(*_activity_clauses(f, scope, f.start, f.end),
+               or_(rfd.c.spoke_id.in_(in_district), rfd.c.hub_id.in_(in_district)))
+        .group_by(rfd.c.spoke_id, rfd.c.hub_id, spoke.c.lat, spoke.c.lon, hub.c.lat, hub.c.lon)
+        .order_by(rfd.c.hub_id, rfd.c.spoke_id)
+    )
+    with ctx.engine.connect() as conn:
+        return read_df(conn, stmt)
+
+
+@cached
+def block_table(ctx: DataContext, f: Filter, scope: Scope, lgd: int) -> pd.DataFrame:
+    """One row per block: spokes (all, the rule counts configuration), active spokes and consultations in the
+    period, CHOs, and whether the block breaks the at-least-two-spokes rule."""
+    spokes = (select(fac.c.block_lgd, func.count().label("spokes")).where(fac.c.role == "spoke")
+              .group_by(fac.c.block_lgd).subquery())
+    activity = (select(rfd.c.block_lgd, func.sum(rfd.c.consultations).label("consultations"),
+                       func.count(distinct(rfd.c.spoke_id)).label("spokes_active"))
+                .where(*_activity_clauses(f, scope, f.start, f.end), rfd.c.district_lgd == lgd)
+                .group_by(rfd.c.block_lgd).subquery())
+    chos = (select(dim_cho.c.block_lgd, func.count().label("chos")).where(dim_cho.c.active.is_(True))
+            .group_by(dim_cho.c.block_lgd).subquery())
+    b = dim_block.c
+    stmt = (
+        select(b.block_lgd, b.name_en, b.name_hi, func.coalesce(spokes.c.spokes, 0).label("spokes"),
+               func.coalesce(activity.c.spokes_active, 0).label("spokes_active"),
+               func.coalesce(activity.c.consultations, 0).label("consultations"),
+               func.coalesce(chos.c.chos, 0).label("chos"))
+        .select_from(dim_block.outerjoin(spokes, spokes.c.block_lgd == b.block_lgd)
+                     .outerjoin(activity, activity.c.block_lgd == b.block_lgd)
+                     .outerjoin(chos, chos.c.block_lgd == b.block_lgd))
+        .where(b.district_lgd == lgd, scope_clause(b.district_lgd, scope))
+        .order_by(b.name_en)
+    )
+    if f.block_lgds:
+        stmt = stmt.where(b.block_lgd.in_(f.block_lgds))
+    with ctx.engine.connect() as conn:
+        frame = read_df(conn, stmt)
+    for col in ("spokes", "spokes_active", "consultations", "chos"):
+        frame[col] = frame[col].astype("int64")
+    frame["breach"] = frame["spokes"] < SPOKES_PER_BLOCK_MIN
+    return frame
+
+
+def _days_since(last: pd.Series, as_of: date) -> pd.Series:
+    return pd.Series([None if pd.isna(v) else (as_of - v).days for v in last], index=last.index, dtype="Int64")
+
+
+@cached
+def idle_spokes(ctx: DataContext, f: Filter, scope: Scope, lgd: int, days: int = IDLE_DAYS) -> pd.DataFrame:
+    """Spokes with no consultation (any mode, any specialty) in the ``days`` days ending on the filter's last day."""
+    as_of = f.end
+    last = (select(rfd.c.spoke_id, func.max(rfd.c.day).label("last_consultation"))
+            .where(rfd.c.day <= as_of, rfd.c.consultations > 0).group_by(rfd.c.spoke_id).subquery())
+    fd = _district_filter(f, lgd)
+    stmt = (
+        select(fac.c.facility_id, fac.c.name, fac.c.facility_type, fac.c.block_lgd,
+               dim_block.c.name_en.label("block_en"), dim_block.c.name_hi.label("block_hi"), fac.c.hub_id,
+               last.c.last_consultation)
+        .select_from(fac.outerjoin(last, last.c.spoke_id == fac.c.facility_id)
+                     .outerjoin(dim_block, dim_block.c.block_lgd == fac.c.block_lgd))
+        .where(fac.c.role == "spoke", *facility_dim_clauses(fd, scope),
+               or_(last.c.last_consultation.is_(None), last.c.last_consultation <= as_of - timedelta(days=days)))
+    )
+    with ctx.engine.connect() as conn:
+        frame = read_df(conn, stmt)
+    frame["days_idle"] = _days_since(frame["last_consultation"], as_of)
+    return _never_first(frame, "days_idle")
+
+
+@cached
+def silent_chos(ctx: DataContext, f: Filter, scope: Scope, lgd: int, days: int = IDLE_DAYS) -> pd.DataFrame:
+    """Active CHOs of the district with no activity for ``days`` days or more up to the filter's last day."""
+    as_of = f.end
+    last = (select(rollup_cho_day.c.cho_id, func.max(rollup_cho_day.c.day).label("last_active"))
+            .where(rollup_cho_day.c.day <= as_of, rollup_cho_day.c.consultations > 0)
+            .group_by(rollup_cho_day.c.cho_id).subquery())
+    c = dim_cho.c
+    stmt = (
+        select(c.cho_id, c.name, c.facility_id, fac.c.name.label("facility_name"), c.block_lgd,
+               dim_block.c.name_en.label("block_en"), dim_block.c.name_hi.label("block_hi"), last.c.last_active)
+        .select_from(dim_cho.outerjoin(last, last.c.cho_id == c.cho_id)
+                     .outerjoin(fac, fac.c.facility_id == c.facility_id)
+                     .outerjoin(dim_block, dim_block.c.block_lgd == c.block_lgd))
+        .where(c.active.is_(True), c.district_lgd == lgd, scope_clause(c.district_lgd, scope),
+               or_(last.c.last_active.is_(None), last.c.last_active <= as_of - timedelta(days=days)))
+    )
+    if f.block_lgds:
+        stmt = stmt.where(c.block_lgd.in_(f.block_lgds))
+    if f.facility_ids:
+        stmt = stmt.where(c.facility_id.in_(f.facility_ids))
+    with ctx.engine.connect() as conn:
+        frame = read_df(conn, stmt)
+    frame["days_silent"] = _days_since(frame["last_active"], as_of)
+    return _never_first(frame, "days_silent")
+
+
+def _never_first(frame: pd.DataFrame, column: str) -> pd.DataFrame:
+    key = frame[column].fillna(10**9).astype("int64")
+    return frame.assign(_k=key).sort_values(["_k", "name"], ascending=[False, True]).drop(columns="_k").reset_index(
+        drop=True)
+
+
+@dataclass(frozen=True)
+class FacilityDetail:
+    info: pd.DataFrame
+    daily: pd.DataFrame
+    partners: pd.DataFrame
+    chos: pd.DataFrame
+
+    @property
+    def found(self) -> bool:
+        return not self.info.empty
+
+
+@cached
+def facility_detail(ctx: DataContext, f: Filter, scope: Scope, facility_id: str,
+                    days: int = DETAIL_DAYS) -> FacilityDetail:
+    """A facility's last ``days`` days to the filter's last day: daily consultations, its hub or spokes, its CHOs."""
+    end = f.end
+    start = end - timedelta(days=days - 1)
+    hub = fac.alias("hub")
+    with ctx.engine.connect() as conn:
+        info = read_df(conn, select(fac.c.facility_id, fac.c.name, fac.c.facility_type, fac.c.role,
+                                    fac.c.district_lgd, fac.c.block_lgd, dim_block.c.name_en.label("block_en"),
+                                    dim_block.c.name_hi.label("block_hi"), fac.c.hub_id,
+                                    hub.c.name.label("hub_name"), fac.c.service_start, fac.c.service_end)
+                       .select_from(fac.outerjoin(dim_block, dim_block.c.block_lgd == fac.c.block_lgd)
+                                    .outerjoin(hub, hub.c.facility_id == fac.c.hub_id))
+                       .where(fac.c.facility_id == facility_id, scope_clause(fac.c.district_lgd, scope)))
+        if info.empty:
+            empty = pd.DataFrame()
+            return FacilityDetail(info, empty, empty, empty)
+        is_hub = info.loc[0, "role"] == "hub"
+        me, other = (rfd.c.hub_id, rfd.c.spoke_id) if is_hub else (rfd.c.spoke_id, rfd.c.hub_id)
+        daily = read_df(conn, select(rfd.c.day, func.sum(rfd.c.consultations).label("consultations"))
+                        .where(*_activity_clauses(f, scope, start, end), me == facility_id).group_by(rfd.c.day))
+        partner = fac.alias("partner")
+        used = read_df(conn, select(other.label("partner_id"), func.sum(rfd.c.consultations).label("consultations"))
+                       .where(*_activity_clauses(f, scope, start, end), me == facility_id).group_by(other))
+        assigned_clause = (fac.c.hub_id == facility_id) if is_hub else (
+            fac.c.facility_id == (info.loc[0, "hub_id"] or ""))
+        assigned = read_df(conn, select(fac.c.facility_id.label("partner_id")).where(
+            assigned_clause, scope_clause(fac.c.district_lgd, scope) if is_hub else and_()))
+        ids = sorted(set(used["partner_id"]) | set(assigned["partner_id"]))
+        names = read_df(conn, select(partner.c.facility_id.label("partner_id"), partner.c.name, partner.c.facility_type,
+                                     partner.c.district_lgd).where(partner.c.facility_id.in_(ids)))
+        cho_last = (select(rollup_cho_day.c.cho_id, func.max(rollup_cho_day.c.day).label("last_active"))
+                    .where(rollup_cho_day.c.day <= end, rollup_cho_day.c.consultations > 0)
+                    .group_by(rollup_cho_day.c.cho_id).subquery())
+        chos = read_df(conn, select(dim_cho.c.cho_id, dim_cho.c.name, dim_cho.c.training_modules,
+                                    dim_cho.c.laptop_issued_on, dim_cho.c.active, cho_last.c.last_active)
+                       .select_from(dim_cho.outerjoin(cho_last, cho_last.c.cho_id == dim_cho.c.cho_id))
+                       .where(dim_cho.c.facility_id == facility_id).order_by(dim_cho.c.name))
+    days_index = pd.DataFrame({"day": pd.date_range(start, end, freq="D").date})
+    if not daily.empty:
+        daily["day"] = pd.to_datetime(daily["day"]).dt.date
+    daily = days_index.merge(daily, on="day", how="left").fillna({"consultations": 0})
+    daily["consultations"] = daily["consultations"].astype("int64")
+    partners = names.merge(used, on="partner_id", how="left").fillna({"consultations": 0})
+    partners["consultations"] = partners["consultations"].astype("int64")
+    partners["assigned"] = partners["partner_id"].isin(set(assigned["partner_id"]))
+    partners = partners.sort_values(["consultations", "name"], ascending=[False, True]).reset_index(drop=True)
+    return FacilityDetail(info, daily, partners, chos)

@@ -1,0 +1,276 @@
+"""State overview: KPIs, per-district metrics for the map and ranking, trends. Rollups only."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import distinct, func, select
+
+from dashboard.data.context import DataContext, cached
+from dashboard.data.filters import Filter, Scope
+from dashboard.data.sql import (
+    bucket_sums,
+    consult_clauses,
+    consult_table,
+    district_clauses,
+    facility_dim_clauses,
+    ids_of_types,
+    median_wait,
+    read_df,
+)
+from etl.warehouse.histogram import WAIT_BUCKET_COLUMNS
+from etl.warehouse.schema import (
+    dim_block,
+    dim_cho,
+    dim_district,
+    dim_facility,
+    rollup_cho_day,
+    rollup_facility_day,
+)
+
+GRAINS: tuple[str, ...] = ("day", "week", "month")
+SPOKES_PER_BLOCK_MIN = 2
+
+DISTRICT_METRICS: tuple[str, ...] = (
+    "consultations", "per_active_spoke", "active_spoke_pct", "median_wait", "referral_rate", "blocks_breaching",
+)
+
+
+def _cho_clauses(f: Filter, scope: Scope) -> list:
+    c = rollup_cho_day.c
+    clauses = [c.day >= f.start, c.day <= f.end, c.consultations > 0, *district_clauses(c.district_lgd, f, scope)]
+    if f.block_lgds:
+        clauses.append(c.cho_id.in_(select(dim_cho.c.cho_id).where(dim_cho.c.block_lgd.in_(f.block_lgds))))
+    if f.facility_ids:
+        clauses.append(c.facility_id.in_(f.facility_ids))
+    if f.facility_types:
+        clauses.append(c.facility_id.in_(ids_of_types(f.facility_types)))
+    return clauses
+
+
+def _cho_dim_clauses(f: Filter, scope: Scope) -> list:
+    c = dim_cho.c
+    clauses = [c.active.is_(True), *district_clauses(c.district_lgd, f, scope)]
+    if f.block_lgds:
+        clauses.append(c.block_lgd.in_(f.block_lgds))
+    if f.facility_ids:
+        clauses.append(c.facility_id.in_(f.facility_ids))
+    if f.facility_types:
+        clauses.append(c.facility_id.in_(ids_of_types(f.facility_types)))
+    return clauses
+
+
+def _same_rows_for_spokes_and_hubs(f: Filter) -> bool:
+    """Without facility filters, active spokes and serving hubs come from the same rows: one scan serves both."""
+    return not (f.facility_ids or f.facility_types)
+
+
+def _spoke_dim_clauses(f: Filter, scope: Scope) -> list:
+    return [dim_facility.c.role == "spoke", *facility_dim_clauses(f, scope)]
+
+
+@cached
+def kpis(ctx: DataContext, f: Filter, scope: Scope) -> pd.DataFrame:
+    """One row: consultations (and in the previous period of equal length), spokes, hubs, CHOs, median wait."""
+    table = consult_table(f)
+    rfd = rollup_facility_day
+    prev = f.previous()
+    with ctx.engine.connect() as conn:
+        current = conn.execute(
+            select(func.coalesce(func.sum(table.c.consultations), 0), *bucket_sums(table))
+            .where(*consult_clauses(table, f, scope))).one()
+        previous = conn.execute(
+            select(func.coalesce(func.sum(table.c.consultations), 0))
+            .where(*consult_clauses(table, f, scope, start=prev.start, end=prev.end))).scalar()
+        spokes_total = conn.execute(select(func.count()).select_from(dim_facility)
+                                    .where(*_spoke_dim_clauses(f, scope))).scalar()
+        if _same_rows_for_spokes_and_hubs(f):
+            spokes_active, hubs_serving = conn.execute(
+                select(func.count(distinct(rfd.c.spoke_id)), func.count(distinct(rfd.c.hub_id)))
+                .where(*consult_clauses(rfd, f, scope), rfd.c.consultations > 0)).one()
+        else:
+            spokes_active = conn.execute(select(func.count(distinct(rfd.c.spoke_id)))
+                                         .where(*consult_clauses(rfd, f, scope, match="spoke"),
+                                                rfd.c.consultations > 0)).scalar()
+            hubs_serving = conn.execute(select(func.count(distinct(rfd.c.hub_id)))
+                                        .where(*consult_clauses(rfd, f, scope, match="hub"),
+                                               rfd.c.consultations > 0)).scalar()
+        chos_total = conn.execute(select(func.count()).select_from(dim_cho).where(*_cho_dim_clauses(f, scope))).scalar()
+        chos_active = conn.execute(select(func.count(distinct(rollup_cho_day.c.cho_id)))
+                                   .where(*_cho_clauses(f, scope))).scalar()
+    buckets = pd.DataFrame([list(current[1:])], columns=list(WAIT_BUCKET_COLUMNS))
+    row = {
+        "consultations": int(current[0] or 0),
+        "prev_consultations": int(previous or 0),
+        "spokes_total": int(spokes_total or 0),
+        "spokes_active": int(spokes_active or 0),
+        "hubs_serving": int(hubs_serving or 0),
+        "chos_total": int(chos_total or 0),
+        "chos_active": int(chos_active or 0),
+        "median_wait": median_wait(buckets).iloc[0],
+    }
+    frame = pd.DataFrame([row])
+    frame["change_pct"] = _change_pct(frame["consultations"], frame["prev_consultations"])
+    frame["active_spoke_pct"] = _pct(frame["spokes_active"], frame["spokes_total"])
+    return frame
+
+
+def _pct(part: pd.Series, whole: pd.Series) -> pd.Series:
+    whole = whole.astype(float)
+    return (100.0 * part.astype(float) / whole.where(whole > 0)).astype("float64")
+
+
+def _change_pct(current: pd.Series, previous: pd.Series) -> pd.Series:
+    previous = previous.astype(float)
+    return (100.0 * (current.astype(float) - previous) / previous.where(previous > 0)).astype("float64")
+
+
+def _per_district(conn, stmt, columns: list[str]) -> pd.DataFrame:  # type: ignore[no-untyped-def]
+    frame = read_df(conn, stmt)
+    return frame if not frame.empty else pd.DataFrame(columns=["district_lgd", *columns])
+
+
+@cached
+def district_metrics(ctx: DataContext, f: Filter, scope: Scope) -> pd.DataFrame:
+    """One row per district in scope (and in the filter's districts): the map metrics and the ranking columns."""
+    table = consult_table(f)
+    rfd = rollup_facility_day
+    prev = f.previous()
+    d = dim_district.c
+    spoke_counts = (select(dim_facility.c.block_lgd, func.count().label("spokes"))
+                    .where(dim_facility.c.role == "spoke").group_by(dim_facility.c.block_lgd).subquery())
+    block_clauses = district_clauses(dim_block.c.district_lgd, f, scope)
+    if f.block_lgds:
+        block_clauses.append(dim_block.c.block_lgd.in_(f.block_lgds))
+    with ctx.engine.connect() as conn:
+        base = read_df(conn, select(d.district_lgd, d.census2011, d.name_en, d.name_hi)
+                       .where(*district_clauses(d.district_lgd, f, scope)).order_by(d.name_en))
+        cur = _per_district(conn, select(table.c.district_lgd, func.sum(table.c.consultations).label("consultations"),
+                                         func.sum(table.c.n_referred).label("n_referred"), *bucket_sums(table))
+                            .where(*consult_clauses(table, f, scope)).group_by(table.c.district_lgd),
+                            ["consultations", "n_referred", *WAIT_BUCKET_COLUMNS])
+        before = _per_district(conn, select(table.c.district_lgd,
+                                            func.sum(table.c.consultations).label("prev_consultations"))
+                               .where(*consult_clauses(table, f, scope, start=prev.start, end=prev.end))
+                               .group_by(table.c.district_lgd), ["prev_consultations"])
+        if _same_rows_for_spokes_and_hubs(f):
+            active = _per_district(conn, select(rfd.c.district_lgd,
+                                                func.count(distinct(rfd.c.spoke_id)).label("spokes_active"),
+                                                func.count(distinct(rfd.c.hub_id)).label("hubs_serving"))
+                                   .where(*consult_clauses(rfd, f, scope), rfd.c.consultations > 0)
+                                   .group_by(rfd.c.district_lgd), ["spokes_active", "hubs_serving"])
+            hubs = pd.DataFrame(columns=["district_lgd"])
+        else:
+            active = _per_district(conn, select(rfd.c.district_lgd,
+                                                func.count(distinct(rfd.c.spoke_id)).label("spokes_active"))
+                                   .where(*consult_clauses(rfd, f, scope, match="spoke"), rfd.c.consultations > 0)
+                                   .group_by(rfd.c.district_lgd), ["spokes_active"])
+            hubs = _per_district(conn, select(rfd.c.district_lgd,
+                                              func.count(distinct(rfd.c.hub_id)).label("hubs_serving"))
+                                 .where(*consult_clauses(rfd, f, scope, match="hub"), rfd.c.consultations > 0)
+                                 .group_by(rfd.c.district_lgd), ["hubs_serving"])
+        spokes = _per_district(conn, select(dim_facility.c.district_lgd, func.count().label("spokes_total"))
+                               .where(*_spoke_dim_clauses(f, scope)).group_by(dim_facility.c.district_lgd),
+                               ["spokes_total"])
+        blocks = read_df(conn, select(dim_block.c.district_lgd, dim_block.c.block_lgd,
+                                      func.coalesce(spoke_counts.c.spokes, 0).label("spokes"))
+                         .select_from(dim_block.outerjoin(spoke_counts,
+                                                          spoke_counts.c.block_lgd == dim_block.c.block_lgd))
+                         .where(*block_clauses))
+    if blocks.empty:
+        block_stats = pd.DataFrame(columns=["district_lgd", "blocks_total", "blocks_breaching"])
+    else:
+        blocks["breach"] = blocks["spokes"].astype(int) < SPOKES_PER_BLOCK_MIN
+        block_stats = (blocks.groupby("district_lgd", as_index=False)
+                       .agg(blocks_total=("block_lgd", "count"), blocks_breaching=("breach", "sum")))
+    frame = base
+    for part in (cur, before, active, hubs, spokes, block_stats):
+        part = part.copy()
+        part["district_lgd"] = part["district_lgd"].astype("int64")
+        frame = frame.merge(part, on="district_lgd", how="left")
+    counts = ["consultations", "n_referred", "prev_consultations", "spokes_active", "hubs_serving", "spokes_total",
+              "blocks_total", "blocks_breaching", *WAIT_BUCKET_COLUMNS]
+    for col in counts:
+        frame[col] = pd.to_numeric(frame[col], errors="coerce").fillna(0).astype("int64")
+    frame["median_wait"] = median_wait(frame)
+    frame["per_active_spoke"] = (frame["consultations"] / frame["spokes_active"].where(frame["spokes_active"] > 0)
+                                 ).astype("float64")
+    frame["active_spoke_pct"] = _pct(frame["spokes_active"], frame["spokes_total"])
+    frame["referral_rate"] = _pct(frame["n_referred"], frame["consultations"])
+    frame["change_pct"] = _change_pct(frame["consultations"], frame["prev_consultations"])
+    frame["rank"] = frame["consultations"].rank(method="min", ascending=False).astype("int64")
+    return frame.drop(columns=list(WAIT_BUCKET_COLUMNS)).sort_values(["rank", "name_en"]).reset_index(drop=True)
+
+
+def spark_grain(f: Filter) -> str:
+    return "day" if f.days <= 45 else "week"
+
+
+def _bucket_start(days: pd.Series, grain: str) -> pd.Series:
+    stamps = pd.to_datetime(days)
+    if grain == "week":
+        stamps = stamps - pd.to_timedelta(stamps.dt.day_of_week, unit="D")
+    elif grain == "month":
+        stamps = stamps.dt.to_period("M").dt.start_time
+    return stamps.dt.date
+
+
+def _bucket_index(f: Filter, grain: str) -> list:
+    days = pd.Series(pd.date_range(f.start, f.end, freq="D").date)
+    return sorted(set(_bucket_start(days, grain)))
+
+
+def district_sparklines(ctx: DataContext, f: Filter, scope: Scope) -> pd.DataFrame:
+    """Consultations per district per day (or week for long periods), zeros filled: one sparkline per district."""
+    return district_series(ctx, f, scope, spark_grain(f))
+
+
+@cached
+def district_series(ctx: DataContext, f: Filter, scope: Scope, grain: str = "week") -> pd.DataFrame:
+    """Consultations per district per day, week or month (columns district_lgd, bucket, consultations)."""
+    grain = grain if grain in GRAINS else "week"
+    table = consult_table(f)
+    with ctx.engine.connect() as conn:
+        daily = read_df(conn, select(table.c.district_lgd, table.c.day,
+                                     func.sum(table.c.consultations).label("consultations"))
+                        .where(*consult_clauses(table, f, scope)).group_by(table.c.district_lgd, table.c.day))
+    buckets = _bucket_index(f, grain)
+    if daily.empty:
+        return pd.DataFrame(columns=["district_lgd", "bucket", "consultations"])
+    daily["bucket"] = _bucket_start(daily["day"], grain)
+    summed = daily.groupby(["district_lgd", "bucket"], as_index=False)["consultations"].sum()
+    full = pd.MultiIndex.from_product([sorted(summed["district_lgd"].unique()), buckets],
+                                      names=["district_lgd", "bucket"])
+    out = summed.set_index(["district_lgd", "bucket"]).reindex(full, fill_value=0).reset_index()
+    out["consultations"] = out["consultations"].astype("int64")
+    return out
+
+
+@cached
+def trend(ctx: DataContext, f: Filter, scope: Scope, grain: str = "day") -> pd.DataFrame:
+    """Consultations per period start (day, Monday of the week, or first of the month) and mode, zeros filled."""
+    grain = grain if grain in GRAINS else "day"
+    table = consult_table(f)
+    with ctx.engine.connect() as conn:
+        daily = read_df(conn, select(table.c.day, table.c.mode, func.sum(table.c.consultations).label("consultations"))
+                        .where(*consult_clauses(table, f, scope)).group_by(table.c.day, table.c.mode))
+    if daily.empty:
+        return pd.DataFrame(columns=["period", "mode", "consultations"])
+    daily["period"] = _bucket_start(daily["day"], grain)
+    summed = daily.groupby(["period", "mode"], as_index=False)["consultations"].sum()
+    full = pd.MultiIndex.from_product([_bucket_index(f, grain), sorted(summed["mode"].unique())],
+                                      names=["period", "mode"])
+    out = summed.set_index(["period", "mode"]).reindex(full, fill_value=0).reset_index()
+    out["consultations"] = out["consultations"].astype("int64")
+    return out
+
+
+def window(f: Filter, days: int) -> Filter:
+    """The ``days`` days ending on the filter's last day."""
+    return f.with_(start=f.end - timedelta(days=days - 1))
+
+
+def finite(value: float | None) -> float | None:
+    return None if value is None or not np.isfinite(value) else float(value)

@@ -1,0 +1,37 @@
+"""Per-app state the pages and the API reach through Flask's ``current_app``: settings, data context, scope."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from flask import current_app
+
+from dashboard.data.context import DataContext
+from dashboard.data.filters import Scope, ist_today
+from dashboard.urlstate import ViewState, parse_search
+from etl.settings import Settings
+
+EXTENSION = "arogya"
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    data: DataContext
+
+    def today(self) -> date:
+        return ist_today(self.settings.today)
+
+    def view(self, search: str | None) -> ViewState:
+        return parse_search(search, self.today())
+
+
+def get_runtime() -> Runtime:
+    return current_app.extensions[EXTENSION]
+
+
+def current_scope() -> Scope:
+    """The districts the current user may see. Until login exists (issue 6) every user sees everything; the scope
+    will then come from the server-side session, never from callback inputs."""
+    return Scope.full()

@@ -1,0 +1,188 @@
+"""The frame around every page: navbar, global filter bar, freshness line.
+
+The frame is built by each page's layout function from the URL, so it comes up in the page's language with the
+filters of the link; afterwards the URL-sync callback keeps the controls and the query string in step.
+Controls that live in the URL have pattern ids ``{"type": "urlparam", "key": <query key>}`` (``urldate`` for the
+two dates), which lets one callback serve every page.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import urlencode
+
+import dash
+import dash_bootstrap_components as dbc
+from dash import dcc, html
+
+from dashboard.data import reference
+from dashboard.data.filters import PERIOD_PRESETS
+from dashboard.i18n import format_date, name_of, t
+from dashboard.runtime import current_scope, get_runtime
+from dashboard.ui.states import error
+from dashboard.urlstate import FILTER_KEYS, ViewState, merge_search, parse_params, to_search
+from etl.warehouse.schema import FACILITY_TYPES, MODES
+
+NAV_PAGES: tuple[tuple[str, str, str], ...] = (
+    ("overview", "/", "nav.overview"),
+    ("compare", "/compare", "nav.compare"),
+    ("district", "/district", "nav.district"),
+)
+
+
+def url_id(key: str) -> dict[str, str]:
+    return {"type": "urlparam", "key": key}
+
+
+def date_id(key: str) -> dict[str, str]:
+    return {"type": "urldate", "key": key}
+
+
+def page_layout(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Wrap a page's layout function so that a change of the query string alone does not rebuild the page: the
+    page's callbacks update it in place, and controls keep their focus and state."""
+
+    @functools.wraps(fn)
+    def wrapper(**kwargs: Any) -> Any:
+        try:
+            triggered = set(dash.ctx.triggered_prop_ids)
+        except Exception:  # noqa: BLE001 - called outside a callback (validation, tests)
+            triggered = set()
+        if triggered and triggered <= {"_pages_location.search"}:
+            return dash.no_update
+        return fn(**kwargs)
+
+    return wrapper
+
+
+def search_from_kwargs(kwargs: dict[str, Any]) -> str:
+    """The query string Dash pages split into layout keyword arguments, put back together."""
+    return "?" + urlencode(kwargs, doseq=True) if kwargs else ""
+
+
+def nav_search(search: str | None) -> str:
+    """The part of a query string that travels between pages: filters and language, not page-only keys."""
+    params = parse_params(search)
+    return to_search({k: v for k, v in params.items() if k in (*FILTER_KEYS, "lang")})
+
+
+def lang_href(pathname: str | None, search: str | None, lang: str) -> str:
+    return (pathname or "/") + merge_search(search, {"lang": "en" if lang == "hi" else "hi"})
+
+
+def navbar(view: ViewState, active: str, pathname: str, search: str) -> dbc.Navbar:
+    lang = view.lang
+    links = [
+        dbc.NavItem(dcc.Link(t(key, lang), href=dash.get_relative_path(path) + nav_search(search),
+                             id=f"nav-{name}", className="nav-link" + (" active" if name == active else "")))
+        for name, path, key in NAV_PAGES
+    ]
+    return dbc.Navbar(
+        dbc.Container([
+            dbc.NavbarBrand([html.Span(t("app.title", lang), className="fw-bold me-2"),
+                             html.Small(t("app.tagline", lang), className="text-white-50 d-none d-md-inline")],
+                            href=dash.get_relative_path("/") + nav_search(search)),
+            dbc.Nav(links, navbar=True, className="me-auto"),
+            html.A(t("nav.language", lang), id="nav-lang", href=lang_href(pathname, search, lang),
+                   title=t("nav.language.title", lang), className="btn btn-sm btn-outline-light",
+                   lang="hi" if lang == "en" else "en"),
+        ], fluid=True),
+        color="primary", dark=True, className="mb-2", id="navbar",
+    )
+
+
+def _options(pairs: list[tuple[Any, str]]) -> list[dict[str, Any]]:
+    return [{"value": value, "label": label} for value, label in pairs]
+
+
+def district_options(lang: str, state_lgds: tuple[int, ...] = ()) -> list[dict[str, Any]]:
+    frame = reference.districts(get_runtime().data, current_scope(), tuple(state_lgds))
+    return _options([(int(r.district_lgd), name_of(r, lang)) for r in frame.itertuples()])
+
+
+def block_options(lang: str, district_lgds: tuple[int, ...]) -> list[dict[str, Any]]:
+    if not district_lgds:
+        return []
+    frame = reference.blocks(get_runtime().data, current_scope(), tuple(district_lgds))
+    return _options([(int(r.block_lgd), name_of(r, lang)) for r in frame.itertuples()])
+
+
+def facility_options(district_lgds: tuple[int, ...], block_lgds: tuple[int, ...]) -> list[dict[str, Any]]:
+    if not district_lgds:
+        return []
+    frame = reference.facilities(get_runtime().data, current_scope(), tuple(district_lgds), tuple(block_lgds))
+    return _options([(r.facility_id, f"{r.name} ({r.facility_type}, {r.facility_id})") for r in frame.itertuples()])
+
+
+def _dropdown(key: str, lang: str, options: list[dict[str, Any]], value: Any, multi: bool = True,
+              **kwargs: Any) -> html.Div:
+    return html.Div([
+        dbc.Label(t(f"filter.{key}", lang), className="small mb-0"),
+        dcc.Dropdown(id=url_id(_URL_KEY.get(key, key)), options=options, value=value, multi=multi,
+                     placeholder=t("filter.all", lang), **kwargs),
+    ], className=f"filter filter-{key}")
+
+
+_URL_KEY = {"facility_type": "ftype"}
+
+
+def filter_bar(view: ViewState) -> html.Div:
+    lang, f = view.lang, view.filter
+    data = get_runtime().data
+    scope = current_scope()
+    states = reference.states(data, scope)
+    specialties = reference.specialties(data)
+    period_options = _options([(p, t(f"period.{p}", lang)) for p in PERIOD_PRESETS])
+    date_kwargs = {"display_format": "DD-MM-YYYY", "first_day_of_week": 1, "clearable": False}
+    return html.Div(dbc.Container([
+        html.Div([
+            html.Div([dbc.Label(t("filter.period", lang), className="small mb-0"),
+                      dcc.Dropdown(id=url_id("period"), options=period_options, value=view.period,
+                                   clearable=False, searchable=False)], className="filter filter-period"),
+            html.Div([dbc.Label(t("filter.from", lang), className="small mb-0"),
+                      dcc.DatePickerSingle(id=date_id("from"), date=f.start.isoformat(), **date_kwargs)],
+                     className="filter filter-date"),
+            html.Div([dbc.Label(t("filter.to", lang), className="small mb-0"),
+                      dcc.DatePickerSingle(id=date_id("to"), date=f.end.isoformat(), **date_kwargs)],
+                     className="filter filter-date"),
+            _dropdown("state", lang, _options([(int(r.state_lgd), name_of(r, lang)) for r in states.itertuples()]),
+                      view.states[0] if view.states else None, multi=False),
+            _dropdown("district", lang, district_options(lang, view.states), list(f.district_lgds)),
+            _dropdown("block", lang, block_options(lang, f.district_lgds), list(f.block_lgds)),
+            _dropdown("facility", lang, facility_options(f.district_lgds, f.block_lgds), list(f.facility_ids)),
+            _dropdown("facility_type", lang, _options([(x, t(f"ftype.{x}", lang)) for x in FACILITY_TYPES]),
+                      list(f.facility_types)),
+            _dropdown("mode", lang, _options([(x, t(f"mode.{x}", lang)) for x in MODES]), list(f.modes)),
+            _dropdown("specialty", lang, _options([(r.specialty_code, name_of(r, lang))
+                                                    for r in specialties.itertuples()]), list(f.specialties)),
+        ], className="filter-bar d-flex flex-wrap gap-2 align-items-end"),
+    ], fluid=True), className="filter-bar-wrap bg-light border-bottom py-2 mb-2", id="filter-bar")
+
+
+def freshness(lang: str) -> html.Div:
+    try:
+        frame = reference.freshness(get_runtime().data)
+    except Exception as exc:  # noqa: BLE001 - the page must still render
+        return html.Div(error(lang, exc, "freshness"), id="freshness")
+    if frame.empty:
+        text = t("fresh.never", lang)
+    else:
+        items = [t("fresh.item", lang, dataset=t(f"dataset.{r.dataset}", lang), when=format_date(r.last_loaded))
+                 for r in frame.itertuples()]
+        text = f"{t('fresh.label', lang)} " + " · ".join(items)
+    return html.Div(html.Small(text, className="text-muted"), id="freshness", className="freshness")
+
+
+def frame(view: ViewState, active: str, pathname: str, search: str, body: list[Any]) -> html.Div:
+    return html.Div([
+        navbar(view, active, pathname, search),
+        filter_bar(view),
+        dbc.Container([freshness(view.lang), *body], fluid=True, className="page-body pb-4"),
+    ], lang=view.lang, className=f"page page-{active}")
+
+
+def export_link(id_: str, lang: str, key: str = "export.csv") -> html.A:
+    return html.A(t(key, lang), id=id_, href="#", className="btn btn-sm btn-outline-secondary ms-2 export-link",
+                  title=t("export.title", lang), download="")
