@@ -37,6 +37,8 @@ from etl.warehouse.schema import (
     rollup_cho_day,
     rollup_district_day,
     rollup_facility_day,
+    rollup_hub_day,
+    rollup_hub_hour,
 )
 
 _temp = MetaData()
@@ -46,7 +48,9 @@ touched_district = Table("tmp_touched_district", _temp, Column("district_lgd", I
                          prefixes=["TEMPORARY"])
 touched_cho = Table("tmp_touched_cho", _temp, Column("cho_id", String(40)), Column("day", Date),
                     prefixes=["TEMPORARY"])
-TEMP_TABLES = (touched_spoke, touched_district, touched_cho)
+touched_hub = Table("tmp_touched_hub", _temp, Column("hub_id", String(40)), Column("day", Date),
+                    prefixes=["TEMPORARY"])
+TEMP_TABLES = (touched_spoke, touched_district, touched_cho, touched_hub)
 
 FACILITY_KEYS = ("day", "spoke_id", "hub_id", "mode", "specialty_code")
 DISTRICT_KEYS = ("day", "district_lgd", "specialty_code", "mode")
@@ -88,12 +92,13 @@ MEASURE_NAMES: tuple[str, ...] = tuple(c.name for c in _measures_from_facts())
 
 
 def record_touched(conn: Connection, keys: pd.DataFrame) -> None:
-    """Add (spoke_id, day, district_lgd, cho_id) rows to the touched-key tables."""
+    """Add (spoke_id, hub_id, day, district_lgd, cho_id) rows to the touched-key tables."""
     if keys.empty:
         return
     execute_rows(conn, insert(touched_spoke), keys[["spoke_id", "day"]].drop_duplicates())
     execute_rows(conn, insert(touched_district), keys[["district_lgd", "day"]].drop_duplicates())
     execute_rows(conn, insert(touched_cho), keys.loc[keys["cho_id"].notna(), ["cho_id", "day"]].drop_duplicates())
+    execute_rows(conn, insert(touched_hub), keys[["hub_id", "day"]].drop_duplicates())
 
 
 def refresh_touched(conn: Connection) -> None:
@@ -139,6 +144,21 @@ def refresh_touched(conn: Connection) -> None:
     )
     conn.execute(insert(rollup_cho_day).from_select(
         ["day", "cho_id", "facility_id", "district_lgd", "consultations"], cho_select))
+
+    # Hub rollups from the facts.
+    th, hh, hd = touched_hub.c, rollup_hub_hour.c, rollup_hub_day.c
+    conn.execute(delete(rollup_hub_hour).where(tuple_(hh.hub_id, hh.day).in_(select(th.hub_id, th.day))))
+    conn.execute(delete(rollup_hub_day).where(tuple_(hd.hub_id, hd.day).in_(select(th.hub_id, th.day))))
+    hub_days = select(th.hub_id, th.day).distinct().subquery()
+    hub_join = fact_consultation.join(hub_days, and_(hub_days.c.hub_id == f.hub_id, hub_days.c.day == f.day))
+    conn.execute(insert(rollup_hub_hour).from_select(
+        ["day", "hub_id", "hour", "mode", "hub_district_lgd", "consultations"],
+        select(f.day, f.hub_id, f.hour, f.mode, func.max(f.hub_district_lgd), func.count())
+        .select_from(hub_join).group_by(f.day, f.hub_id, f.hour, f.mode)))
+    conn.execute(insert(rollup_hub_day).from_select(
+        ["day", "hub_id", "hub_district_lgd", "consultations", "doctors"],
+        select(f.day, f.hub_id, func.max(f.hub_district_lgd), func.count(), func.count(f.doctor_token.distinct()))
+        .select_from(hub_join).group_by(f.day, f.hub_id)))
     for table in TEMP_TABLES:
         conn.execute(delete(table))
 
@@ -152,7 +172,7 @@ def rebuild_all(conn: Connection) -> None:
                                                       select(f.district_lgd, f.day).distinct()))
     conn.execute(insert(touched_cho).from_select(["cho_id", "day"],
                                                  select(f.cho_id, f.day).where(f.cho_id.is_not(None)).distinct()))
-    conn.execute(delete(rollup_facility_day))
-    conn.execute(delete(rollup_district_day))
-    conn.execute(delete(rollup_cho_day))
+    conn.execute(insert(touched_hub).from_select(["hub_id", "day"], select(f.hub_id, f.day).distinct()))
+    for table in (rollup_facility_day, rollup_district_day, rollup_cho_day, rollup_hub_hour, rollup_hub_day):
+        conn.execute(delete(table))
     refresh_touched(conn)

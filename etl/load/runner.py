@@ -287,8 +287,10 @@ class EtlRunner:
                 start = counts.read + 1
                 rows = np.arange(start, start + len(canonical), dtype=np.int64)
                 validated = self._apply(contract, canonical, rows, problems, state)
-                if page.watermark and (watermark is None or page.watermark > watermark):
-                    watermark = page.watermark
+                # The safe watermark is the newest timestamp certainly complete: records sharing the page's last
+                # timestamp may continue on the next page, so resuming re-reads them (the upsert absorbs that).
+                if page.safe_watermark and (watermark is None or page.safe_watermark > watermark):
+                    watermark = page.safe_watermark
 
                 def save_watermark(conn, value=watermark, cursor=page.cursor):  # type: ignore[no-untyped-def]
                     if value is not None:

@@ -23,6 +23,7 @@ from etl.warehouse.schema import (
 )
 from etl.warehouse.upsert import upsert, upsert_statement
 
+TOUCHED_KEYS = ["spoke_id", "hub_id", "day", "district_lgd", "cho_id"]
 _temp = MetaData()
 incoming_ids = Table("tmp_incoming_ids", _temp, Column("id", String(64)), prefixes=["TEMPORARY"])
 
@@ -52,9 +53,9 @@ def write_consultations(conn: Connection, rows: pd.DataFrame, run_id: int, *,
     f = fact_consultation.c
     staged = _staged_ids(conn, rows["consultation_id"].tolist())
     old = pd.DataFrame(conn.execute(
-        select(f.consultation_id, f.spoke_id, f.day, f.district_lgd, f.cho_id)
+        select(f.consultation_id, f.spoke_id, f.hub_id, f.day, f.district_lgd, f.cho_id)
         .select_from(fact_consultation.join(staged, staged.c.id == f.consultation_id))).all(),
-        columns=["consultation_id", "spoke_id", "day", "district_lgd", "cho_id"])
+        columns=["consultation_id", *TOUCHED_KEYS])
     if keep_existing and not old.empty:
         rows = rows[~rows["consultation_id"].isin(old["consultation_id"])]
         old = old.iloc[0:0]
@@ -62,8 +63,7 @@ def write_consultations(conn: Connection, rows: pd.DataFrame, run_id: int, *,
             return WriteResult(0)
     frame = rows[FACT_CONSULTATION_COLUMNS].assign(run_id=run_id)
     execute_rows(conn, upsert_statement(conn, fact_consultation), frame)
-    touched = pd.concat([old[["spoke_id", "day", "district_lgd", "cho_id"]],
-                         rows[["spoke_id", "day", "district_lgd", "cho_id"]]], ignore_index=True)
+    touched = pd.concat([old[TOUCHED_KEYS], rows[TOUCHED_KEYS]], ignore_index=True)
     record_touched(conn, touched)
     refresh_touched(conn)
     return WriteResult(len(rows))
@@ -118,8 +118,8 @@ def _text(value: object) -> str | None:
 def _move_spoke_facts(conn: Connection, spoke_id: str, district_lgd: int, block_lgd: int | None) -> None:
     f = fact_consultation.c
     prepare_temp_tables(conn)
-    old = pd.DataFrame(conn.execute(select(f.spoke_id, f.day, f.district_lgd, f.cho_id).where(
-        f.spoke_id == spoke_id).distinct()).all(), columns=["spoke_id", "day", "district_lgd", "cho_id"])
+    old = pd.DataFrame(conn.execute(select(f.spoke_id, f.hub_id, f.day, f.district_lgd, f.cho_id).where(
+        (f.spoke_id == spoke_id) | (f.hub_id == spoke_id)).distinct()).all(), columns=TOUCHED_KEYS)
     if old.empty:
         return
     conn.execute(update(fact_consultation).where(f.spoke_id == spoke_id).values(

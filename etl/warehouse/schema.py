@@ -267,6 +267,31 @@ rollup_cho_day = Table(
 )
 Index("ix_rollup_cho_day_district_day", rollup_cho_day.c.district_lgd, rollup_cho_day.c.day)
 
+# Hub load by hour of day (the hour x weekday heatmap, consultations outside service hours) and the distinct doctors
+# who served at a hub each day. Maintained for the (hub, day) keys a load touched.
+rollup_hub_hour = Table(
+    "rollup_hub_hour",
+    metadata,
+    Column("day", Date, primary_key=True),
+    Column("hub_id", String(40), primary_key=True),
+    Column("hour", Integer, primary_key=True, autoincrement=False),
+    Column("mode", String(8), primary_key=True),
+    Column("hub_district_lgd", Integer, nullable=True),
+    Column("consultations", Integer, nullable=False, server_default="0"),
+)
+Index("ix_rollup_hub_hour_district_day", rollup_hub_hour.c.hub_district_lgd, rollup_hub_hour.c.day)
+
+rollup_hub_day = Table(
+    "rollup_hub_day",
+    metadata,
+    Column("day", Date, primary_key=True),
+    Column("hub_id", String(40), primary_key=True),
+    Column("hub_district_lgd", Integer, nullable=True),
+    Column("consultations", Integer, nullable=False, server_default="0"),
+    Column("doctors", Integer, nullable=False, server_default="0"),
+)
+Index("ix_rollup_hub_day_district_day", rollup_hub_day.c.hub_district_lgd, rollup_hub_day.c.day)
+
 # ---------------------------------------------------------------- bookkeeping
 
 etl_run = Table(
@@ -324,6 +349,60 @@ audit_log = Table(
     Column("action", String(40), nullable=False),
     Column("scope", Text, nullable=True),
     Column("detail", JSON, nullable=True),
+)
+
+# ---------------------------------------------------------------- live status, alerts, access
+
+# Bearer tokens for the status API, issued per integration or facility; only a hash is stored.
+api_token = Table(
+    "api_token",
+    metadata,
+    Column("token_id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(120), nullable=False),
+    Column("facility_id", String(40), nullable=True),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("created_at", DateTime, nullable=False),
+    Column("revoked_at", DateTime, nullable=True),
+    Column("last_used_at", DateTime, nullable=True),
+    Column("rate_limit_per_minute", Integer, nullable=False, server_default="600"),
+)
+
+alert = Table(
+    "alert",
+    metadata,
+    Column("alert_id", Integer, primary_key=True, autoincrement=True),
+    # hub_offline | queue_high | district_no_hub
+    Column("kind", String(24), nullable=False),
+    Column("facility_id", String(40), nullable=True),
+    Column("district_lgd", Integer, nullable=True, index=True),
+    Column("raised_at", DateTime, nullable=False, index=True),
+    Column("cleared_at", DateTime, nullable=True),
+    Column("acknowledged_at", DateTime, nullable=True),
+    Column("acknowledged_by", String(80), nullable=True),
+    Column("message", Text, nullable=False),
+    Column("details", JSON, nullable=True),
+    Column("delivered_at", DateTime, nullable=True),
+    Column("delivery_attempts", Integer, nullable=False, server_default="0"),
+)
+
+app_user = Table(
+    "app_user",
+    metadata,
+    Column("user_id", Integer, primary_key=True, autoincrement=True),
+    Column("username", String(80), nullable=False, unique=True),
+    Column("password_hash", String(255), nullable=False),
+    # admin | state | district | analyst
+    Column("role", String(16), nullable=False),
+    # The districts (LGD codes) and states the user may see, as JSON lists; empty means nothing (deny by default).
+    Column("districts", JSON, nullable=False),
+    Column("states", JSON, nullable=False),
+    Column("active", Boolean, nullable=False, server_default="1"),
+    Column("language", String(2), nullable=False, server_default="en"),
+    Column("created_at", DateTime, nullable=False),
+    Column("password_changed_at", DateTime, nullable=True),
+    Column("failed_logins", Integer, nullable=False, server_default="0"),
+    Column("locked_until", DateTime, nullable=True),
+    Column("last_login_at", DateTime, nullable=True),
 )
 
 # Bumped by every load that changes data; the dashboard keys its cache on it, so every web process sees an

@@ -23,6 +23,8 @@ from etl.warehouse.schema import (
     rollup_cho_day,
     rollup_district_day,
     rollup_facility_day,
+    rollup_hub_day,
+    rollup_hub_hour,
 )
 from tests.integration.etl_files import (
     CONSULTATION_HEADER,
@@ -33,7 +35,7 @@ from tests.integration.etl_files import (
     write_csv,
 )
 
-ROLLUPS = (rollup_facility_day, rollup_district_day, rollup_cho_day)
+ROLLUPS = (rollup_facility_day, rollup_district_day, rollup_cho_day, rollup_hub_hour, rollup_hub_day)
 
 
 def run(settings: Settings, engine: Engine) -> list:

@@ -14,7 +14,7 @@ from etl.contracts.docs import contracts_markdown
 from etl.transform import parse
 from etl.transform.context import TransformContext
 from etl.transform.datasets import consultations, facilities
-from etl.transform.pseudonym import PseudonymKeyError, Pseudonymiser, load_key
+from etl.transform.pseudonym import Pseudonymiser, PseudonymKeyError, load_key
 from etl.transform.validate import FileState, canonical_frame
 from tests.conftest import make_settings
 
