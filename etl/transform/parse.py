@@ -39,10 +39,10 @@ def clean_text(values: pd.Series) -> pd.Series:
     return text.str.strip().astype(object)
 
 
-def parse_datetime(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+def parse_datetime(values: pd.Series, *, clean: bool = False) -> tuple[pd.Series, pd.Series]:
     """Parse timestamps to naive IST. Accepts ISO 8601 (with or without an offset; an offset is converted to IST),
     dd-mm-yyyy and dd/mm/yyyy with optional HH:MM[:SS], and Excel serial numbers."""
-    text = clean_text(values)
+    text = values if clean else clean_text(values)
     out = pd.Series(pd.NaT, index=text.index, dtype="datetime64[us]")
     todo = text != ""
     iso = todo & text.str.match(_ISO_START)
@@ -74,16 +74,16 @@ def parse_datetime(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     return out, bad
 
 
-def parse_date(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+def parse_date(values: pd.Series, *, clean: bool = False) -> tuple[pd.Series, pd.Series]:
     """Dates (any timestamp format above; the time part is dropped) as Python ``date`` objects or None."""
-    stamps, bad = parse_datetime(values)
+    stamps, bad = parse_datetime(values, clean=clean)
     dates = stamps.dt.normalize()
     return dates, bad
 
 
-def parse_month(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+def parse_month(values: pd.Series, *, clean: bool = False) -> tuple[pd.Series, pd.Series]:
     """A month as its first day: accepts yyyy-mm, mm-yyyy, mm/yyyy, month names (Aug 2025) and any date."""
-    text = clean_text(values)
+    text = values if clean else clean_text(values)
     out = pd.Series(pd.NaT, index=text.index, dtype="datetime64[us]")
     todo = text != ""
     for fmt in ("%Y-%m", "%m-%Y", "%m/%Y", "%b %Y", "%B %Y", "%b-%Y", "%B-%Y", "%Y%m"):
@@ -95,15 +95,15 @@ def parse_month(values: pd.Series) -> tuple[pd.Series, pd.Series]:
         out[hit[hit].index] = parsed[hit].astype("datetime64[us]")
     remaining = todo & out.isna()
     if remaining.any():
-        dates, _ = parse_date(text[remaining])
+        dates, _ = parse_date(text[remaining], clean=True)
         out[remaining] = dates
     out = out.dt.to_period("M").dt.start_time.astype("datetime64[us]")
     return out, todo & out.isna()
 
 
-def parse_int(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+def parse_int(values: pd.Series, *, clean: bool = False) -> tuple[pd.Series, pd.Series]:
     """Whole numbers (``"12"``, ``"12.0"``, ``" 12 "``); returns a nullable Int64 Series."""
-    text = clean_text(values).str.replace(",", "", regex=False)
+    text = (values if clean else clean_text(values)).str.replace(",", "", regex=False)
     numbers = pd.to_numeric(text.where(text != ""), errors="coerce")
     whole = numbers.notna() & np.isclose(numbers.fillna(0) % 1, 0)
     out = numbers.where(whole).round().astype("Int64")
@@ -111,16 +111,16 @@ def parse_int(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     return out, bad
 
 
-def parse_float(values: pd.Series) -> tuple[pd.Series, pd.Series]:
-    text = clean_text(values).str.replace(",", "", regex=False)
+def parse_float(values: pd.Series, *, clean: bool = False) -> tuple[pd.Series, pd.Series]:
+    text = (values if clean else clean_text(values)).str.replace(",", "", regex=False)
     numbers = pd.to_numeric(text.where(text != ""), errors="coerce").astype(float)
     bad = (text != "") & (numbers.isna() | ~np.isfinite(numbers.fillna(0)))
     return numbers.where(~bad), bad
 
 
-def parse_choice(values: pd.Series, choices: dict[str, str]) -> tuple[pd.Series, pd.Series]:
+def parse_choice(values: pd.Series, choices: dict[str, str], *, clean: bool = False) -> tuple[pd.Series, pd.Series]:
     """Map spellings (any case, spacing or punctuation) onto canonical values; unknown spellings are bad."""
-    text = clean_text(values)
+    text = values if clean else clean_text(values)
     lookup = {normalise_choice(k): v for k, v in choices.items()}
     lookup.update({normalise_choice(v): v for v in choices.values()})
     uniques = text.unique()
@@ -130,14 +130,14 @@ def parse_choice(values: pd.Series, choices: dict[str, str]) -> tuple[pd.Series,
     return out.astype(object).where(out.notna(), None), bad
 
 
-def parse_text(values: pd.Series) -> tuple[pd.Series, pd.Series]:
-    text = clean_text(values)
+def parse_text(values: pd.Series, *, clean: bool = False) -> tuple[pd.Series, pd.Series]:
+    text = values if clean else clean_text(values)
     return text.where(text != "", None), pd.Series(False, index=text.index)
 
 
-def parse_time_of_day(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+def parse_time_of_day(values: pd.Series, *, clean: bool = False) -> tuple[pd.Series, pd.Series]:
     """``9:00``, ``09.00`` or ``16:00:00`` as ``HH:MM``."""
-    text = clean_text(values)
+    text = values if clean else clean_text(values)
     parts = text.str.extract(_TIME)
     hours = pd.to_numeric(parts[0], errors="coerce")
     minutes = pd.to_numeric(parts[1], errors="coerce")
@@ -186,9 +186,9 @@ def _service_days_one(text: str) -> str | None:
     return "".join(map(str, days)) if any(days) else None
 
 
-def parse_service_days(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+def parse_service_days(values: pd.Series, *, clean: bool = False) -> tuple[pd.Series, pd.Series]:
     """Days served as 7 digits Monday first (``1111111``), or names: ``Mon,Thu,Sat``, ``Mon-Sat``, ``daily``."""
-    text = clean_text(values)
+    text = values if clean else clean_text(values)
     mapping = {u: _service_days_one(u) for u in text.unique() if u}
     out = text.map(mapping)
     bad = (text != "") & out.isna()

@@ -102,9 +102,9 @@ def parse_fields(raw: pd.DataFrame, contract: Contract) -> tuple[pd.DataFrame, l
                 values = pd.Series(pd.NaT, index=raw.index, dtype="datetime64[us]")
             bad = pd.Series(False, index=raw.index)
         elif f.kind is Kind.CHOICE:
-            values, bad = parse.parse_choice(column, f.choices)
+            values, bad = parse.parse_choice(column, f.choices, clean=True)
         else:
-            values, bad = _PARSERS[f.kind](column)
+            values, bad = _PARSERS[f.kind](column, clean=True)
         if f.required:
             rules.append(Rule("missing_field", empty, f"{f.name} is required but empty"))
         elif f.default is not None and empty.any():
