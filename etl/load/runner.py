@@ -12,7 +12,7 @@ import hashlib
 import logging
 import shutil
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -22,13 +22,14 @@ import pandas as pd
 from sqlalchemy import Engine, select, update
 
 from etl.contracts import CONTRACTS, map_headers
-from etl.contracts.base import Contract
+from etl.contracts.base import Contract, normalise_choice
 from etl.load import ledger
 from etl.load.ledger import RunCounts
 from etl.load.writers import WRITERS, register_specialties
 from etl.settings import Settings
 from etl.sources.files import FileRejected, LandingFile, file_sha256, list_landing_files, read_file
 from etl.sources.http_api import ApiError, ApiSourceConfig, fetch_pages
+from etl.sources.jsonrecords import records_chunk
 from etl.transform.context import FACILITY_INDEX_COLUMNS, TransformContext
 from etl.transform.datasets import TRANSFORMS
 from etl.transform.pseudonym import Pseudonymiser, load_key
@@ -66,8 +67,6 @@ def build_context(engine: Engine, settings: Settings) -> TransformContext:
         districts = set(conn.execute(select(dim_district.c.district_lgd)).scalars())
         indicators = set(conn.execute(select(dim_scheme_indicator.c.indicator_code)).scalars())
         specialties: dict[str, str] = {}
-        from etl.contracts.base import normalise_choice
-
         for code, name_en, name_hi in conn.execute(select(dim_specialty.c.specialty_code, dim_specialty.c.name_en,
                                                           dim_specialty.c.name_hi)):
             for spelling in (code, name_en, name_hi):
@@ -280,13 +279,11 @@ class EtlRunner:
                                     retries=self.settings.http_retries):
                 if not page.records:
                     continue
-                frame, problems = records_frame(page.records)
-                header_map = map_headers(contract, list(frame.columns))
+                chunk = records_chunk(page.records, first_row=counts.read + 1)
+                header_map = map_headers(contract, list(chunk.frame.columns))
                 _check_headers(contract, header_map)
-                canonical = canonical_frame(frame, header_map, contract)
-                start = counts.read + 1
-                rows = np.arange(start, start + len(canonical), dtype=np.int64)
-                validated = self._apply(contract, canonical, rows, problems, state)
+                canonical = canonical_frame(chunk.frame, header_map, contract)
+                validated = self._apply(contract, canonical, chunk.row_numbers, chunk.problems, state)
                 # The safe watermark is the newest timestamp certainly complete: records sharing the page's last
                 # timestamp may continue on the next page, so resuming re-reads them (the upsert absorbs that).
                 if page.safe_watermark and (watermark is None or page.safe_watermark > watermark):
@@ -318,35 +315,4 @@ def _check_headers(contract: Contract, header_map) -> None:  # type: ignore[no-u
             f"(accepted headers — {accepted})")
     if header_map.duplicates:
         raise FileRejected(f"more than one column maps to: {', '.join(header_map.duplicates)}")
-
-
-def _scalar_text(value: object) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if isinstance(value, (dict, list)):
-        import json
-
-        return json.dumps(value, ensure_ascii=False)
-    return str(value)
-
-
-def records_frame(records: Iterable[object]) -> tuple[pd.DataFrame, list[str]]:
-    """API records (JSON objects) as a frame of strings, with a problem noted for anything not an object."""
-    columns: dict[str, None] = {}
-    rows: list[dict[str, str]] = []
-    problems: list[str] = []
-    for record in records:
-        if isinstance(record, dict):
-            rows.append({str(k): _scalar_text(v) for k, v in record.items()})
-            columns.update(dict.fromkeys(map(str, record)))
-            problems.append("")
-        else:
-            rows.append({})
-            problems.append("record is not a JSON object")
-    frame = pd.DataFrame(rows, columns=list(columns), dtype=object).fillna("")
-    return frame, problems
 

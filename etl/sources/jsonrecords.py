@@ -73,6 +73,15 @@ class _Columns:
         return RawChunk(frame, np.asarray(numbers, dtype=np.int64), problems)
 
 
+def records_chunk(records: list[Any], first_row: int = 1) -> RawChunk:
+    """Records received from an API as one chunk: the same cell text and problems as a JSON array file."""
+    objects = [item if isinstance(item, dict) else None for item in records]
+    columns = _Columns()
+    columns.add(objects)
+    problems = ["" if r is not None else "element is not a JSON object" for r in objects]
+    return columns.chunk(objects, list(range(first_row, first_row + len(objects))), problems)
+
+
 def read_json_array(path: Path, *, chunk_rows: int = 50_000) -> Iterator[RawChunk]:
     """A ``.json`` file: the top level must be an array of objects; row numbers are 1-based element indexes."""
     with open(path, "rb") as fh:
