@@ -3,8 +3,10 @@ PYTHON ?= python3.11
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+# The browser tests drive Debian's /usr/bin/chromium (apt-get install chromium): Playwright must never fetch one.
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 
-.PHONY: run test test-postgres lint demo bench clean
+.PHONY: run test test-browser test-postgres lint demo bench clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "need $(PYTHON) on PATH (or make PYTHON=python3)"; exit 1; }
@@ -20,6 +22,9 @@ run: $(STAMP)
 test: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(PY) -m pytest -q -p no:cacheprovider
+
+test-browser: $(STAMP)
+	$(PY) -m pytest -q -p no:cacheprovider -m browser tests/browser
 
 test-postgres: $(STAMP)
 	AROGYA_TEST_DATABASE_URL=$${AROGYA_TEST_DATABASE_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/test} \

@@ -55,7 +55,7 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     engine = make_engine(settings)
-    upgrade(engine)
+    upgrade(engine, national=args.india)
     _say(settings, f"warehouse at revision {current_revision(engine)} ({engine.url.render_as_string()})")
     return EXIT_OK
 
@@ -189,8 +189,16 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from etl.demo import generate
 
     settings = _settings(args)
+    if args.live:
+        if not _warehouse_has_data(settings):
+            args.if_missing, args.live = True, False
+            code = cmd_demo(args)
+            if code != EXIT_OK:
+                return code
+        return run_live_demo(settings, args)
     if args.if_missing and _warehouse_has_data(settings):
         _say(settings, "warehouse already has data; skipping the demo (drop --if-missing to add it again)")
+        _demo_users(settings, only_if_none=True)
         return EXIT_OK
     out = Path(args.out) if args.out else settings.landing_dir
     out.mkdir(parents=True, exist_ok=True)
@@ -219,6 +227,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
         return EXIT_OK
     # The demo's late facility additions arrive on a later run, as they would in the field: the first run
     # quarantines the consultations of facilities not yet in the master, the second loads them.
+    if args.scale == "national":
+        from etl.warehouse.engine import make_engine
+        from etl.warehouse.migrate import upgrade
+
+        upgrade(make_engine(settings), national=True)
     late = [f for f in files if f.name.startswith("facilities_late")]
     holding = out.parent / "late-additions"
     holding.mkdir(parents=True, exist_ok=True)
@@ -229,15 +242,182 @@ def cmd_demo(args: argparse.Namespace) -> int:
         (holding / f.name).replace(out / f.name)
     code = max(code, run_etl(settings.with_(landing_dir=out), wait=True))
     _say(settings, f"demo ready in {time.perf_counter() - started:.1f} s")
+    _demo_users(settings)
     # The demo's faulty rows are deliberate: rejected rows are expected, so only a failed run is a failure.
     return EXIT_OK if code in (EXIT_OK, EXIT_PROBLEMS) else code
+
+
+# ---------------------------------------------------------------------------- live status: tokens, alerts, replay
+
+
+def _writer_engine(settings: Settings):  # type: ignore[no-untyped-def]
+    from etl.warehouse.engine import make_engine
+    from etl.warehouse.migrate import upgrade
+
+    engine = make_engine(settings)
+    upgrade(engine)
+    return engine
+
+
+def cmd_tokens_create(args: argparse.Namespace) -> int:
+    from dashboard.api.tokens import TokenError, create_token
+
+    settings = _settings(args)
+    try:
+        info, token = create_token(_writer_engine(settings), args.name, args.facility, args.rate_limit)
+    except TokenError as exc:
+        print(f"arogya tokens: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    scope = f"facility {info.facility_id} only" if info.facility_id else "any facility"
+    print(f"token #{info.token_id} '{info.name}' ({scope}, {info.rate_limit_per_minute} requests/minute). "
+          "Store it now: it is shown only this once (the warehouse keeps its SHA-256 hash).", file=sys.stderr)
+    print(token)
+    return EXIT_OK
+
+
+def cmd_tokens_list(args: argparse.Namespace) -> int:
+    from dashboard.api.tokens import list_tokens
+
+    rows = list_tokens(_writer_engine(_settings(args)))
+    if args.json:
+        print(json.dumps(rows, default=str, ensure_ascii=False, indent=2))
+        return EXIT_OK
+    if not rows:
+        print("no tokens (create one with `arogya tokens create --name NAME [--facility ID]`)")
+    for r in rows:
+        state = f"revoked {r['revoked_at']:%Y-%m-%d %H:%M}" if r["revoked_at"] else "active"
+        used = f"{r['last_used_at']:%Y-%m-%d %H:%M}" if r["last_used_at"] else "never"
+        print(f"  #{r['token_id']:<4} {r['name'][:30]:<30} {r['facility_id'] or '(any facility)':<16} "
+              f"{r['rate_limit_per_minute']:>6}/min  created {r['created_at']:%Y-%m-%d %H:%M}  last used {used}  "
+              f"{state}")
+    return EXIT_OK
+
+
+def cmd_tokens_revoke(args: argparse.Namespace) -> int:
+    from dashboard.api.tokens import TokenError, revoke_token
+
+    try:
+        revoked = revoke_token(_writer_engine(_settings(args)), args.token)
+    except TokenError as exc:
+        print(f"arogya tokens: {exc}", file=sys.stderr)
+        return EXIT_PROBLEMS
+    if not revoked:
+        print(f"token {args.token!r} was already revoked")
+    for info in revoked:
+        print(f"revoked token #{info.token_id} '{info.name}'")
+    return EXIT_OK
+
+
+def cmd_alerts_run(args: argparse.Namespace) -> int:
+    from dashboard.alerts.service import AlertService
+
+    settings = _settings(args)
+    from etl.warehouse.engine import make_engine
+
+    engine = _writer_engine(settings)
+    reader = make_engine(settings, read_only=True)
+    service = AlertService(settings, lambda: engine, reader_fn=lambda: reader)
+    interval = max(10, args.interval)
+    try:
+        while True:
+            result = service.evaluate()
+            _say(settings, f"alerts: {result.open} open, {len(result.raised)} raised, {len(result.cleared)} cleared, "
+                           f"{len(result.delivered)} delivered, {len(result.failed)} delivery failures")
+            if not args.watch:
+                return EXIT_PROBLEMS if result.failed else EXIT_OK
+            time.sleep(interval)
+    except KeyboardInterrupt:
+        return EXIT_OK
+
+
+def run_live_demo(settings: Settings, args: argparse.Namespace) -> int:
+    """Post live heartbeats for the demo facilities through the HTTP API at ``--url``; when nothing answers there,
+    serve the dashboard in this process first."""
+    import threading
+
+    import requests
+
+    from dashboard.api.tokens import create_token, revoke_token
+    from dashboard.data.live import LiveConfig
+    from etl.demo.live import Replayer, demo_facilities
+
+    engine = _writer_engine(settings)
+    url = args.url.rstrip("/")
+    server = None
+    try:
+        requests.get(url + "/healthz", timeout=3)
+    except requests.RequestException:
+        from urllib.parse import urlsplit
+
+        from werkzeug.serving import make_server
+
+        from dashboard.app_factory import create_app
+
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)  # not a line per POST
+        where = urlsplit(url)
+        server = make_server(where.hostname or "127.0.0.1", where.port or 80, create_app(settings).server,
+                             threaded=True)
+        threading.Thread(target=server.serve_forever, name="arogya-serve", daemon=True).start()
+        _say(settings, f"Arogya dashboard on {url}/ (started for the live demo)")
+    facilities = demo_facilities(engine, args.district or None)
+    if facilities.empty:
+        print("arogya demo --live: no facilities in the warehouse; run `arogya demo` first", file=sys.stderr)
+        return EXIT_PROBLEMS
+    info, token = create_token(engine, f"demo-live-{time.strftime('%Y%m%d-%H%M%S')}", rate_limit_per_minute=100_000)
+    config = LiveConfig.from_settings(settings)
+    replayer = Replayer(url, token, facilities, heartbeat_s=args.heartbeat, tick_s=min(args.heartbeat, 5.0),
+                        offline_minutes=config.offline_minutes, queue_threshold=config.queue_threshold)
+    _say(settings, f"posting live status for {len(facilities):,} facilities to {url}/api/v1/status every "
+                   f"{args.heartbeat:g} s (token #{info.token_id}); live board: {url}/live — Ctrl+C to stop")
+    for fault in replayer.faults:
+        _say(settings, f"  at +{fault.start_s / 60:g} min: {fault.kind} {fault.target} "
+                       f"(until +{fault.end_s / 60:g} min)")
+
+    def report(number: int, stats) -> None:  # type: ignore[no-untyped-def]
+        if number % 12 == 0:
+            _say(settings, f"  {stats.accepted:,} events accepted in {stats.requests:,} requests"
+                           + (f"; last error: {stats.errors[-1]}" if stats.errors else ""))
+
+    try:
+        stats = replayer.run(args.minutes * 60 if args.minutes else None, on_tick=report)
+    finally:
+        revoke_token(engine, info.token_id)
+        if server is not None:
+            server.shutdown()
+    _say(settings, f"live demo stopped: {stats.accepted:,} events accepted; token #{info.token_id} revoked")
+    return EXIT_OK if not stats.errors or stats.accepted else EXIT_PROBLEMS
+
+
+def _demo_users(settings: Settings, only_if_none: bool = False) -> None:
+    """The demo's dashboard accounts, one per role, with random passwords printed once (never a default one)."""
+    from dashboard.auth.cli import print_demo_users
+    from dashboard.auth.users import count_users, create_demo_users
+    from etl.warehouse.engine import make_engine
+
+    engine = make_engine(settings)
+    if only_if_none and count_users(engine):
+        return
+    print_demo_users(create_demo_users(engine))
 
 
 # ---------------------------------------------------------------------------- serve
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    from dashboard.security import secret_key_problem
+
     settings = _settings(args)
+    if settings.environment == "production" or args.prod:
+        # Production, and gunicorn's several workers (which must share one key for sessions to work).
+        problem = secret_key_problem(settings.secret_key)
+        if problem:
+            print(f"arogya serve: {problem}; production (and --prod) needs a random key of at least 32 characters "
+                  "(python -c 'import secrets; print(secrets.token_hex(32))')", file=sys.stderr)
+            return EXIT_USAGE
+        if args.debug:
+            print("arogya serve: --debug is not allowed with AROGYA_ENV=production (it shows tracebacks)",
+                  file=sys.stderr)
+            return EXIT_USAGE
     if args.prod:
         import os
 
@@ -281,6 +461,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     db = sub.add_parser("db", help="create or migrate the warehouse").add_subparsers(dest="db_command", required=True)
     up = db.add_parser("upgrade", help="create the tables or migrate them to the newest revision")
+    up.add_argument("--india", action="store_true", help="seed every state and district of India, not only Bihar's")
     up.add_argument("--quiet", action="store_true")
     up.set_defaults(func=cmd_db_upgrade)
 
@@ -306,16 +487,47 @@ def build_parser() -> argparse.ArgumentParser:
     rebuild.add_argument("--quiet", action="store_true")
     rebuild.set_defaults(func=cmd_etl_rebuild)
 
-    demo = sub.add_parser("demo", help="write demo exports for Bihar into the landing folder and load them")
+    demo = sub.add_parser("demo", help="write demo exports (Bihar, or all of India at national scale) into the "
+                                       "landing folder and load them")
     demo.add_argument("--scale", choices=["small", "state", "national"], default="small")
-    demo.add_argument("--days", type=int, help="days of consultations (default: 30 small, 365 state)")
+    demo.add_argument("--days", type=int, help="days of consultations (default: 30 small, 365 state, 30 national)")
     demo.add_argument("--seed", type=int, default=20250801)
     demo.add_argument("--end-date", help="last day of the demo, YYYY-MM-DD (default: today in IST)")
     demo.add_argument("--out", help="folder to write to (default: the landing folder)")
     demo.add_argument("--if-missing", action="store_true", help="do nothing if the warehouse already has data")
     demo.add_argument("--no-load", action="store_true", help="only write the files")
     demo.add_argument("--quiet", action="store_true")
+    demo.add_argument("--live", action="store_true", help="post live status heartbeats (with outages) for the demo "
+                      "facilities through the HTTP API, so the live board moves (loads the demo first if missing)")
+    demo.add_argument("--url", default="http://127.0.0.1:8050", help="with --live: the dashboard to post to; "
+                      "started here if nothing answers (default http://127.0.0.1:8050)")
+    demo.add_argument("--district", type=int, action="append", help="with --live: only this district (LGD code; "
+                      "repeatable)")
+    demo.add_argument("--minutes", type=float, help="with --live: stop after this many minutes (default: Ctrl+C)")
+    demo.add_argument("--heartbeat", type=float, default=60.0, help="with --live: seconds between a facility's "
+                      "heartbeats (default 60)")
     demo.set_defaults(func=cmd_demo)
+
+    tokens = sub.add_parser("tokens", help="bearer tokens for the status API").add_subparsers(
+        dest="tokens_command", required=True)
+    create = tokens.add_parser("create", help="issue a token and print it (once)")
+    create.add_argument("--name", required=True, help="the integration or facility the token is for")
+    create.add_argument("--facility", help="bind the token to this facility id: it may post only its events")
+    create.add_argument("--rate-limit", type=int, default=600, help="requests per minute (default 600)")
+    create.set_defaults(func=cmd_tokens_create)
+    listing = tokens.add_parser("list", help="list tokens (never the tokens themselves)")
+    listing.add_argument("--json", action="store_true")
+    listing.set_defaults(func=cmd_tokens_list)
+    revoke = tokens.add_parser("revoke", help="revoke a token by id, or every token with a name")
+    revoke.add_argument("token", help="token id or name")
+    revoke.set_defaults(func=cmd_tokens_revoke)
+
+    alerts = sub.add_parser("alerts", help="live-status alerts").add_subparsers(dest="alerts_command", required=True)
+    alerts_run = alerts.add_parser("run", help="evaluate the alert rules and deliver new alerts (for cron or a timer)")
+    alerts_run.add_argument("--watch", action="store_true", help="keep evaluating every --interval seconds")
+    alerts_run.add_argument("--interval", type=int, default=60, help="seconds between evaluations (default 60)")
+    alerts_run.add_argument("--quiet", action="store_true")
+    alerts_run.set_defaults(func=cmd_alerts_run)
 
     serve = sub.add_parser("serve", help="run the dashboard")
     serve.add_argument("--host", default="127.0.0.1")
@@ -324,6 +536,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--debug", action="store_true")
     serve.set_defaults(func=cmd_serve)
 
+    from dashboard.auth.cli import add_commands as add_access_commands
+
+    add_access_commands(sub)  # users add|list|disable|enable|reset|scope, audit purge
     contracts = sub.add_parser("contracts", help="print the data contracts as Markdown")
     contracts.set_defaults(func=cmd_contracts)
     settings = sub.add_parser("settings", help="list the AROGYA_* settings")

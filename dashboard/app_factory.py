@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import secrets
 from pathlib import Path
 
 import dash
@@ -12,7 +11,11 @@ from dash import dcc, html
 from flask_caching import Cache
 from sqlalchemy import Engine
 
+from dashboard import security
 from dashboard.api import blueprint
+from dashboard.api.status import init_status_api
+from dashboard.auth import setup as auth_setup
+from dashboard.compression import compress_config
 from dashboard.data.context import DataContext
 from dashboard.i18n import t
 from dashboard.runtime import EXTENSION, Runtime
@@ -41,11 +44,8 @@ def cache_config(settings: Settings) -> dict[str, object]:
 
 
 def _secret_key(settings: Settings) -> str:
-    if settings.secret_key:
-        return settings.secret_key
-    if settings.environment == "production":
-        raise RuntimeError("AROGYA_SECRET_KEY must be set when AROGYA_ENV=production")
-    return secrets.token_hex(32)
+    # Production refuses a missing, well-known or short key (dashboard.security); development makes a random one.
+    return security.secret_key(settings)
 
 
 def shell() -> html.Div:
@@ -53,13 +53,15 @@ def shell() -> html.Div:
     return html.Div([dcc.Location(id="url", refresh="callback-nav"), dash.page_container], id="app-shell")
 
 
-def create_app(settings: Settings | None = None, *, engine: Engine | None = None) -> dash.Dash:
+def create_app(settings: Settings | None = None, *, engine: Engine | None = None,
+               auth_engine: Engine | None = None) -> dash.Dash:
     """The dashboard for ``settings`` (default: from the environment). ``engine`` overrides the read-only warehouse
-    engine (tests point it at an isolated schema)."""
+    engine (tests point it at an isolated schema); ``auth_engine`` the writable one for users and the audit log."""
     settings = settings or Settings.from_env()
     server = flask.Flask("dashboard")
     server.config["SECRET_KEY"] = _secret_key(settings)
     server.config["MAX_CONTENT_LENGTH"] = 2 * 1024 * 1024
+    server.config.update(compress_config())  # read by flask-compress when Dash turns it on (compress=True below)
 
     cache = Cache(config=cache_config(settings))
     cache.init_app(server)
@@ -68,6 +70,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     data = DataContext(engine or make_engine(settings, read_only=True), backend, settings.cache_timeout_s)
     server.extensions[EXTENSION] = Runtime(settings=settings, data=data)
     server.register_blueprint(blueprint)
+    init_status_api(server, settings)  # POST /api/v1/status (bearer token), its OpenAPI document, alerts
 
     @server.get("/geo/<path:name>")
     def geo(name: str) -> flask.Response:
@@ -81,6 +84,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         pages_folder=str(PAGES_DIR),
         assets_folder=str(ASSETS_DIR),
         serve_locally=True,
+        compress=True,
         external_stylesheets=[],
         external_scripts=[],
         suppress_callback_exceptions=True,
@@ -89,6 +93,9 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"}],
     )
     app.layout = shell
+    data.suppression_k = settings.suppression_k
+    security.install(app, settings)
+    auth_setup.install(app, settings, auth_engine or make_engine(settings), backend)
     sync.register(app)
     _claim_page_callbacks(app)
     return app

@@ -32,6 +32,8 @@ def get_runtime() -> Runtime:
 
 
 def current_scope() -> Scope:
-    """The districts the current user may see. Until login exists (issue 6) every user sees everything; the scope
-    will then come from the server-side session, never from callback inputs."""
-    return Scope.full()
+    """The districts the signed-in user may see: from the server-side session's user (re-read from the database
+    every few seconds), never from callback inputs. Nobody signed in (or outside a request): no districts."""
+    from dashboard.auth.session import current_scope as session_scope
+
+    return session_scope()

@@ -57,6 +57,27 @@ class Settings:
     quiet: bool = False
     geo_dir: Path = field(default=PROJECT_ROOT / "data" / "geo")
     today: str = ""
+    session_hours: int = 8
+    login_max_failures: int = 5
+    login_lockout_minutes: int = 15
+    login_rate_per_minute: int = 10
+    auth_recheck_s: int = 2
+    suppression_k: int = 5
+    audit_retention_days: int = 365
+    trusted_proxies: int = 0
+    live_offline_minutes: int = 15
+    live_queue_threshold: int = 20
+    live_refresh_s: int = 10
+    alert_webhook_url: str = ""
+    alert_webhook_secret: str = ""
+    alert_email_to: str = ""
+    smtp_host: str = ""
+    smtp_port: int = 25
+    smtp_user: str = ""
+    smtp_password: str = ""
+    smtp_from: str = "arogya-alerts@localhost"
+    smtp_security: str = "none"
+    public_url: str = ""
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -83,6 +104,27 @@ class Settings:
             quiet=_env_bool("QUIET", False),
             geo_dir=Path(_env("GEO_DIR", str(PROJECT_ROOT / "data" / "geo"))),
             today=_env("TODAY", ""),
+            session_hours=_env_int("SESSION_HOURS", 8),
+            login_max_failures=_env_int("LOGIN_MAX_FAILURES", 5),
+            login_lockout_minutes=_env_int("LOGIN_LOCKOUT_MINUTES", 15),
+            login_rate_per_minute=_env_int("LOGIN_RATE_PER_MINUTE", 10),
+            auth_recheck_s=_env_int("AUTH_RECHECK_S", 2),
+            suppression_k=_env_int("SUPPRESSION_K", 5),
+            audit_retention_days=_env_int("AUDIT_RETENTION_DAYS", 365),
+            trusted_proxies=_env_int("TRUSTED_PROXIES", 0),
+            live_offline_minutes=_env_int("LIVE_OFFLINE_MINUTES", 15),
+            live_queue_threshold=_env_int("LIVE_QUEUE_THRESHOLD", 20),
+            live_refresh_s=max(10, _env_int("LIVE_REFRESH_S", 10)),
+            alert_webhook_url=_env("ALERT_WEBHOOK_URL", ""),
+            alert_webhook_secret=_env("ALERT_WEBHOOK_SECRET", ""),
+            alert_email_to=_env("ALERT_EMAIL_TO", ""),
+            smtp_host=_env("SMTP_HOST", ""),
+            smtp_port=_env_int("SMTP_PORT", 25),
+            smtp_user=_env("SMTP_USER", ""),
+            smtp_password=_env("SMTP_PASSWORD", ""),
+            smtp_from=_env("SMTP_FROM", "arogya-alerts@localhost"),
+            smtp_security=_env("SMTP_SECURITY", "none"),
+            public_url=_env("PUBLIC_URL", ""),
         )
 
     def api_token(self, env_name: str | None) -> str | None:
@@ -127,6 +169,31 @@ SETTINGS_DOC: dict[str, str] = {
     "AROGYA_GEO_DIR": "Folder of the boundary GeoJSON files the dashboard serves (default: data/geo).",
     "AROGYA_TODAY": "Pin the dashboard's \"today\" (YYYY-MM-DD) for period presets, e.g. to show an old demo "
     "(default: the current date in IST).",
+    "AROGYA_SESSION_HOURS": "Hours a dashboard login lasts before the user must sign in again (default 8).",
+    "AROGYA_LOGIN_MAX_FAILURES": "Failed logins in a row that lock an account (default 5).",
+    "AROGYA_LOGIN_LOCKOUT_MINUTES": "Minutes a locked account stays locked (default 15).",
+    "AROGYA_LOGIN_RATE_PER_MINUTE": "Login attempts allowed per client address per minute (default 10).",
+    "AROGYA_AUTH_RECHECK_S": "Seconds a signed-in user's record is trusted before it is read again, so a disabled "
+    "user is shut out within this time (default 2).",
+    "AROGYA_SUPPRESSION_K": "Small-cell threshold: patient-breakdown counts from 1 to k-1 are suppressed (default 5).",
+    "AROGYA_AUDIT_RETENTION_DAYS": "Days the audit log is kept; `arogya audit purge` deletes only older rows "
+    "(default 365, never less).",
+    "AROGYA_LIVE_OFFLINE_MINUTES": "Minutes without a heartbeat, during service hours, before a facility shows "
+    "offline on the live board (default 15).",
+    "AROGYA_LIVE_QUEUE_THRESHOLD": "Queue length above which a queue alert is raised (default 20).",
+    "AROGYA_LIVE_REFRESH_S": "Seconds between live board refreshes, never less than 10 (default 10).",
+    "AROGYA_ALERT_WEBHOOK_URL": "Where alerts are POSTed as JSON (retried with backoff); empty: no webhook.",
+    "AROGYA_ALERT_WEBHOOK_SECRET": "Key of the HMAC signature header on webhook calls.",
+    "AROGYA_ALERT_EMAIL_TO": "Alert email recipients, comma-separated.",
+    "AROGYA_SMTP_HOST": "SMTP server for alert email; empty: no email.",
+    "AROGYA_SMTP_PORT": "SMTP port (default 25).",
+    "AROGYA_SMTP_USER": "SMTP login user.",
+    "AROGYA_SMTP_PASSWORD": "SMTP login password.",
+    "AROGYA_SMTP_FROM": "Sender address of alert emails (default arogya-alerts@localhost).",
+    "AROGYA_SMTP_SECURITY": "none, starttls or ssl (default none).",
+    "AROGYA_PUBLIC_URL": "The dashboard's public address, for links in alerts.",
+    "AROGYA_TRUSTED_PROXIES": "Reverse proxies in front of the dashboard whose X-Forwarded-For/-Proto are trusted "
+    "(default 0).",
 }
 
 

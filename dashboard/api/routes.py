@@ -9,11 +9,21 @@ from urllib.parse import quote
 import pandas as pd
 from flask import Blueprint, Response, abort, jsonify, request, stream_with_context
 
+from dashboard import audit
 from dashboard.api.csvstream import export_filename, stream_csv, stream_rows
+from dashboard.auth.roles import EXPORT, EXPORT_LINELIST
+from dashboard.auth.session import require
+from dashboard.data import chos as chos_tables
+from dashboard.data import hubs as hub_tables
+from dashboard.data import schemes as scheme_tables
 from dashboard.data.linelist import LINELIST_COLUMNS, linelist_batches
-from dashboard.data.tables import TABLES, district_lgd_param
+from dashboard.data.tables import TABLES as CORE_TABLES
+from dashboard.data.tables import district_lgd_param
 from dashboard.i18n import t
 from dashboard.runtime import current_scope, get_runtime
+
+# Every table a page can export: the core pages' and the hubs, CHO and scheme pages' (issue 4).
+TABLES = {**CORE_TABLES, **hub_tables.TABLES, **chos_tables.TABLES, **scheme_tables.TABLES}
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +56,7 @@ def healthz() -> tuple[Response, int]:
 
 @blueprint.get("/api/export/<name>.csv")
 def export_table(name: str) -> Response:
+    require(EXPORT)  # the role's export right, checked on the server
     spec = TABLES.get(name)
     if spec is None:
         abort(404)
@@ -57,6 +68,7 @@ def export_table(name: str) -> Response:
     frame = spec.build(rt.data, view.filter, current_scope(), params, view.lang)
     named = view.filter.with_(district_lgds=(int(params["lgd"]),)) if spec.needs_district else view.filter
     filename = export_filename(name, named, rt.today())
+    audit.export_recorder(name, view.filter, params, filename)(len(frame), True)
     return _csv_response(stream_csv(spec.labels(view.lang, frame), [frame]), filename)
 
 
@@ -76,8 +88,10 @@ def export_dictionary(name: str) -> Response:
 
 @blueprint.get("/api/export/linelist.csv")
 def export_linelist() -> Response:
+    require(EXPORT_LINELIST)  # one row per consultation: a right of its own (analysts)
     view = _view()
     rt = get_runtime()
-    batches = linelist_batches(rt.data, view.filter, current_scope())
     filename = export_filename("consultations", view.filter, rt.today())
+    batches = audit.counted(linelist_batches(rt.data, view.filter, current_scope()), len,
+                            audit.export_recorder("linelist", view.filter, dict(view.params), filename))
     return _csv_response(stream_rows([name for name, _ in LINELIST_COLUMNS], batches), filename)

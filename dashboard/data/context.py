@@ -3,12 +3,18 @@
 Results are cached under (function, arguments, filter, scope, data version). The ETL bumps ``data_version`` in the
 same transaction as every load, so a load invalidates every web process's cache without the ETL knowing about the
 dashboard. A cache that fails (e.g. Redis down) is logged and bypassed; the page still renders from the database.
+
+Callbacks of one view ask for the same result at the same moment (the browser fires them together): a miss is
+computed once per process while the other callers wait for it ("single flight"), instead of once per callback.
+Cached results are shared: treat them as read-only.
 """
 
 from __future__ import annotations
 
+import copy
 import functools
 import hashlib
+import inspect
 import logging
 import threading
 import time
@@ -17,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any, ParamSpec, Protocol, TypeVar
 
 from sqlalchemy import Engine, select
+from sqlalchemy import inspect as sa_inspect
 
 from dashboard.data.filters import Filter, Scope
 from etl.warehouse.schema import data_version
@@ -25,6 +32,16 @@ log = logging.getLogger(__name__)
 
 P = ParamSpec("P")
 R = TypeVar("R")
+
+
+@dataclass
+class _Flight:
+    """One computation in progress; callers of the same key queue on its lock and take its value."""
+
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    callers: int = 0
+    done: bool = False
+    value: Any = None
 
 
 class CacheBackend(Protocol):
@@ -42,9 +59,13 @@ class DataContext:
     version_ttl_s: float = 1.0
     # After a cache failure, skip the cache this long instead of paying a timeout on every call.
     cache_retry_s: float = 30.0
+    # Small-cell threshold for patient breakdowns (dashboard.privacy.suppression; AROGYA_SUPPRESSION_K).
+    suppression_k: int = 5
     _version: tuple[float, int] | None = field(default=None, init=False, repr=False)
     _cache_down_until: float = field(default=0.0, init=False, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
+    _flights: dict[str, _Flight] = field(default_factory=dict, init=False, repr=False)
+    _indexes: dict[str, list[tuple[str, ...]]] = field(default_factory=dict, init=False, repr=False)
 
     def data_version(self) -> int:
         now = time.monotonic()
@@ -59,6 +80,20 @@ class DataContext:
 
     def forget_version(self) -> None:
         self._version = None
+
+    def has_index(self, table: str, columns: tuple[str, ...]) -> bool:
+        """Whether the warehouse has an index on ``table`` whose leading columns are ``columns`` (read once per
+        process: an index comes with a migration, and a migration with a restart)."""
+        known = self._indexes.get(table)
+        if known is None:
+            try:
+                found = sa_inspect(self.engine).get_indexes(table)
+            except Exception as exc:  # noqa: BLE001 - a missing table or a driver quirk means "no index"
+                log.debug("cannot list the indexes of %s: %s", table, exc)
+                found = []
+            known = [tuple(str(c) for c in ix.get("column_names") or () if c) for ix in found]
+            self._indexes[table] = known
+        return any(ix[: len(columns)] == columns for ix in known)
 
     def cache_get(self, key: str) -> tuple[bool, Any]:
         if self.cache is None or time.monotonic() < self._cache_down_until:
@@ -78,6 +113,18 @@ class DataContext:
         except Exception as exc:  # noqa: BLE001
             self._cache_failed(exc)
 
+    def join_flight(self, key: str) -> _Flight:
+        with self._lock:
+            flight = self._flights.setdefault(key, _Flight())
+            flight.callers += 1
+            return flight
+
+    def leave_flight(self, key: str, flight: _Flight) -> None:
+        with self._lock:
+            flight.callers -= 1
+            if flight.callers == 0 and self._flights.get(key) is flight:
+                del self._flights[key]
+
     def _cache_failed(self, exc: BaseException) -> None:
         with self._lock:
             self._cache_down_until = time.monotonic() + self.cache_retry_s
@@ -93,20 +140,35 @@ def _key(name: str, version: int, args: tuple[Any, ...], kwargs: dict[str, Any])
 
 def cached(fn: Callable[P, R]) -> Callable[P, R]:
     """Cache a data function whose first argument is a ``DataContext``. The scope is part of the key (it is an
-    argument), so two users with different scopes never share an entry."""
+    argument), so two users with different scopes never share an entry. Arguments are bound to the signature
+    with defaults applied, so ``f(ctx, x)`` and ``f(ctx, x, grain="day")`` share one entry when "day" is the
+    default."""
     name = f"{fn.__module__}.{fn.__qualname__}"
+    signature = inspect.signature(fn)
 
     @functools.wraps(fn)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         ctx = args[0]
         if not isinstance(ctx, DataContext) or ctx.cache is None:
             return fn(*args, **kwargs)
-        key = _key(name, ctx.data_version(), args[1:], dict(kwargs))
+        bound = signature.bind(*args, **kwargs)
+        bound.apply_defaults()
+        key = _key(name, ctx.data_version(), tuple(bound.arguments.values())[1:], {})
         hit, value = ctx.cache_get(key)
         if hit:
             return value
-        value = fn(*args, **kwargs)
-        ctx.cache_set(key, value)
-        return value
+        flight = ctx.join_flight(key)
+        try:
+            with flight.lock:
+                if flight.done:  # computed by another caller while this one waited: a copy of its value
+                    return copy.deepcopy(flight.value)
+                hit, value = ctx.cache_get(key)
+                if not hit:
+                    value = fn(*args, **kwargs)
+                    ctx.cache_set(key, value)
+                flight.value, flight.done = value, True
+                return value
+        finally:
+            ctx.leave_flight(key, flight)
 
     return wrapper

@@ -4,11 +4,12 @@ silent CHOs and one facility's detail. Rollups and dimensions only."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import pandas as pd
-from sqlalchemy import and_, distinct, func, or_, select
+from sqlalchemy import Select, case, distinct, func, or_, select, true
 
+from dashboard.data.activity import cho_has_index, cho_last_day, last_day
 from dashboard.data.context import DataContext, cached
 from dashboard.data.filters import Filter, Scope
 from dashboard.data.overview import SPOKES_PER_BLOCK_MIN
@@ -36,37 +37,43 @@ def _district_filter(f: Filter, lgd: int) -> Filter:
     return f.with_(district_lgds=(lgd,))
 
 
+def _district_ids(fd: Filter, scope: Scope) -> Select:
+    """Ids of the district's facilities under the filter's geography and type, within scope."""
+    return select(fac.c.facility_id).where(*facility_dim_clauses(fd, scope))
+
+
 @cached
 def facilities(ctx: DataContext, f: Filter, scope: Scope, lgd: int) -> pd.DataFrame:
     """Every facility of the district under the filter, with consultations in the period (a spoke's as spoke, a
-    hub's as hub), its last consultation and its CHO count."""
+    hub's as hub), its last consultation and its CHO count.
+
+    The sums read only the district's facilities' rows through the spoke and hub indexes; the last day is a
+    correlated look-up per facility."""
     fd = _district_filter(f, lgd)
+    ids = _district_ids(fd, scope)
     hub = fac.alias("hub")
     as_spoke = (select(rfd.c.spoke_id.label("facility_id"), func.sum(rfd.c.consultations).label("n"))
-                .where(*_activity_clauses(f, scope, f.start, f.end)).group_by(rfd.c.spoke_id).subquery())
+                .where(*_activity_clauses(f, scope, f.start, f.end), rfd.c.spoke_id.in_(ids))
+                .group_by(rfd.c.spoke_id).subquery())
     as_hub = (select(rfd.c.hub_id.label("facility_id"), func.sum(rfd.c.consultations).label("n"))
-              .where(*_activity_clauses(f, scope, f.start, f.end)).group_by(rfd.c.hub_id).subquery())
-    last_spoke = (select(rfd.c.spoke_id.label("facility_id"), func.max(rfd.c.day).label("last"))
-                  .where(rfd.c.day <= f.end, rfd.c.consultations > 0, scope_clause(rfd.c.district_lgd, scope))
-                  .group_by(rfd.c.spoke_id).subquery())
-    last_hub = (select(rfd.c.hub_id.label("facility_id"), func.max(rfd.c.day).label("last"))
-                .where(rfd.c.day <= f.end, rfd.c.consultations > 0, scope_clause(rfd.c.district_lgd, scope))
-                .group_by(rfd.c.hub_id).subquery())
-    chos = (select(dim_cho.c.facility_id, func.count().label("chos")).where(dim_cho.c.active.is_(True))
+              .where(*_activity_clauses(f, scope, f.start, f.end), rfd.c.hub_id.in_(ids))
+              .group_by(rfd.c.hub_id).subquery())
+    in_scope = scope_clause(rfd.c.district_lgd, scope)
+    chos = (select(dim_cho.c.facility_id, func.count().label("chos"))
+            .where(dim_cho.c.active.is_(True), dim_cho.c.facility_id.in_(ids))
             .group_by(dim_cho.c.facility_id).subquery())
     stmt = (
         select(fac.c.facility_id, fac.c.name, fac.c.facility_type, fac.c.role, fac.c.block_lgd,
                dim_block.c.name_en.label("block_en"), dim_block.c.name_hi.label("block_hi"), fac.c.lat, fac.c.lon,
                fac.c.hub_id, hub.c.name.label("hub_name"),
                as_spoke.c.n.label("n_spoke"), as_hub.c.n.label("n_hub"),
-               last_spoke.c.last.label("last_spoke"), last_hub.c.last.label("last_hub"),
+               case((fac.c.role == "hub", last_day(rfd.c.hub_id, fac.c.facility_id, f.end, in_scope)),
+                    else_=last_day(rfd.c.spoke_id, fac.c.facility_id, f.end, in_scope)).label("last_consultation"),
                func.coalesce(chos.c.chos, 0).label("chos"))
         .select_from(fac.outerjoin(dim_block, dim_block.c.block_lgd == fac.c.block_lgd)
                      .outerjoin(hub, hub.c.facility_id == fac.c.hub_id)
                      .outerjoin(as_spoke, as_spoke.c.facility_id == fac.c.facility_id)
                      .outerjoin(as_hub, as_hub.c.facility_id == fac.c.facility_id)
-                     .outerjoin(last_spoke, last_spoke.c.facility_id == fac.c.facility_id)
-                     .outerjoin(last_hub, last_hub.c.facility_id == fac.c.facility_id)
                      .outerjoin(chos, chos.c.facility_id == fac.c.facility_id))
         .where(*facility_dim_clauses(fd, scope))
         .order_by(fac.c.role, fac.c.name)
@@ -75,8 +82,9 @@ def facilities(ctx: DataContext, f: Filter, scope: Scope, lgd: int) -> pd.DataFr
         frame = read_df(conn, stmt)
     hub_rows = frame["role"] == "hub"
     frame["consultations"] = (frame["n_hub"].where(hub_rows, frame["n_spoke"])).fillna(0).astype("int64")
-    frame["last_consultation"] = frame["last_hub"].where(hub_rows, frame["last_spoke"])
-    return frame.drop(columns=["n_spoke", "n_hub", "last_spoke", "last_hub"])
+    last = frame.pop("last_consultation")
+    frame["last_consultation"] = pd.Series([_as_date(v) for v in last], index=frame.index, dtype="object")
+    return frame.drop(columns=["n_spoke", "n_hub"])
 
 
 @cached
@@ -103,14 +111,16 @@ def links(ctx: DataContext, f: Filter, scope: Scope, lgd: int) -> pd.DataFrame:
 def block_table(ctx: DataContext, f: Filter, scope: Scope, lgd: int) -> pd.DataFrame:
     """One row per block: spokes (all, the rule counts configuration), active spokes and consultations in the
     period, CHOs, and whether the block breaks the at-least-two-spokes rule."""
-    spokes = (select(fac.c.block_lgd, func.count().label("spokes")).where(fac.c.role == "spoke")
-              .group_by(fac.c.block_lgd).subquery())
+    blocks = select(dim_block.c.block_lgd).where(dim_block.c.district_lgd == lgd)
+    spokes = (select(fac.c.block_lgd, func.count().label("spokes"))
+              .where(fac.c.role == "spoke", fac.c.block_lgd.in_(blocks)).group_by(fac.c.block_lgd).subquery())
+    # The district's rows of the period, along (district_lgd, day).
     activity = (select(rfd.c.block_lgd, func.sum(rfd.c.consultations).label("consultations"),
                        func.count(distinct(rfd.c.spoke_id)).label("spokes_active"))
                 .where(*_activity_clauses(f, scope, f.start, f.end), rfd.c.district_lgd == lgd)
                 .group_by(rfd.c.block_lgd).subquery())
-    chos = (select(dim_cho.c.block_lgd, func.count().label("chos")).where(dim_cho.c.active.is_(True))
-            .group_by(dim_cho.c.block_lgd).subquery())
+    chos = (select(dim_cho.c.block_lgd, func.count().label("chos"))
+            .where(dim_cho.c.active.is_(True), dim_cho.c.district_lgd == lgd).group_by(dim_cho.c.block_lgd).subquery())
     b = dim_block.c
     stmt = (
         select(b.block_lgd, b.name_en, b.name_hi, func.coalesce(spokes.c.spokes, 0).label("spokes"),
@@ -133,6 +143,17 @@ def block_table(ctx: DataContext, f: Filter, scope: Scope, lgd: int) -> pd.DataF
     return frame
 
 
+def _as_date(value: object) -> date | None:
+    """A day read from a computed column (a scalar subquery may come back as text on SQLite) as a ``date``."""
+    if value is None or (isinstance(value, float) and value != value):
+        return None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value)[:10])
+
+
 def _days_since(last: pd.Series, as_of: date) -> pd.Series:
     return pd.Series([None if pd.isna(v) else (as_of - v).days for v in last], index=last.index, dtype="Int64")
 
@@ -141,20 +162,21 @@ def _days_since(last: pd.Series, as_of: date) -> pd.Series:
 def idle_spokes(ctx: DataContext, f: Filter, scope: Scope, lgd: int, days: int = IDLE_DAYS) -> pd.DataFrame:
     """Spokes with no consultation (any mode, any specialty) in the ``days`` days ending on the filter's last day."""
     as_of = f.end
-    last = (select(rfd.c.spoke_id, func.max(rfd.c.day).label("last_consultation"))
-            .where(rfd.c.day <= as_of, rfd.c.consultations > 0).group_by(rfd.c.spoke_id).subquery())
     fd = _district_filter(f, lgd)
-    stmt = (
+    spokes = (
         select(fac.c.facility_id, fac.c.name, fac.c.facility_type, fac.c.block_lgd,
                dim_block.c.name_en.label("block_en"), dim_block.c.name_hi.label("block_hi"), fac.c.hub_id,
-               last.c.last_consultation)
-        .select_from(fac.outerjoin(last, last.c.spoke_id == fac.c.facility_id)
-                     .outerjoin(dim_block, dim_block.c.block_lgd == fac.c.block_lgd))
-        .where(fac.c.role == "spoke", *facility_dim_clauses(fd, scope),
-               or_(last.c.last_consultation.is_(None), last.c.last_consultation <= as_of - timedelta(days=days)))
+               last_day(rfd.c.spoke_id, fac.c.facility_id, as_of).label("last_consultation"))
+        .select_from(fac.outerjoin(dim_block, dim_block.c.block_lgd == fac.c.block_lgd))
+        .where(fac.c.role == "spoke", *facility_dim_clauses(fd, scope))
+        .subquery()
     )
+    last = spokes.c.last_consultation
+    stmt = select(spokes).where(or_(last.is_(None), last <= as_of - timedelta(days=days)))
     with ctx.engine.connect() as conn:
         frame = read_df(conn, stmt)
+    frame["last_consultation"] = pd.Series([_as_date(v) for v in frame["last_consultation"]], index=frame.index,
+                                           dtype="object")
     frame["days_idle"] = _days_since(frame["last_consultation"], as_of)
     return _never_first(frame, "days_idle")
 
@@ -163,25 +185,34 @@ def idle_spokes(ctx: DataContext, f: Filter, scope: Scope, lgd: int, days: int =
 def silent_chos(ctx: DataContext, f: Filter, scope: Scope, lgd: int, days: int = IDLE_DAYS) -> pd.DataFrame:
     """Active CHOs of the district with no activity for ``days`` days or more up to the filter's last day."""
     as_of = f.end
-    last = (select(rollup_cho_day.c.cho_id, func.max(rollup_cho_day.c.day).label("last_active"))
-            .where(rollup_cho_day.c.day <= as_of, rollup_cho_day.c.consultations > 0)
-            .group_by(rollup_cho_day.c.cho_id).subquery())
     c = dim_cho.c
+    where = [c.active.is_(True), c.district_lgd == lgd, scope_clause(c.district_lgd, scope)]
+    if cho_has_index(ctx):
+        # One probe per CHO along (cho_id, day).
+        chos = (select(c.cho_id, c.name, c.facility_id, c.block_lgd,
+                       cho_last_day(ctx, c.cho_id, c.district_lgd, as_of).label("last_active"))
+                .where(*where).subquery())
+    else:
+        # One pass over the district's CHO rows up to the day along (district_lgd, day), grouped per CHO.
+        a = rollup_cho_day.c
+        last = (select(a.cho_id, func.max(a.day).label("last_active"))
+                .where(a.district_lgd == lgd, a.day <= as_of, a.consultations > 0).group_by(a.cho_id).subquery())
+        chos = (select(c.cho_id, c.name, c.facility_id, c.block_lgd, last.c.last_active)
+                .select_from(dim_cho.outerjoin(last, last.c.cho_id == c.cho_id)).where(*where).subquery())
     stmt = (
-        select(c.cho_id, c.name, c.facility_id, fac.c.name.label("facility_name"), c.block_lgd,
-               dim_block.c.name_en.label("block_en"), dim_block.c.name_hi.label("block_hi"), last.c.last_active)
-        .select_from(dim_cho.outerjoin(last, last.c.cho_id == c.cho_id)
-                     .outerjoin(fac, fac.c.facility_id == c.facility_id)
-                     .outerjoin(dim_block, dim_block.c.block_lgd == c.block_lgd))
-        .where(c.active.is_(True), c.district_lgd == lgd, scope_clause(c.district_lgd, scope),
-               or_(last.c.last_active.is_(None), last.c.last_active <= as_of - timedelta(days=days)))
+        select(chos.c.cho_id, chos.c.name, chos.c.facility_id, fac.c.name.label("facility_name"), chos.c.block_lgd,
+               dim_block.c.name_en.label("block_en"), dim_block.c.name_hi.label("block_hi"), chos.c.last_active)
+        .select_from(chos.outerjoin(fac, fac.c.facility_id == chos.c.facility_id)
+                     .outerjoin(dim_block, dim_block.c.block_lgd == chos.c.block_lgd))
+        .where(or_(chos.c.last_active.is_(None), chos.c.last_active <= as_of - timedelta(days=days)))
     )
     if f.block_lgds:
-        stmt = stmt.where(c.block_lgd.in_(f.block_lgds))
+        stmt = stmt.where(chos.c.block_lgd.in_(f.block_lgds))
     if f.facility_ids:
-        stmt = stmt.where(c.facility_id.in_(f.facility_ids))
+        stmt = stmt.where(chos.c.facility_id.in_(f.facility_ids))
     with ctx.engine.connect() as conn:
         frame = read_df(conn, stmt)
+    frame["last_active"] = pd.Series([_as_date(v) for v in frame["last_active"]], index=frame.index, dtype="object")
     frame["days_silent"] = _days_since(frame["last_active"], as_of)
     return _never_first(frame, "days_silent")
 
@@ -232,17 +263,16 @@ def facility_detail(ctx: DataContext, f: Filter, scope: Scope, facility_id: str,
         assigned_clause = (fac.c.hub_id == facility_id) if is_hub else (
             fac.c.facility_id == (info.loc[0, "hub_id"] or ""))
         assigned = read_df(conn, select(fac.c.facility_id.label("partner_id")).where(
-            assigned_clause, scope_clause(fac.c.district_lgd, scope) if is_hub else and_()))
+            assigned_clause, scope_clause(fac.c.district_lgd, scope) if is_hub else true()))
         ids = sorted(set(used["partner_id"]) | set(assigned["partner_id"]))
         names = read_df(conn, select(partner.c.facility_id.label("partner_id"), partner.c.name, partner.c.facility_type,
                                      partner.c.district_lgd).where(partner.c.facility_id.in_(ids)))
-        cho_last = (select(rollup_cho_day.c.cho_id, func.max(rollup_cho_day.c.day).label("last_active"))
-                    .where(rollup_cho_day.c.day <= end, rollup_cho_day.c.consultations > 0)
-                    .group_by(rollup_cho_day.c.cho_id).subquery())
+        cho_last = cho_last_day(ctx, dim_cho.c.cho_id, dim_cho.c.district_lgd, end)
         chos = read_df(conn, select(dim_cho.c.cho_id, dim_cho.c.name, dim_cho.c.training_modules,
-                                    dim_cho.c.laptop_issued_on, dim_cho.c.active, cho_last.c.last_active)
-                       .select_from(dim_cho.outerjoin(cho_last, cho_last.c.cho_id == dim_cho.c.cho_id))
+                                    dim_cho.c.laptop_issued_on, dim_cho.c.active, cho_last.label("last_active"))
                        .where(dim_cho.c.facility_id == facility_id).order_by(dim_cho.c.name))
+        chos["last_active"] = pd.Series([_as_date(v) for v in chos["last_active"]], index=chos.index,
+                                        dtype="object")
     days_index = pd.DataFrame({"day": pd.date_range(start, end, freq="D").date})
     if not daily.empty:
         daily["day"] = pd.to_datetime(daily["day"]).dt.date

@@ -6,8 +6,15 @@ from datetime import timedelta
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import distinct, func, select
+from sqlalchemy import Select, case, distinct, func, select
 
+from dashboard.data.activity import (
+    active_chos,
+    active_spokes,
+    rows_are_few,
+    serving_hubs,
+    serving_hubs_by_district,
+)
 from dashboard.data.context import DataContext, cached
 from dashboard.data.filters import Filter, Scope
 from dashboard.data.sql import (
@@ -20,6 +27,7 @@ from dashboard.data.sql import (
     median_wait,
     read_df,
 )
+from dashboard.privacy.suppression import rate_or_missing
 from etl.warehouse.histogram import WAIT_BUCKET_COLUMNS
 from etl.warehouse.schema import (
     dim_block,
@@ -86,20 +94,16 @@ def kpis(ctx: DataContext, f: Filter, scope: Scope) -> pd.DataFrame:
             .where(*consult_clauses(table, f, scope, start=prev.start, end=prev.end))).scalar()
         spokes_total = conn.execute(select(func.count()).select_from(dim_facility)
                                     .where(*_spoke_dim_clauses(f, scope))).scalar()
-        if _same_rows_for_spokes_and_hubs(f):
+        # Distinct spokes, hubs and CHOs: index probes per facility or CHO, not a scan of the period's rows.
+        if rows_are_few(f, scope) and _same_rows_for_spokes_and_hubs(f):
             spokes_active, hubs_serving = conn.execute(
                 select(func.count(distinct(rfd.c.spoke_id)), func.count(distinct(rfd.c.hub_id)))
                 .where(*consult_clauses(rfd, f, scope), rfd.c.consultations > 0)).one()
         else:
-            spokes_active = conn.execute(select(func.count(distinct(rfd.c.spoke_id)))
-                                         .where(*consult_clauses(rfd, f, scope, match="spoke"),
-                                                rfd.c.consultations > 0)).scalar()
-            hubs_serving = conn.execute(select(func.count(distinct(rfd.c.hub_id)))
-                                        .where(*consult_clauses(rfd, f, scope, match="hub"),
-                                               rfd.c.consultations > 0)).scalar()
+            spokes_active = conn.execute(active_spokes(f, scope)).scalar()
+            hubs_serving = conn.execute(serving_hubs(ctx, f, scope)).scalar()
         chos_total = conn.execute(select(func.count()).select_from(dim_cho).where(*_cho_dim_clauses(f, scope))).scalar()
-        chos_active = conn.execute(select(func.count(distinct(rollup_cho_day.c.cho_id)))
-                                   .where(*_cho_clauses(f, scope))).scalar()
+        chos_active = conn.execute(active_chos(ctx, f, scope, _cho_clauses(f, scope))).scalar()
     buckets = pd.DataFrame([list(current[1:])], columns=list(WAIT_BUCKET_COLUMNS))
     row = {
         "consultations": int(current[0] or 0),
@@ -127,81 +131,62 @@ def _change_pct(current: pd.Series, previous: pd.Series) -> pd.Series:
     return (100.0 * (current.astype(float) - previous) / previous.where(previous > 0)).astype("float64")
 
 
-def _per_district(conn, stmt, columns: list[str]) -> pd.DataFrame:  # type: ignore[no-untyped-def]
-    frame = read_df(conn, stmt)
-    return frame if not frame.empty else pd.DataFrame(columns=["district_lgd", *columns])
-
-
 @cached
 def district_metrics(ctx: DataContext, f: Filter, scope: Scope) -> pd.DataFrame:
     """One row per district in scope (and in the filter's districts): the map metrics and the ranking columns."""
     table = consult_table(f)
-    rfd = rollup_facility_day
     prev = f.previous()
     d = dim_district.c
-    spoke_counts = (select(dim_facility.c.block_lgd, func.count().label("spokes"))
-                    .where(dim_facility.c.role == "spoke").group_by(dim_facility.c.block_lgd).subquery())
-    block_clauses = district_clauses(dim_block.c.district_lgd, f, scope)
-    if f.block_lgds:
-        block_clauses.append(dim_block.c.block_lgd.in_(f.block_lgds))
+    # Every part is aggregated in the database and joined to the districts there: one statement, one result.
+    cur = (select(table.c.district_lgd, func.sum(table.c.consultations).label("consultations"),
+                  func.sum(table.c.n_referred).label("n_referred"), *bucket_sums(table))
+           .where(*consult_clauses(table, f, scope)).group_by(table.c.district_lgd).subquery("cur"))
+    before = (select(table.c.district_lgd, func.sum(table.c.consultations).label("prev_consultations"))
+              .where(*consult_clauses(table, f, scope, start=prev.start, end=prev.end))
+              .group_by(table.c.district_lgd).subquery("before"))
+    # Active spokes: one index probe per spoke; serving hubs: see serving_hubs_by_district.
+    active = active_spokes(f, scope, per_district=True).subquery("active")
+    hubs = serving_hubs_by_district(ctx, f, scope).subquery("hubs")
+    spokes = (select(dim_facility.c.district_lgd, func.count().label("spokes_total"))
+              .where(*_spoke_dim_clauses(f, scope)).group_by(dim_facility.c.district_lgd).subquery("spokes"))
+    blocks = _block_stats(f, scope).subquery("blocks")
+    parts = (cur, before, active, hubs, spokes, blocks)
+    joined = dim_district
+    for part in parts:
+        joined = joined.outerjoin(part, part.c.district_lgd == d.district_lgd)
+    stmt = (select(d.district_lgd, d.census2011, d.name_en, d.name_hi,
+                   *[c for part in parts for c in part.c if c.name != "district_lgd"])
+            .select_from(joined).where(*district_clauses(d.district_lgd, f, scope)).order_by(d.name_en))
     with ctx.engine.connect() as conn:
-        base = read_df(conn, select(d.district_lgd, d.census2011, d.name_en, d.name_hi)
-                       .where(*district_clauses(d.district_lgd, f, scope)).order_by(d.name_en))
-        cur = _per_district(conn, select(table.c.district_lgd, func.sum(table.c.consultations).label("consultations"),
-                                         func.sum(table.c.n_referred).label("n_referred"), *bucket_sums(table))
-                            .where(*consult_clauses(table, f, scope)).group_by(table.c.district_lgd),
-                            ["consultations", "n_referred", *WAIT_BUCKET_COLUMNS])
-        before = _per_district(conn, select(table.c.district_lgd,
-                                            func.sum(table.c.consultations).label("prev_consultations"))
-                               .where(*consult_clauses(table, f, scope, start=prev.start, end=prev.end))
-                               .group_by(table.c.district_lgd), ["prev_consultations"])
-        if _same_rows_for_spokes_and_hubs(f):
-            active = _per_district(conn, select(rfd.c.district_lgd,
-                                                func.count(distinct(rfd.c.spoke_id)).label("spokes_active"),
-                                                func.count(distinct(rfd.c.hub_id)).label("hubs_serving"))
-                                   .where(*consult_clauses(rfd, f, scope), rfd.c.consultations > 0)
-                                   .group_by(rfd.c.district_lgd), ["spokes_active", "hubs_serving"])
-            hubs = pd.DataFrame(columns=["district_lgd"])
-        else:
-            active = _per_district(conn, select(rfd.c.district_lgd,
-                                                func.count(distinct(rfd.c.spoke_id)).label("spokes_active"))
-                                   .where(*consult_clauses(rfd, f, scope, match="spoke"), rfd.c.consultations > 0)
-                                   .group_by(rfd.c.district_lgd), ["spokes_active"])
-            hubs = _per_district(conn, select(rfd.c.district_lgd,
-                                              func.count(distinct(rfd.c.hub_id)).label("hubs_serving"))
-                                 .where(*consult_clauses(rfd, f, scope, match="hub"), rfd.c.consultations > 0)
-                                 .group_by(rfd.c.district_lgd), ["hubs_serving"])
-        spokes = _per_district(conn, select(dim_facility.c.district_lgd, func.count().label("spokes_total"))
-                               .where(*_spoke_dim_clauses(f, scope)).group_by(dim_facility.c.district_lgd),
-                               ["spokes_total"])
-        blocks = read_df(conn, select(dim_block.c.district_lgd, dim_block.c.block_lgd,
-                                      func.coalesce(spoke_counts.c.spokes, 0).label("spokes"))
-                         .select_from(dim_block.outerjoin(spoke_counts,
-                                                          spoke_counts.c.block_lgd == dim_block.c.block_lgd))
-                         .where(*block_clauses))
-    if blocks.empty:
-        block_stats = pd.DataFrame(columns=["district_lgd", "blocks_total", "blocks_breaching"])
-    else:
-        blocks["breach"] = blocks["spokes"].astype(int) < SPOKES_PER_BLOCK_MIN
-        block_stats = (blocks.groupby("district_lgd", as_index=False)
-                       .agg(blocks_total=("block_lgd", "count"), blocks_breaching=("breach", "sum")))
-    frame = base
-    for part in (cur, before, active, hubs, spokes, block_stats):
-        part = part.copy()
-        part["district_lgd"] = part["district_lgd"].astype("int64")
-        frame = frame.merge(part, on="district_lgd", how="left")
+        frame = read_df(conn, stmt)
     counts = ["consultations", "n_referred", "prev_consultations", "spokes_active", "hubs_serving", "spokes_total",
               "blocks_total", "blocks_breaching", *WAIT_BUCKET_COLUMNS]
-    for col in counts:
-        frame[col] = pd.to_numeric(frame[col], errors="coerce").fillna(0).astype("int64")
+    frame[counts] = frame[counts].fillna(0).astype("int64")
+    frame["district_lgd"] = frame["district_lgd"].astype("int64")
     frame["median_wait"] = median_wait(frame)
     frame["per_active_spoke"] = (frame["consultations"] / frame["spokes_active"].where(frame["spokes_active"] > 0)
                                  ).astype("float64")
     frame["active_spoke_pct"] = _pct(frame["spokes_active"], frame["spokes_total"])
-    frame["referral_rate"] = _pct(frame["n_referred"], frame["consultations"])
+    # An outcome split of patients: withheld where referred or not-referred is a small count (1..k-1).
+    frame["referral_rate"] = rate_or_missing(frame["n_referred"], frame["consultations"],
+                                             _pct(frame["n_referred"], frame["consultations"]), ctx.suppression_k)
     frame["change_pct"] = _change_pct(frame["consultations"], frame["prev_consultations"])
     frame["rank"] = frame["consultations"].rank(method="min", ascending=False).astype("int64")
     return frame.drop(columns=list(WAIT_BUCKET_COLUMNS)).sort_values(["rank", "name_en"]).reset_index(drop=True)
+
+
+def _block_stats(f: Filter, scope: Scope) -> Select:
+    """Per district: blocks, and blocks with fewer than two spokes (the rule counts the facility master)."""
+    spoke_counts = (select(dim_facility.c.block_lgd, func.count().label("spokes"))
+                    .where(dim_facility.c.role == "spoke").group_by(dim_facility.c.block_lgd).subquery())
+    b = dim_block.c
+    clauses = district_clauses(b.district_lgd, f, scope)
+    if f.block_lgds:
+        clauses.append(b.block_lgd.in_(f.block_lgds))
+    breach = case((func.coalesce(spoke_counts.c.spokes, 0) < SPOKES_PER_BLOCK_MIN, 1), else_=0)
+    return (select(b.district_lgd, func.count().label("blocks_total"), func.sum(breach).label("blocks_breaching"))
+            .select_from(dim_block.outerjoin(spoke_counts, spoke_counts.c.block_lgd == b.block_lgd))
+            .where(*clauses).group_by(b.district_lgd))
 
 
 def spark_grain(f: Filter) -> str:

@@ -1,16 +1,21 @@
 """The tables behind the views. A page's grid and its "Export CSV" both call the same builder with the same filter,
-so the download has exactly the rows on screen. Column labels come from the translation catalogue."""
+so the download has exactly the rows on screen. Column labels come from the translation catalogue.
+
+Each table is cached as it is shown (keyed by filter, scope, the page parameters it reads and the language), so a
+repeated view costs one cache read, not the reshaping of the data behind it."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import date
+from typing import Any
 
 import pandas as pd
 
 from dashboard.data import district as district_data
 from dashboard.data import overview
-from dashboard.data.context import DataContext
+from dashboard.data.context import DataContext, cached
 from dashboard.data.filters import Filter, Scope
 from dashboard.i18n import name_of, t
 
@@ -57,6 +62,16 @@ def _select(frame: pd.DataFrame, spec_columns: tuple[ColumnSpec, ...]) -> pd.Dat
     return frame[keys].reset_index(drop=True)
 
 
+def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """A table as JSON-ready rows for a grid: missing values as None, days as ISO text. The same rows as
+    ``frame.astype(object).where(frame.notna(), None).to_dict("records")`` with dates written out, in a tenth of
+    the time (one conversion to Python objects instead of a pass of pandas per column)."""
+    columns = [str(c) for c in frame.columns]
+    values = frame.to_numpy(dtype=object, na_value=None)
+    return [{c: (v.isoformat() if isinstance(v, date) else v) for c, v in zip(columns, row, strict=True)}
+            for row in values]
+
+
 def district_lgd_param(params: Mapping[str, str]) -> int | None:
     raw = params.get("lgd") or ""
     return int(raw) if raw.isdigit() else None
@@ -87,6 +102,11 @@ OVERVIEW_COLUMNS = (
 
 def overview_districts(ctx: DataContext, f: Filter, scope: Scope, params: Mapping[str, str],
                        lang: str) -> pd.DataFrame:
+    return _overview_districts(ctx, f, scope, lang)
+
+
+@cached
+def _overview_districts(ctx: DataContext, f: Filter, scope: Scope, lang: str) -> pd.DataFrame:
     frame = overview.district_metrics(ctx, f, scope).copy()
     frame["district"] = _name(frame, lang)
     return _select(frame, OVERVIEW_COLUMNS)
@@ -109,6 +129,11 @@ def district_blocks(ctx: DataContext, f: Filter, scope: Scope, params: Mapping[s
     lgd = district_lgd_param(params)
     if lgd is None:
         return pd.DataFrame(columns=[c.key for c in BLOCK_COLUMNS])
+    return _district_blocks(ctx, f, scope, lgd, lang)
+
+
+@cached
+def _district_blocks(ctx: DataContext, f: Filter, scope: Scope, lgd: int, lang: str) -> pd.DataFrame:
     frame = district_data.block_table(ctx, f, scope, lgd).copy()
     frame["block"] = _name(frame, lang)
     frame["rule"] = [t("col.rule_breach" if b else "col.rule_ok", lang) for b in frame["breach"]]
@@ -135,6 +160,11 @@ def district_facilities(ctx: DataContext, f: Filter, scope: Scope, params: Mappi
     lgd = district_lgd_param(params)
     if lgd is None:
         return pd.DataFrame(columns=[c.key for c in FACILITY_COLUMNS])
+    return _district_facilities(ctx, f, scope, lgd, lang)
+
+
+@cached
+def _district_facilities(ctx: DataContext, f: Filter, scope: Scope, lgd: int, lang: str) -> pd.DataFrame:
     frame = district_data.facilities(ctx, f, scope, lgd).copy()
     frame["facility"] = frame["name"]
     frame["block"] = _name(frame, lang, "block_en", "block_hi")
@@ -156,6 +186,11 @@ def district_idle(ctx: DataContext, f: Filter, scope: Scope, params: Mapping[str
     lgd = district_lgd_param(params)
     if lgd is None:
         return pd.DataFrame(columns=[c.key for c in IDLE_COLUMNS])
+    return _district_idle(ctx, f, scope, lgd, lang)
+
+
+@cached
+def _district_idle(ctx: DataContext, f: Filter, scope: Scope, lgd: int, lang: str) -> pd.DataFrame:
     frame = district_data.idle_spokes(ctx, f, scope, lgd).copy()
     frame["facility"] = frame["name"]
     frame["block"] = _name(frame, lang, "block_en", "block_hi")
@@ -176,6 +211,11 @@ def district_silent(ctx: DataContext, f: Filter, scope: Scope, params: Mapping[s
     lgd = district_lgd_param(params)
     if lgd is None:
         return pd.DataFrame(columns=[c.key for c in SILENT_COLUMNS])
+    return _district_silent(ctx, f, scope, lgd, lang)
+
+
+@cached
+def _district_silent(ctx: DataContext, f: Filter, scope: Scope, lgd: int, lang: str) -> pd.DataFrame:
     frame = district_data.silent_chos(ctx, f, scope, lgd).copy()
     frame["cho"] = frame["name"]
     frame["facility"] = frame["facility_name"]
@@ -224,7 +264,11 @@ def ranked_metrics(ctx: DataContext, f: Filter, scope: Scope) -> pd.DataFrame:
 def compare_districts(ctx: DataContext, f: Filter, scope: Scope, params: Mapping[str, str],
                       lang: str) -> pd.DataFrame:
     """Side by side: one row per measure, a value and a rank column per chosen district (ranks among all)."""
-    chosen = compare_ids(params)
+    return _compare_table(ctx, f, scope, tuple(compare_ids(params)), lang)
+
+
+@cached
+def _compare_table(ctx: DataContext, f: Filter, scope: Scope, chosen: tuple[int, ...], lang: str) -> pd.DataFrame:
     ranked = ranked_metrics(ctx, f, scope)
     rows: list[dict[str, object]] = [
         {"measure": measure, "label": t(f"col.{measure}", lang), "of": int(ranked[measure].notna().sum())}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import Any
 
 import pandas as pd
@@ -64,8 +65,21 @@ def link_lines(links: pd.DataFrame) -> tuple[list[float | None], list[float | No
     return lats, lons
 
 
+def block_outlines(geojson_url: str, block_lgds: Sequence[int], lang: str) -> dict[str, Any]:
+    """Uploaded block polygons as outlines only, joined by block LGD code (feature id), never by name. Skipped by
+    hover and click, so a facility inside a block stays clickable."""
+    locations = [str(int(code)) for code in block_lgds]
+    return {"type": "choroplethmap", "name": t("blocks.legend", lang), "geojson": geojson_url, "featureidkey": "id",
+            "locations": locations, "z": [0] * len(locations), "showscale": False, "hoverinfo": "skip",
+            "colorscale": [[0, "rgba(255,255,255,0)"], [1, "rgba(255,255,255,0)"]],
+            "marker": {"line": {"width": 1.2, "color": "#546e7a"}}, "showlegend": False}
+
+
 def facility_map(facilities: pd.DataFrame, links: pd.DataFrame, geojson_url: str | None, district_lgd: int,
-                 lang: str, show_links: bool, height: int = 520) -> dict[str, Any]:
+                 lang: str, show_links: bool, height: int = 520, blocks_url: str | None = None,
+                 block_lgds: Sequence[int] = ()) -> dict[str, Any]:
+    """The district outline (trace 0), hub→spoke links (trace 1), then, when uploaded, the block outlines beneath
+    the facilities."""
     placed = facilities.dropna(subset=["lat", "lon"]) if not facilities.empty else facilities
     hubs = placed[placed["role"] == "hub"] if not placed.empty else placed
     spokes = placed[placed["role"] != "hub"] if not placed.empty else placed
@@ -86,6 +100,8 @@ def facility_map(facilities: pd.DataFrame, links: pd.DataFrame, geojson_url: str
     data.append({"type": "scattermap", "mode": "lines", "name": t("legend.links", lang), "lat": link_lat,
                  "lon": link_lon, "line": {"width": 1, "color": "rgba(84,110,122,0.6)"}, "hoverinfo": "skip",
                  "visible": bool(show_links)})
+    if blocks_url and len(block_lgds):
+        data.append(block_outlines(blocks_url, block_lgds, lang))
     colour_axis = {"coloraxis": "coloraxis"}
     if not idle.empty:
         data.append(_points(idle, t("legend.spoke_idle", lang), 8, IDLE_COLOUR, lang))

@@ -26,6 +26,7 @@ from dashboard.data.tables import (
 )
 from dashboard.figures.facility_map import daily_bars, facility_map
 from dashboard.i18n import format_date, format_indian, name_of, t
+from dashboard.pages.district_blocks import block_layer, boundary_panel, register_callbacks
 from dashboard.runtime import current_scope, get_runtime
 from dashboard.ui.frame import export_link, frame, page_layout, search_from_kwargs, url_id
 from dashboard.ui.geo import geojson_url, has_boundaries
@@ -38,6 +39,7 @@ PAGE = "district"
 PATH_RE = re.compile(r"^district/(\d+)$")
 
 dash.register_page(__name__, path_template="/district/<lgd>", name="District", title="Arogya – district")
+register_callbacks()  # the block boundary upload
 
 
 def district_of(pathname: str | None, view: ViewState) -> int | None:
@@ -91,6 +93,7 @@ def district_body(view: ViewState, lgd: int | None, search: str) -> list[Any]:
                 html.Div(id="district-map-status"),
                 html.Small(t("district.map_hint", lang), className="text-muted map-hint d-block"),
                 html.Div(id="district-summary", className="small mt-1"),
+                boundary_panel(lang, lgd),
             ], tools=dbc.Checklist(id=url_id("links"), options=[{"label": t("district.links", lang), "value": "1"}],
                                    value=["1"] if links_on else [], switch=True, className="small")), lg=8),
             dbc.Col(section(t("col.facility", lang),
@@ -164,8 +167,9 @@ def update_kpis(search: str | None, _ready: Any, pathname: str | None) -> tuple[
 
 @callback(Output("district-map", "figure"), Output("district-map-status", "children"),
           Output("district-summary", "children"),
-          Input("url", "search"), Input("district-ready", "data"), State("url", "pathname"))
-def update_map(search: str | None, _ready: Any, pathname: str | None) -> tuple[Any, Any, Any]:
+          Input("url", "search"), Input("district-ready", "data"), Input("district-boundary-version", "data"),
+          State("url", "pathname"))
+def update_map(search: str | None, _ready: Any, _blocks: Any, pathname: str | None) -> tuple[Any, Any, Any]:
     view, lgd = _context(search, pathname)
     if lgd is None:
         return no_update, None, None
@@ -175,10 +179,11 @@ def update_map(search: str | None, _ready: Any, pathname: str | None) -> tuple[A
         facilities = data.facilities(rt.data, view.filter, current_scope(), lgd)
         show_links = view.get("links", "") == "1"
         links = data.links(rt.data, view.filter, current_scope(), lgd) if show_links else pd.DataFrame()
+        blocks_url, block_lgds = block_layer(lgd)
     except Exception as exc:  # noqa: BLE001
         return no_update, error(lang, exc, "district.map"), None
     geo = geojson_url() if has_boundaries() else None
-    figure = facility_map(facilities, links, geo, lgd, lang, show_links)
+    figure = facility_map(facilities, links, geo, lgd, lang, show_links, blocks_url=blocks_url, block_lgds=block_lgds)
     hubs = int((facilities["role"] == "hub").sum()) if not facilities.empty else 0
     summary = t("district.summary", lang, n=format_indian(len(facilities)), hubs=format_indian(hubs),
                 spokes=format_indian(len(facilities) - hubs))

@@ -17,6 +17,7 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
+from dashboard.auth.ui import admin_links, may_export, may_open, user_menu
 from dashboard.data import reference
 from dashboard.data.filters import PERIOD_PRESETS
 from dashboard.i18n import format_date, name_of, t
@@ -29,6 +30,10 @@ NAV_PAGES: tuple[tuple[str, str, str], ...] = (
     ("overview", "/", "nav.overview"),
     ("compare", "/compare", "nav.compare"),
     ("district", "/district", "nav.district"),
+    ("hubs", "/hubs", "nav.hubs"),
+    ("chos", "/chos", "nav.chos"),
+    ("schemes", "/schemes", "nav.schemes"),
+    ("live", "/live", "nav.live"),
 )
 
 
@@ -77,14 +82,15 @@ def navbar(view: ViewState, active: str, pathname: str, search: str) -> dbc.Navb
     links = [
         dbc.NavItem(dcc.Link(t(key, lang), href=dash.get_relative_path(path) + nav_search(search),
                              id=f"nav-{name}", className="nav-link" + (" active" if name == active else "")))
-        for name, path, key in NAV_PAGES
-    ]
+        for name, path, key in NAV_PAGES if may_open(path)  # menus show only what the role may use
+    ] + admin_links(lang, active)
     return dbc.Navbar(
         dbc.Container([
             dbc.NavbarBrand([html.Span(t("app.title", lang), className="fw-bold me-2"),
                              html.Small(t("app.tagline", lang), className="text-white-50 d-none d-md-inline")],
                             href=dash.get_relative_path("/") + nav_search(search)),
             dbc.Nav(links, navbar=True, className="me-auto"),
+            user_menu(lang),
             html.A(t("nav.language", lang), id="nav-lang", href=lang_href(pathname, search, lang),
                    title=t("nav.language.title", lang), className="btn btn-sm btn-outline-light",
                    lang="hi" if lang == "en" else "en"),
@@ -184,5 +190,7 @@ def frame(view: ViewState, active: str, pathname: str, search: str, body: list[A
 
 
 def export_link(id_: str, lang: str, key: str = "export.csv") -> html.A:
+    # Hidden for a role without the export right (the export routes refuse it on the server anyway).
+    allowed = may_export("linelist" if key == "export.linelist" else "table") or key == "export.dictionary"
     return html.A(t(key, lang), id=id_, href="#", className="btn btn-sm btn-outline-secondary ms-2 export-link",
-                  title=t("export.title", lang), download="")
+                  title=t("export.title", lang), download="", hidden=not allowed)

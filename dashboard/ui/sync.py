@@ -21,7 +21,9 @@ INT_KEYS = {"state", "district", "block", "cmp"}
 LIST_KEYS = {"district", "block", "facility", "ftype", "mode", "specialty", "cmp", "links"}
 # Choosing a broader place clears the narrower choices under it.
 CHILDREN = {"state": ("district", "block", "facility"), "district": ("block", "facility"), "block": ("facility",)}
-DEFAULTS = {"period": "last30", "metric": "consultations", "grain": "day"}
+DEFAULTS = {"period": "last30", "metric": "consultations", "grain": "day",
+            # hubs, CHO and scheme pages (issue 4)
+            "idle": "7", "dist": "consultations", "cov": "laptop_pct", "ind": "ABHA_CREATED"}
 
 
 def decode(key: str, raw: str | None) -> Any:

@@ -16,7 +16,8 @@ INDIAN_1DP = {"function": "params.value == null ? '–' : Number(params.value).t
                           "{minimumFractionDigits: 1, maximumFractionDigits: 1})"}
 PCT_1DP = {"function": "params.value == null ? '–' : Number(params.value).toLocaleString('en-IN', "
                        "{minimumFractionDigits: 1, maximumFractionDigits: 1}) + '%'"}
-DATE_DMY = {"function": "params.value ? String(params.value).slice(0, 10).split('-').reverse().join('-') : '–'"}
+# No String() in dash-ag-grid's expression parser (see getRowId below): concatenate.
+DATE_DMY = {"function": "params.value ? ('' + params.value).slice(0, 10).split('-').reverse().join('-') : '–'"}
 FORMATTERS = {"int": INDIAN_INT, "float": INDIAN_1DP, "pct": PCT_1DP, "date": DATE_DMY}
 
 
@@ -54,7 +55,8 @@ def grid(id_: str, columns: list[dict[str, Any]], lang: str, row_id: str | None 
     }
     kwargs: dict[str, Any] = {}
     if row_id:
-        kwargs["getRowId"] = f"String(params.data.{row_id})"
+        # dash-ag-grid evaluates this with a safe expression parser that has no String(): concatenate instead.
+        kwargs["getRowId"] = f"'' + params.data.{row_id}"
     return dag.AgGrid(
         id=id_, columnDefs=columns, rowData=[], defaultColDef={"minWidth": 80, "filter": True},
         dashGridOptions=options, columnSize="responsiveSizeToFit", style={"height": f"{height}px"},

@@ -1,4 +1,5 @@
-"""``python -m etl.demo OUT_DIR [--scale small|state] [--days N] [--end YYYY-MM-DD] [--seed N]``"""
+"""``python -m etl.demo OUT_DIR [--scale small|state|national] [--days N] [--end YYYY-MM-DD] [--seed N]
+[--spokes N]``"""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--days", type=int, default=None)
     parser.add_argument("--end", type=date.fromisoformat, default=None)
     parser.add_argument("--seed", type=int, default=20250801)
+    parser.add_argument("--spokes", type=int, default=None, help="national scale only: total spokes (175,000)")
     args = parser.parse_args(argv)
     t0 = time.perf_counter()
 
@@ -27,7 +29,7 @@ def main(argv: list[str] | None = None) -> int:
             sys.stderr.write("\n")
 
     files = generate(args.out_dir, scale=args.scale, days=args.days, end_date=args.end, seed=args.seed,
-                     progress=progress)
+                     progress=progress, spokes=args.spokes)
     seconds = time.perf_counter() - t0
     print(f"{len(files)} files in {args.out_dir} in {seconds:.1f} s; truth: {truth_path(args.out_dir)}")
     return 0

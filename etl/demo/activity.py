@@ -3,7 +3,7 @@ each spoke is live, idle spokes, CHO absences, and the day-of-week and seasonal 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 import numpy as np
@@ -14,6 +14,10 @@ from etl.demo.geography import LON_SCALE
 
 # Relative volume Monday..Sunday: Sundays run at about 40% of a weekday.
 WEEKDAY_FACTOR = (1.08, 1.03, 1.0, 1.0, 0.97, 0.9, 0.4)
+# Nationally one district's Monday rush is another's quiet day: working days are flatter, so that the busiest day
+# stays near the published peak (510,702) while an ordinary working day is about 500,000.
+NATIONAL_WEEKDAY_FACTOR = (1.02, 1.01, 1.0, 1.0, 0.99, 0.96, 0.4)
+DAY_NOISE = 0.04
 HOLIDAYS = {(1, 26), (8, 15), (10, 2)}
 HOLIDAY_FACTOR = 0.3
 TREND_PER_YEAR = 0.15  # a year before the end, volume was this much lower
@@ -44,27 +48,65 @@ class Network:
     hub_ids: np.ndarray
     hub_late: np.ndarray
     idle_designed: dict[str, list[str]]
+    spoke_state: np.ndarray | None = None  # state LGD code per spoke
+    spoke_global: np.ndarray | None = None  # in a subset: each spoke's index in the whole network
+    district_prefix: dict[int, str] = field(default_factory=dict)  # facility id prefix where not "BR<lgd>"
+    profile: tuple[float, ...] = WEEKDAY_FACTOR
 
     def active(self, day: date) -> np.ndarray:
         o = day.toordinal()
         gap = (o >= self.gap_start) & (o < self.gap_end)
         return (o >= self.live_from) & (o < self.silent_from) & ~gap
 
+    def global_index(self, s: np.ndarray) -> np.ndarray:
+        return s if self.spoke_global is None else self.spoke_global[s]
 
-def day_factor(day: date, end: date, rng: np.random.Generator) -> float:
-    f = WEEKDAY_FACTOR[day.weekday()]
+    def subset(self, idx: np.ndarray) -> Network:
+        """The spokes ``idx`` only (hubs unchanged, so hub indices stay valid)."""
+        per_spoke = {name: getattr(self, name)[idx] for name in _SPOKE_FIELDS if getattr(self, name) is not None}
+        return replace(self, **per_spoke, spoke_global=self.global_index(np.asarray(idx)))
+
+
+_SPOKE_FIELDS = ("spoke_ids", "spoke_district", "spoke_block", "spoke_cho", "spoke_late", "spoke_hub", "spoke_dh",
+                 "spoke_mc", "rate", "live_from", "silent_from", "gap_start", "gap_end", "spoke_state")
+
+
+def day_factor(day: date, end: date, rng: np.random.Generator,
+               profile: tuple[float, ...] = WEEKDAY_FACTOR) -> float:
+    f = profile[day.weekday()]
     if (day.month, day.day) in HOLIDAYS:
         f *= HOLIDAY_FACTOR
     f *= 1.0 - TREND_PER_YEAR * min((end - day).days, 365) / 365
-    return float(f * np.exp(rng.normal(0, 0.04)))
+    return float(f * np.exp(rng.normal(0, DAY_NOISE)))
 
 
 def _ordinal(values) -> np.ndarray:
     return np.array([v.toordinal() if v is not None and v == v else 0 for v in values], dtype=np.int64)
 
 
-def build_network(master: Master, roster: Roster, end: date, weekday_target: float,
-                  rng: np.random.Generator) -> Network:
+def nearest(points: np.ndarray, targets: np.ndarray, chunk: int = 4096) -> np.ndarray:
+    """Index of the nearest of ``targets`` for each of ``points`` (both (n, 2)), in chunks to bound memory."""
+    out = np.empty(len(points), dtype=np.int64)
+    for lo in range(0, len(points), chunk):
+        out[lo:lo + chunk] = ((points[lo:lo + chunk, None, :] - targets[None]) ** 2).sum(-1).argmin(axis=1)
+    return out
+
+
+def _rates(weight: np.ndarray, state: np.ndarray, weekday_target: float | dict[int, float]) -> np.ndarray:
+    """Each spoke's share of the weekday target (of its state's target when targets are given per state)."""
+    if not isinstance(weekday_target, dict):
+        return weekday_target * weight / weight.sum()
+    rate = np.zeros(len(weight))
+    for code, target in weekday_target.items():
+        mask = state == code
+        rate[mask] = target * weight[mask] / weight[mask].sum()
+    return rate
+
+
+def build_network(master: Master, roster: Roster, end: date, weekday_target: float | dict[int, float],
+                  rng: np.random.Generator, profile: tuple[float, ...] = WEEKDAY_FACTOR,
+                  district_prefix: dict[int, str] | None = None) -> Network:
+    """``weekday_target``: one number for all spokes, or a target per state LGD code (national scale)."""
     f = master.frame
     hubs = f[(f.role == "hub") & ~f.broken].reset_index(drop=True)
     spokes = f[(f.role == "spoke") & ~f.broken].reset_index(drop=True)
@@ -73,8 +115,8 @@ def build_network(master: Master, roster: Roster, end: date, weekday_target: flo
     mcs = hubs[hubs.facility_type == "MC"]
     sxy = np.column_stack([spokes.lon * LON_SCALE, spokes.lat])
     mxy = np.column_stack([mcs.lon * LON_SCALE, mcs.lat])
-    nearest_mc = ((sxy[:, None, :] - mxy[None]) ** 2).sum(-1).argmin(axis=1)
-    mc_idx = np.array([hub_pos[h] for h in mcs.facility_id])[nearest_mc]
+    mc_idx = np.array([hub_pos[h] for h in mcs.facility_id])[nearest(sxy, mxy)]
+    state = spokes.state_lgd.to_numpy().astype(np.int64)
 
     n = len(spokes)
     hub_factor = rng.lognormal(0, 0.3, len(hubs))
@@ -92,7 +134,7 @@ def build_network(master: Master, roster: Roster, end: date, weekday_target: flo
         * np.where(spokes.late.to_numpy(), LATE_FACTOR, 1.0)
     )
     weight = np.maximum(weight, 0.45 * np.median(weight))
-    rate = weekday_target * weight / weight.sum()
+    rate = _rates(weight, state, weekday_target)
 
     end_o = end.toordinal()
     silent = np.full(n, NEVER, dtype=np.int64)
@@ -130,4 +172,7 @@ def build_network(master: Master, roster: Roster, end: date, weekday_target: flo
         hub_late=hubs.late.to_numpy(),
         idle_designed={"recent_8_26_days": sorted(ids[recent].tolist()),
                        "long_31_200_days": sorted(ids[long_idle].tolist())},
+        spoke_state=state,
+        district_prefix=district_prefix or {},
+        profile=profile,
     )

@@ -28,7 +28,8 @@ class Roster:
         return dict(zip(self.frame.facility_id, self.frame.cho_id, strict=True))
 
 
-def build_roster(spoke_ids: list[str], rng: np.random.Generator, start: date, end: date) -> Roster:
+def build_roster(spoke_ids: list[str], rng: np.random.Generator, start: date, end: date,
+                 id_prefix: str = "BRCHO") -> Roster:
     n = len(spoke_ids)
     vacant_mask = rng.random(n) < VACANT_SHARE
     posted = [s for s, v in zip(spoke_ids, vacant_mask, strict=True) if not v]
@@ -54,7 +55,7 @@ def build_roster(spoke_ids: list[str], rng: np.random.Generator, start: date, en
                for g, b in zip(gap, gap_end_back, strict=True)]
     gap_start = [e - timedelta(days=int(k)) if e else None for e, k in zip(gap_end, gap_len, strict=True)]
     frame = pd.DataFrame({
-        "cho_id": [f"BRCHO{k:05d}" for k in range(1, m + 1)],
+        "cho_id": [f"{id_prefix}{k:05d}" for k in range(1, m + 1)],
         "name": names,
         "facility_id": posted,
         "joined_on": joined,

@@ -108,12 +108,13 @@ def _start_minutes(rng: np.random.Generator, n: int) -> np.ndarray:
 
 
 def generate_day(net: Network, day: date, end: date, rng: np.random.Generator, *, salt: int,
-                 outages: list[Outage] = (), cutoff: datetime | None = None) -> DayBatch:
-    """The day's consultations, sorted by start time, faults applied."""
-    lam = net.rate * day_factor(day, end, rng) * net.active(day)
+                 outages: list[Outage] = (), cutoff: datetime | None = None, id_prefix: str | None = None) -> DayBatch:
+    """The day's consultations, sorted by start time, faults applied. Ids are ``id_prefix`` (default
+    ``ESN<yyyymmdd>``) and a serial."""
+    lam = net.rate * day_factor(day, end, rng, net.profile) * net.active(day)
     s = np.repeat(np.arange(len(lam)), rng.poisson(lam))
     n = len(s)
-    pid = s.astype(np.int64) * 4096 + rng.integers(0, PATIENT_POOL, n)
+    pid = net.global_index(s).astype(np.int64) * 4096 + rng.integers(0, PATIENT_POOL, n)
     pat = _patients(pid, salt)
     group = np.where(pat["age"] < 15, 0, np.where((pat["sex"] == "F") & (pat["age"] <= 45), 1, 2))
     cum = np.cumsum(SPECIALTY_MIX, axis=1)
@@ -145,7 +146,8 @@ def generate_day(net: Network, day: date, end: date, rng: np.random.Generator, *
         end_t[order], wait[order]
     pat = {k: v[order] for k, v in pat.items()}
     n = len(s)
-    ids = np.array([f"ESN{day:%Y%m%d}{i:06d}" for i in range(1, n + 1)], dtype=object)
+    prefix = id_prefix or f"ESN{day:%Y%m%d}"
+    ids = np.array([f"{prefix}{i:06d}" for i in range(1, n + 1)], dtype=object)
     doctor = np.array([f"{h}-DR{k}" for h, k in zip(net.hub_ids[hub], rng.integers(1, 5, n), strict=True)],
                       dtype=object)
     cols: dict[str, np.ndarray] = {
@@ -173,12 +175,14 @@ def generate_day(net: Network, day: date, end: date, rng: np.random.Generator, *
         "outside_hours": (start - day0 < np.timedelta64(9, "h")) | (start - day0 >= np.timedelta64(16, "h")),
     }
     batch = DayBatch(day, cols)
-    apply_faults(batch, rng)
+    apply_faults(batch, rng, net.district_prefix)
     return batch
 
 
-def apply_faults(batch: DayBatch, rng: np.random.Generator) -> None:
-    """Turn a few percent of the clean rows into the faults a real export carries (one fault per row)."""
+def apply_faults(batch: DayBatch, rng: np.random.Generator, prefixes: dict[int, str] | None = None) -> None:
+    """Turn a few percent of the clean rows into the faults a real export carries (one fault per row).
+    ``prefixes``: facility id prefix per district, where it is not ``BR<district LGD>``."""
+    prefixes = prefixes or {}
     c = batch.cols
     n = batch.n
     fault = np.full(n, "", dtype=object)
@@ -192,10 +196,11 @@ def apply_faults(batch: DayBatch, rng: np.random.Generator) -> None:
     idx = np.flatnonzero(fault == "unknown_facility")
     for j, i in enumerate(idx):
         d = c["district_lgd"][i]
+        prefix = prefixes.get(int(d)) or f"BR{d}"
         if j % 2 == 0:
-            c["spoke_id"][i] = f"BR{d}S8{rng.integers(0, 1000):03d}"
+            c["spoke_id"][i] = f"{prefix}S8{rng.integers(0, 1000):03d}"
         else:
-            c["hub_id"][i] = f"BR{d}H8{rng.integers(0, 100):02d}"
+            c["hub_id"][i] = f"{prefix}H8{rng.integers(0, 100):02d}"
 
     idx = np.flatnonzero(fault == "end_before_start")
     c["outcome"][idx] = "completed"

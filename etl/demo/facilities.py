@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from etl.demo.geography import KAIMUR, KISHANGANJ, LON_SCALE, District, district_area_deg2, points_near
+from etl.warehouse.reference import BIHAR_STATE_LGD
 
 KISHANGANJ_HUBS = 11  # district hospital + 10 PHC hubs
 KISHANGANJ_SPOKES = 230
@@ -81,7 +82,7 @@ def build_master(districts: list[District], rng: np.random.Generator, start: dat
 
     rows: list[dict] = []
     for d in districts:
-        rows += _district_rows(d, per_block[d.district_lgd], rng, start, end)
+        rows += district_rows(d, per_block[d.district_lgd], rng, start, end)
     frame = pd.DataFrame(rows)
     frame["late"] = False
     frame["broken"] = False
@@ -98,36 +99,46 @@ def build_master(districts: list[District], rng: np.random.Generator, start: dat
 
 def _base_row(d: District, block_idx: int, **values: object) -> dict:
     b = d.blocks[block_idx]
-    return {"district_lgd": d.district_lgd, "block_lgd": b.block_lgd, "block_name": b.name_en,
+    return {"state_lgd": d.state_lgd, "district_lgd": d.district_lgd, "block_lgd": b.block_lgd, "block_name": b.name_en,
             "block_name_hi": b.name_hi, "block_number": b.number, "service_start": "09:00", "service_end": "16:00",
             "service_days": "1111111", "hub_id": "", "hq": False, **values}
 
 
-def _district_rows(d: District, spokes: np.ndarray, rng: np.random.Generator, start: date, end: date) -> list[dict]:
+def district_rows(d: District, spokes: np.ndarray, rng: np.random.Generator, start: date, end: date, *,
+                  n_phc: int | None = None, college: str | None = None) -> list[dict]:
+    """One district's hubs (district hospital, a medical college if ``college`` names one, ``n_phc`` PHC hubs)
+    and ``spokes[i]`` spokes in block i. Bihar's districts take their hub counts and colleges from the tables
+    above; other states' callers pass them."""
     lgd, n = d.district_lgd, d.n_blocks
+    bihar = d.state_lgd == BIHAR_STATE_LGD
+    if bihar:
+        college = MEDICAL_COLLEGES.get(lgd)
     block_scale = np.sqrt(district_area_deg2(d) / n)
     hq = d.hq_block
-    n_phc = KISHANGANJ_HUBS - 1 if lgd == KISHANGANJ else max(1, round(n * rng.uniform(0.55, 0.8)))
+    if n_phc is None:
+        n_phc = KISHANGANJ_HUBS - 1 if lgd == KISHANGANJ else max(1, round(n * rng.uniform(0.55, 0.8)))
     perm = rng.permutation(n)
     phc_blocks = list(perm[: min(n_phc, n)]) + list(rng.integers(0, n, max(0, n_phc - n)))
-    hub_blocks = [hq] + ([hq] if lgd in MEDICAL_COLLEGES else []) + phc_blocks
+    hub_blocks = [hq] + ([hq] if college else []) + phc_blocks
     spreads = [0.08 * block_scale] * (len(hub_blocks) - n_phc) + [0.3 * block_scale] * n_phc
     pts = points_near(d, np.array(hub_blocks), np.array(spreads), rng)
     hub_since = _rand_date(rng, date(2020, 11, 1), date(2021, 12, 31), len(hub_blocks))
     rows: list[dict] = []
     k = 0
-    rows.append(_base_row(d, hq, facility_id=f"BR{lgd}H001", name=f"Sadar Hospital {d.blocks[hq].name_en}"
-                          if lgd in (KAIMUR, KISHANGANJ) else f"Sadar Hospital {d.title}", facility_type="DH",
-                          role="hub", tier="district", hq=True))
-    if lgd in MEDICAL_COLLEGES:
-        rows.append(_base_row(d, hq, facility_id=f"BR{lgd}H002", name=MEDICAL_COLLEGES[lgd], facility_type="MC",
-                              role="hub", tier="specialty"))
+    prefix = d.prefix
+    dh_name = (f"Sadar Hospital {d.blocks[hq].name_en}" if lgd in (KAIMUR, KISHANGANJ) else f"Sadar Hospital {d.title}"
+               ) if bihar else f"District Hospital {d.title}"
+    rows.append(_base_row(d, hq, facility_id=f"{prefix}H001", name=dh_name, facility_type="DH", role="hub",
+                          tier="district", hq=True))
+    if college:
+        rows.append(_base_row(d, hq, facility_id=f"{prefix}H002", name=college, facility_type="MC", role="hub",
+                              tier="specialty"))
     seen: dict[int, int] = {}
     for bi in phc_blocks:
         seen[bi] = seen.get(bi, 0) + 1
         bname = d.blocks[bi].name_en
         name = f"PHC {bname}" if seen[bi] == 1 else f"APHC {bname} {seen[bi] - 1}"
-        rows.append(_base_row(d, bi, facility_id=f"BR{lgd}H{len(rows) + 1:03d}", name=name, facility_type="PHC",
+        rows.append(_base_row(d, bi, facility_id=f"{prefix}H{len(rows) + 1:03d}", name=name, facility_type="PHC",
                               role="hub", tier="phc"))
     for row, p, since in zip(rows, pts, hub_since, strict=True):
         row.update(lon=float(p[0]), lat=float(p[1]), operational_since=since)
@@ -146,7 +157,7 @@ def _district_rows(d: District, spokes: np.ndarray, rng: np.random.Generator, st
         op = since[j]
         if new[j]:
             op = start + timedelta(days=int(rng.integers(0, max(1, (end - start).days - 1))))
-        rows.append(_base_row(d, bi, facility_id=f"BR{lgd}S{k:04d}", name=f"AAM-{'APHC' if is_phc[j] else 'HSC'} "
+        rows.append(_base_row(d, bi, facility_id=f"{prefix}S{k:04d}", name=f"AAM-{'APHC' if is_phc[j] else 'HSC'} "
                               f"{bname} {k:03d}", facility_type=typ, role="spoke", tier="",
                               lon=float(pts[j, 0]), lat=float(pts[j, 1]), operational_since=op))
     return rows

@@ -194,9 +194,12 @@ def render(batch: DayBatch, fmt: DayFormat, rng: np.random.Generator) -> pd.Data
             else:
                 col = pd.Series(col, dtype="object").where(~blank, "")
         out[header] = np.asarray(col) if not isinstance(col, pd.Series) else col.to_numpy()
-    frame = pd.DataFrame(out)
     rows = np.repeat(np.arange(n), 1 + c["dup"].astype(int))
-    return frame.iloc[rows].reset_index(drop=True)
+    if excel:
+        return pd.DataFrame(out).iloc[rows].reset_index(drop=True)
+    # Text files: every cell is already text. Repeat the duplicates on the arrays and keep plain object columns
+    # (converting half a million rows to pandas' Arrow strings and back costs more than writing them).
+    return pd.DataFrame({h: np.asarray(v, dtype=object)[rows] for h, v in out.items()}, dtype=object)
 
 
 def write_day(frame: pd.DataFrame, fmt: DayFormat, path: Path) -> Path:

@@ -1,5 +1,5 @@
 """Bihar's districts and blocks for the demo: real district polygons, block codes and names, and point placement
-inside a district (vectorised rejection sampling)."""
+inside a district (vectorised rejection sampling). The other states' districts are laid out by ``etl.demo.india``."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import numpy as np
 import shapely
 
 from etl.geo_build import bihar_polygons
-from etl.warehouse.reference import bihar_districts
+from etl.warehouse.reference import BIHAR_STATE_LGD, bihar_districts
 
 KISHANGANJ = 203
 KAIMUR = 200
@@ -54,6 +54,12 @@ class District:
     polygon: shapely.Geometry  # full source resolution
     inner: shapely.Geometry  # shrunk by EDGE_MARGIN, prepared; where points are placed
     blocks: list[Block] = field(default_factory=list)
+    state_lgd: int = BIHAR_STATE_LGD
+    id_prefix: str = ""  # facility ids start with this; Bihar's: "BR" + district LGD code
+
+    @property
+    def prefix(self) -> str:
+        return self.id_prefix or f"BR{self.district_lgd}"
 
     @property
     def title(self) -> str:
@@ -80,7 +86,8 @@ def block_names(district_lgd: int, name_en: str, name_hi: str, n: int) -> list[t
             raise ValueError(f"district {district_lgd} has {n} blocks but {len(real)} real names")
         return real
     title = name_en.title()
-    return [(f"{title} Block {i}", f"{name_hi} प्रखंड {i}") for i in range(1, n + 1)]
+    hindi = name_hi if name_hi != name_en else title  # no Hindi name known: the English one, title-cased
+    return [(f"{title} Block {i}", f"{hindi} प्रखंड {i}") for i in range(1, n + 1)]
 
 
 def uniform_points(geom: shapely.Geometry, n: int, rng: np.random.Generator) -> np.ndarray:

@@ -47,12 +47,13 @@ class SchemeModel:
     """Per-spoke performance drawn once, so months tell a consistent story."""
 
     def __init__(self, spoke_ids: np.ndarray, spoke_district: np.ndarray, quiet: np.ndarray,
-                 rng: np.random.Generator) -> None:
+                 rng: np.random.Generator, lagging_districts: int = LAGGING_DISTRICTS) -> None:
         self.spoke_ids = spoke_ids
         districts = np.unique(spoke_district)
         perf = rng.lognormal(np.log(0.88), 0.18, len(districts))
-        lagging = rng.choice(len(districts), LAGGING_DISTRICTS, replace=False)
-        perf[lagging] = rng.uniform(0.4, 0.6, LAGGING_DISTRICTS)
+        n_lagging = min(lagging_districts, len(districts))
+        lagging = rng.choice(len(districts), n_lagging, replace=False)
+        perf[lagging] = rng.uniform(0.4, 0.6, n_lagging)
         self.district_perf = dict(zip(districts.tolist(), perf.tolist(), strict=True))
         d_perf = np.array([self.district_perf[d] for d in spoke_district.tolist()])
         self.spoke_perf = d_perf * rng.lognormal(0, 0.3, len(spoke_ids)) * np.where(quiet, 0.25, 1.0)
@@ -60,9 +61,13 @@ class SchemeModel:
         self.maturity = np.clip(d_perf, 0.5, 1.1)
         self.codes = indicator_codes()
 
-    def month_frame(self, month: date, index: int, n_months: int, end: date, rng: np.random.Generator) -> pd.DataFrame:
-        """Long rows (facility_id, indicator_code, month, value, target) for one month."""
-        n = len(self.spoke_ids)
+    def month_frame(self, month: date, index: int, n_months: int, end: date, rng: np.random.Generator,
+                    rows: np.ndarray | None = None) -> pd.DataFrame:
+        """Long rows (facility_id, indicator_code, month, value, target) for one month, for all spokes or for the
+        spokes at positions ``rows``."""
+        sel = slice(None) if rows is None else rows
+        spoke_ids, spoke_perf, package_u = self.spoke_ids[sel], self.spoke_perf[sel], self.package_u[sel]
+        n = len(spoke_ids)
         days = calendar.monthrange(month.year, month.month)[1]
         elapsed = min(1.0, ((end - month).days + 1) / days) if end < date(month.year, month.month, days) else 1.0
         ramp = 0.9 + 0.1 * (index + 1) / n_months
@@ -72,15 +77,15 @@ class SchemeModel:
         for code in codes_this_month:
             if code.startswith("PKG_"):
                 k = int(code[4:]) - 1
-                offered = self.package_u[:, k] < PACKAGE_OFFER[k] * self.maturity * ramp
+                offered = package_u[:, k] < PACKAGE_OFFER[k] * self.maturity[sel] * ramp
                 val = offered.astype(float)
                 tgt = np.ones(n)
             else:
                 target = COUNT_TARGETS[code] * elapsed
-                lam = target * self.spoke_perf * INDICATOR_EASE.get(code, 1.0) * ramp
+                lam = target * spoke_perf * INDICATOR_EASE.get(code, 1.0) * ramp
                 val = rng.poisson(np.maximum(lam, 0)).astype(float)
                 tgt = np.full(n, round(target))
-            ids.append(self.spoke_ids)
+            ids.append(spoke_ids)
             codes.append(np.full(n, code))
             values.append(val)
             targets.append(tgt)

@@ -18,15 +18,16 @@ def alembic_config(engine: Engine) -> Config:
     return config
 
 
-def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Bring the warehouse at ``engine`` to ``revision`` (default: the newest), then seed reference data."""
+def upgrade(engine: Engine, revision: str = "head", *, national: bool = False) -> None:
+    """Bring the warehouse at ``engine`` to ``revision`` (default: the newest), then seed reference data (Bihar's
+    districts, or all of India's with ``national``)."""
     config = alembic_config(engine)
     with engine.begin() as conn:
         config.attributes["connection"] = conn
         command.upgrade(config, revision)
     from etl.warehouse.reference import seed_reference
 
-    seed_reference(engine)
+    seed_reference(engine, national=national)
 
 
 def current_revision(engine: Engine) -> str | None:

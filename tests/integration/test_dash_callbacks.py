@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from dashboard.app_factory import create_app
+from tests.auth_helpers import logged_in_client
 from tests.fixtures.warehouse_factory import KAIMUR, KISHANGANJ, build_warehouse, reader_engine
 
 PG_URL = os.environ.get("AROGYA_TEST_DATABASE_URL", "")
@@ -22,7 +23,7 @@ AUGUST = "?period=custom&from=2025-08-02&to=2025-08-31"
 @pytest.fixture(scope="module", params=BACKENDS)
 def app(request, tmp_path_factory):  # type: ignore[no-untyped-def]
     wh = build_warehouse(tmp_path_factory.mktemp(request.param), PG_URL if request.param == "postgres" else None)
-    dash_app = create_app(wh.settings, engine=reader_engine(wh))
+    dash_app = create_app(wh.settings, engine=reader_engine(wh), auth_engine=wh.engine)
     yield dash_app
     dash_app.server.extensions["arogya"].data.engine.dispose()
     wh.drop()
@@ -30,7 +31,7 @@ def app(request, tmp_path_factory):  # type: ignore[no-untyped-def]
 
 @pytest.fixture()
 def client(app):  # type: ignore[no-untyped-def]
-    return app.server.test_client()
+    return logged_in_client(app)  # an analyst who sees every district
 
 
 def split_outputs(key: str) -> list[dict[str, str]]:

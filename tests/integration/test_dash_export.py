@@ -11,6 +11,7 @@ from sqlalchemy import text
 from dashboard.api.csvstream import BOM, read_back
 from dashboard.app_factory import create_app
 from dashboard.data.filters import Scope
+from tests.auth_helpers import logged_in_client
 from tests.fixtures.warehouse_factory import KAIMUR, KISHANGANJ, TODAY, build_warehouse, reader_engine
 from tests.integration.test_dash_callbacks import AUGUST, BACKENDS, PG_URL, call
 
@@ -19,7 +20,7 @@ from tests.integration.test_dash_callbacks import AUGUST, BACKENDS, PG_URL, call
 def wh_app(request, tmp_path_factory):  # type: ignore[no-untyped-def]
     wh = build_warehouse(tmp_path_factory.mktemp(f"export-{request.param}"),
                          PG_URL if request.param == "postgres" else None)
-    dash_app = create_app(wh.settings, engine=reader_engine(wh))
+    dash_app = create_app(wh.settings, engine=reader_engine(wh), auth_engine=wh.engine)
     yield wh, dash_app
     dash_app.server.extensions["arogya"].data.engine.dispose()
     wh.drop()
@@ -32,7 +33,7 @@ def app(wh_app):  # type: ignore[no-untyped-def]
 
 @pytest.fixture()
 def client(app):  # type: ignore[no-untyped-def]
-    return app.server.test_client()
+    return logged_in_client(app)  # an analyst (export rights) who sees every district
 
 
 def download(client, url: str) -> tuple[list[list[str]], object]:  # type: ignore[no-untyped-def]
@@ -150,8 +151,8 @@ def test_dash210_million_row_linelist_streams_in_constant_memory(tmp_path):  # t
                    specialty_code, mode, channel, outcome, wait_minutes, duration_minutes, 'tok-' || i, age, sex,
                    outside_hours, run_id
             FROM seq, fact_consultation WHERE consultation_id = 'K1'"""), {"last": n - 1, "split": n - 100_000})
-    app = create_app(wh.settings, engine=reader_engine(wh))
-    client = app.server.test_client()
+    app = create_app(wh.settings, engine=reader_engine(wh), auth_engine=wh.engine)
+    client = logged_in_client(app)
     window = "/api/export/linelist.csv?period=custom&from=2025-08-{0}&to=2025-08-{1}&district=203"
     everything = client.get(window.format(30, 31), buffered=False)
     assert _count_lines(everything) == 1 + n + 3  # header, the million copies, K1, K2 and K3

@@ -348,9 +348,7 @@ def test_demo015_deterministic_for_a_seed(run, tmp_path) -> None:
 
 
 def test_demo016_scales(tmp_path) -> None:
-    with pytest.raises(NotImplementedError, match="national"):
-        generate(tmp_path / "x", scale="national")
     with pytest.raises(ValueError):
         make_plan("galaxy")
-    assert make_plan("state").days == 365 and make_plan("small").days == 30
+    assert make_plan("state").days == 365 and make_plan("small").days == 30 and make_plan("national").days == 30
     assert make_plan("small", end_date=END).dates[-1] == END

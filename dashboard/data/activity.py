@@ -1,0 +1,147 @@
+"""Look-ups of activity that walk an index instead of scanning a rollup: the last day a facility or a CHO consulted,
+and whether it consulted at all in a period.
+
+Counting distinct spokes (or hubs, or CHOs) over a period with ``COUNT(DISTINCT ...)`` reads every rollup row of the
+period; asking, for each facility, "is there a row in the period?" is one index probe per facility (EXISTS stops at
+the first row). A rollup row exists only for a key with at least one consultation (the ETL recomputes touched keys
+with ``GROUP BY`` over the facts), so row existence is activity; ``consultations > 0`` is kept for clarity.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import ColumnElement, ScalarSelect, Select, distinct, exists, func, select, true
+
+from dashboard.data.context import DataContext
+from dashboard.data.filters import Filter, Scope
+from dashboard.data.sql import consult_clauses, district_clauses, facility_dim_clauses
+from etl.warehouse.schema import dim_cho, dim_district, dim_facility, rollup_cho_day, rollup_facility_day
+
+rfd = rollup_facility_day
+rcd = rollup_cho_day
+
+# Indexes the warehouse does not have yet: name -> (table, leading columns). Each is used when present (they are
+# recommended with the dashboard benchmark, benchmarks/dashboard.py, which can add them with --add-indexes).
+RECOMMENDED_INDEXES: dict[str, tuple[str, tuple[str, ...]]] = {
+    # A CHO's last activity and "active CHOs in the period": one probe per CHO instead of a scan of the period.
+    "ix_rollup_cho_day_cho_day": ("rollup_cho_day", ("cho_id", "day")),
+    # "Did hub h serve district d in the period?": one probe per hub and district instead of a scan of the period.
+    "ix_rollup_facility_day_hub_district_day": ("rollup_facility_day", ("hub_id", "district_lgd", "day")),
+}
+CHO_DAY_INDEX = RECOMMENDED_INDEXES["ix_rollup_cho_day_cho_day"]
+HUB_DISTRICT_INDEX = RECOMMENDED_INDEXES["ix_rollup_facility_day_hub_district_day"]
+
+
+def recommended_index_ddl() -> list[str]:
+    return [f"CREATE INDEX IF NOT EXISTS {name} ON {table} ({', '.join(columns)})"
+            for name, (table, columns) in RECOMMENDED_INDEXES.items()]
+
+
+def last_day(column: ColumnElement, facility: ColumnElement, as_of: date,
+             *extra: ColumnElement[bool]) -> ScalarSelect:
+    """The last day up to ``as_of`` with a consultation where ``column`` (``spoke_id`` or ``hub_id``) is
+    ``facility``: one backward step along the (spoke_id, day) or (hub_id, day) index."""
+    return (select(func.max(rfd.c.day))
+            .where(column == facility, rfd.c.day <= as_of, rfd.c.consultations > 0, *extra).scalar_subquery())
+
+
+def consulted(column: ColumnElement, facility: ColumnElement, clauses: list[ColumnElement[bool]]) -> ColumnElement:
+    """EXISTS a facility rollup row where ``column`` is ``facility`` under ``clauses`` (which hold the period)."""
+    return exists().where(column == facility, rfd.c.consultations > 0, *clauses)
+
+
+def cho_has_index(ctx: DataContext) -> bool:
+    return ctx.has_index(*CHO_DAY_INDEX)
+
+
+def cho_last_day(ctx: DataContext, cho: ColumnElement, district: ColumnElement, as_of: date) -> ScalarSelect:
+    """A CHO's last day with a consultation up to ``as_of``. With a (cho_id, day) index: one probe. Without: the
+    CHO's district is walked backwards from ``as_of`` along (district_lgd, day) (a CHO's rows carry the district of
+    the facility where the CHO consulted, their own)."""
+    clauses = [rcd.c.cho_id == cho, rcd.c.day <= as_of, rcd.c.consultations > 0]
+    if not cho_has_index(ctx):
+        clauses.append(rcd.c.district_lgd == district)
+    return select(func.max(rcd.c.day)).where(*clauses).scalar_subquery()
+
+
+# Up to this many districts, reading their rows along (district_lgd, day) and counting distinct hubs beats probing
+# every hub (a hub that serves none of them is probed through all its rows of the period).
+FEW_DISTRICTS = 4
+
+
+def rows_are_few(f: Filter, scope: Scope) -> bool:
+    """Whether the filter or the scope narrows the rows to a few districts (read through (district_lgd, day)), so that
+    a plain ``COUNT(DISTINCT ...)`` over them is cheap."""
+    if f.district_lgds:
+        return len(f.district_lgds) <= FEW_DISTRICTS
+    return not scope.all_districts and len(scope.district_lgds) <= FEW_DISTRICTS
+
+
+def active_spokes(f: Filter, scope: Scope, *, per_district: bool = False) -> Select:
+    """Spokes with a consultation in the period under the filter: one EXISTS probe per spoke of the facility master
+    along (spoke_id, day), counted (per district of the facility master when ``per_district``)."""
+    c = dim_facility.c
+    where = [c.role == "spoke", *facility_dim_clauses(f, scope),
+             consulted(rfd.c.spoke_id, c.facility_id, consult_clauses(rfd, f, scope, match="spoke"))]
+    if per_district:
+        return (select(c.district_lgd, func.count().label("spokes_active")).select_from(dim_facility).where(*where)
+                .group_by(c.district_lgd))
+    return select(func.count().label("spokes_active")).select_from(dim_facility).where(*where)
+
+
+def hub_district_index(ctx: DataContext) -> bool:
+    return ctx.has_index(*HUB_DISTRICT_INDEX)
+
+
+def _hub_candidates(f: Filter) -> list[ColumnElement[bool]]:
+    """Facility-master clauses on the hubs that may count (a facility filter applies to the hub end)."""
+    c = dim_facility.c
+    where = [c.role == "hub"]
+    if f.facility_ids:
+        where.append(c.facility_id.in_(f.facility_ids))
+    if f.facility_types:
+        where.append(c.facility_type.in_(f.facility_types))
+    return where
+
+
+def serving_hubs(ctx: DataContext, f: Filter, scope: Scope) -> Select:
+    """Hubs that answered a consultation under the filter in the period: one EXISTS probe per hub along
+    (hub_id, day), or (hub_id, district_lgd, day) when that index exists; a count of distinct hubs over the rows when
+    they are a few districts' and that index is missing."""
+    clauses = consult_clauses(rfd, f, scope, match="hub")
+    if not hub_district_index(ctx) and (rows_are_few(f, scope) or f.block_lgds):
+        return select(func.count(distinct(rfd.c.hub_id)).label("hubs_serving")).where(*clauses,
+                                                                                      rfd.c.consultations > 0)
+    c = dim_facility.c
+    return select(func.count().label("hubs_serving")).select_from(dim_facility).where(
+        *_hub_candidates(f), consulted(rfd.c.hub_id, c.facility_id, clauses))
+
+
+def serving_hubs_by_district(ctx: DataContext, f: Filter, scope: Scope) -> Select:
+    """Per district (of the consulting spoke): the hubs that answered a consultation under the filter in the period.
+    With a (hub_id, district_lgd, day) index, one EXISTS probe per hub and district; without, a count of distinct
+    hubs over the period's rows (the facility rollup has no other index that answers "did hub h serve district d")."""
+    clauses = consult_clauses(rfd, f, scope, match="hub")
+    if not hub_district_index(ctx):
+        # Distinct (district, hub) pairs first: a few hundred, where GROUP BY district with COUNT(DISTINCT hub)
+        # would sort every row of the period by district.
+        pairs = (select(rfd.c.district_lgd, rfd.c.hub_id).where(*clauses, rfd.c.consultations > 0).distinct()
+                 .subquery("pairs"))
+        return (select(pairs.c.district_lgd, func.count().label("hubs_serving")).group_by(pairs.c.district_lgd))
+    d, h = dim_district.c, dim_facility.c
+    return (select(d.district_lgd, func.count().label("hubs_serving"))
+            .select_from(dim_district.join(dim_facility, true()))
+            .where(*district_clauses(d.district_lgd, f, scope), *_hub_candidates(f),
+                   consulted(rfd.c.hub_id, h.facility_id, [rfd.c.district_lgd == d.district_lgd, *clauses]))
+            .group_by(d.district_lgd))
+
+
+def active_chos(ctx: DataContext, f: Filter, scope: Scope, clauses: list[ColumnElement[bool]]) -> Select:
+    """CHOs with a consultation under ``clauses`` (on the CHO rollup, holding the period): one EXISTS probe per CHO
+    when the rollup has a (cho_id, day) index, else a count of distinct CHOs over the period's rows."""
+    if not cho_has_index(ctx):
+        return select(func.count(distinct(rcd.c.cho_id)).label("chos_active")).where(*clauses)
+    c = dim_cho.c
+    return select(func.count().label("chos_active")).select_from(dim_cho).where(
+        *district_clauses(c.district_lgd, f, scope), exists().where(rcd.c.cho_id == c.cho_id, *clauses))

@@ -1,0 +1,774 @@
+"""Hub and spoke utilisation: hub load and capacity, spoke activity, the hub→spoke network, specialty and channel
+mix, the hour × weekday load and service-hours compliance. Rollups and dimensions only.
+
+Which district a consultation belongs to: both ends'. Hub views place a hub in its own district (the district
+filter, the block filter and the scope select hubs by the hub's own district and block) and count every
+consultation the hub answered, whichever district the spoke lies in. Spoke views place a spoke in its district.
+The network shows a pair when the spoke or the hub lies in the district and either end is in the caller's scope.
+
+Definitions (documented for the data dictionary and the page):
+
+- **Scheduled service day**: a day of the period whose weekday is marked "1" in the hub's ``service_days``
+  (Monday first).
+- **Serving day**: a scheduled service day on which the hub answered at least one consultation (any mode,
+  any specialty: ``rollup_hub_day``).
+- **Serving hours** = the hub's service window (``service_end`` − ``service_start``, in hours) × its serving days.
+- **Consultations per serving hour** = consultations answered inside the service hours (all consultations under
+  the filter minus those the ETL flagged outside the hub's hours or days) ÷ serving hours. Numerator and
+  denominator cover the same hours, so a hub that also works evenings is not shown as busier than it is.
+- **Service days not served** = scheduled service days − serving days.
+- **Doctors serving per day** = distinct doctors who answered at the hub, averaged over the days it served.
+- **Load rank**: hubs ranked by consultations per serving hour (1 = busiest), shown beside their own assigned
+  spoke count (the capacity view).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import ColumnElement, Select, distinct, func, or_, select
+
+from dashboard.data.context import DataContext, cached
+from dashboard.data.filters import Filter, Scope
+from dashboard.data.sql import bucket_sums, facility_clauses, facility_dim_clauses, scope_clause
+from dashboard.data.tables import ColumnSpec, TableSpec
+from dashboard.i18n import normalise_lang, t
+from etl.warehouse.histogram import WAIT_BUCKET_COLUMNS, percentile_from_counts
+from etl.warehouse.schema import (
+    CHANNELS,
+    dim_block,
+    dim_cho,
+    dim_district,
+    dim_facility,
+    dim_specialty,
+    rollup_facility_day,
+    rollup_hub_day,
+    rollup_hub_hour,
+)
+
+rfd = rollup_facility_day
+fac = dim_facility
+
+IDLE_WINDOWS: tuple[int, ...] = (7, 30)
+DEFAULT_START, DEFAULT_END, DEFAULT_DAYS = "09:00", "16:00", "1111111"
+WEEKDAYS = 7
+HOURS = 24
+MISSED_DATES_SHOWN = 10
+
+
+# ---------------------------------------------------------------- helpers shared by the hubs, CHO and scheme modules
+
+MAX_GRID_ROWS = 1000
+
+
+def read_frame(conn, stmt: Select) -> pd.DataFrame:  # type: ignore[no-untyped-def]
+    """``read_df`` for large results: plain tuples build a DataFrame several times faster than ``Row`` objects."""
+    result = conn.execute(stmt)
+    return pd.DataFrame([tuple(row) for row in result.fetchall()], columns=list(result.keys()))
+
+
+def names(frame: pd.DataFrame, lang: str, en: str = "name_en", hi: str = "name_hi") -> pd.Series:
+    """``name_of`` for a whole column pair: the Hindi name where asked for and present, else the English one."""
+    if frame.empty:
+        return pd.Series([], index=frame.index, dtype="object")
+    english = frame[en].astype(object).where(frame[en].notna(), "").astype(str)
+    if normalise_lang(lang) != "hi":
+        return english
+    hindi = frame[hi].astype(object).where(frame[hi].notna(), "").astype(str)
+    return hindi.where(hindi != "", english)
+
+
+def pick(frame: pd.DataFrame, columns: tuple[ColumnSpec, ...]) -> pd.DataFrame:
+    """The columns of a table spec, in order (an empty frame keeps the header)."""
+    keys = [c.key for c in columns]
+    return pd.DataFrame(columns=keys) if frame.empty else frame[keys].reset_index(drop=True)
+
+
+def _plain(value: object) -> object:
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, float):
+        return None if value != value else value
+    if isinstance(value, date):  # and datetime
+        return value.isoformat()
+    return value
+
+
+def grid_records(frame: pd.DataFrame, limit: int | None = None) -> list[dict[str, object]]:
+    """Grid rows (JSON-ready: NaN and NA as null, dates as ISO text), at most ``limit``. Column by column, which is
+    several times faster than ``DataFrame.to_dict`` on large tables."""
+    part = frame.iloc[:limit] if limit is not None else frame
+    keys = [str(k) for k in part.columns]
+    columns = [[_plain(v) for v in part[k].tolist()] for k in part.columns]
+    return [dict(zip(keys, row, strict=True)) for row in zip(*columns, strict=True)]
+
+
+# ---------------------------------------------------------------- service calendar (pure)
+
+
+def window_hours(start: str | None, end: str | None) -> float:
+    """Length of a service window 'HH:MM'–'HH:MM' in hours (0 when unreadable or not positive)."""
+    try:
+        h1, m1 = (int(x) for x in (start or DEFAULT_START).split(":"))
+        h2, m2 = (int(x) for x in (end or DEFAULT_END).split(":"))
+    except ValueError:
+        return 0.0
+    return max(0.0, (h2 * 60 + m2 - h1 * 60 - m1) / 60.0)
+
+
+def scheduled_dates(service_days: str | None, start: date, end: date) -> list[date]:
+    """The days in [start, end] whose weekday is a service day (``service_days``: seven 0/1, Monday first)."""
+    mask = (service_days or DEFAULT_DAYS).ljust(WEEKDAYS, "0")[:WEEKDAYS]
+    out = []
+    day = start
+    while day <= end:
+        if mask[day.weekday()] == "1":
+            out.append(day)
+        day += timedelta(days=1)
+    return out
+
+
+def _rate(part: pd.Series, whole: pd.Series, scale: float = 100.0) -> pd.Series:
+    whole = whole.astype(float)
+    return (scale * part.astype(float) / whole.where(whole > 0)).astype("float64")
+
+
+def _percentiles(frame: pd.DataFrame, q: float) -> pd.Series:
+    if frame.empty:
+        return pd.Series([], dtype="float64")
+    counts = frame[list(WAIT_BUCKET_COLUMNS)].astype(float).to_numpy()
+    return pd.Series([percentile_from_counts(row, q) for row in counts], index=frame.index, dtype="float64")
+
+
+# ---------------------------------------------------------------- shared clauses
+
+
+def hub_dim_clauses(f: Filter, scope: Scope) -> list[ColumnElement[bool]]:
+    """Hubs (dim_facility rows) in the filter's geography (the hub's own district and block) and type, in scope."""
+    return [fac.c.role == "hub", *facility_dim_clauses(f, scope)]
+
+
+def spoke_dim_clauses(f: Filter, scope: Scope) -> list[ColumnElement[bool]]:
+    return [fac.c.role == "spoke", *facility_dim_clauses(f, scope)]
+
+
+def _hub_ids(f: Filter, scope: Scope) -> Select:
+    return select(fac.c.facility_id).where(*hub_dim_clauses(f, scope))
+
+
+def hub_row_clauses(f: Filter, scope: Scope) -> list[ColumnElement[bool]]:
+    """Facility-rollup rows answered in the period by the hubs under the filter (mode and specialty applied)."""
+    clauses = [rfd.c.day >= f.start, rfd.c.day <= f.end, rfd.c.hub_id.in_(_hub_ids(f, scope)),
+               scope_clause(rfd.c.hub_district_lgd, scope)]
+    if f.modes:
+        clauses.append(rfd.c.mode.in_(f.modes))
+    if f.specialties:
+        clauses.append(rfd.c.specialty_code.in_(f.specialties))
+    return clauses
+
+
+def _frame_or_empty(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    return frame if not frame.empty else pd.DataFrame(columns=columns)
+
+
+# ---------------------------------------------------------------- hub load and capacity
+
+HUB_COUNTS = ("consultations", "n_completed", "n_referred", "n_abandoned", "n_no_show", "n_video", "n_audio", "n_chat",
+              "n_outside_hours")
+
+
+@cached
+def hub_load(ctx: DataContext, f: Filter, scope: Scope) -> pd.DataFrame:
+    """One row per hub under the filter: load, waits, outcomes, doctors, serving hours, capacity rank, service-days
+    compliance, and the summed wait histogram (``wait_b..`` columns, for totals)."""
+    hub_district = dim_district.alias("hub_district")
+    assigned = (select(fac.c.hub_id.label("facility_id"), func.count().label("spokes_assigned"))
+                .where(fac.c.role == "spoke", fac.c.hub_id.is_not(None)).group_by(fac.c.hub_id).subquery())
+    dims = (
+        select(fac.c.facility_id, fac.c.name, fac.c.facility_type, fac.c.district_lgd, fac.c.block_lgd,
+               hub_district.c.name_en.label("district_en"), hub_district.c.name_hi.label("district_hi"),
+               dim_block.c.name_en.label("block_en"), dim_block.c.name_hi.label("block_hi"),
+               fac.c.service_start, fac.c.service_end, fac.c.service_days,
+               func.coalesce(assigned.c.spokes_assigned, 0).label("spokes_assigned"))
+        .select_from(fac.outerjoin(hub_district, hub_district.c.district_lgd == fac.c.district_lgd)
+                     .outerjoin(dim_block, dim_block.c.block_lgd == fac.c.block_lgd)
+                     .outerjoin(assigned, assigned.c.facility_id == fac.c.facility_id))
+        .where(*hub_dim_clauses(f, scope))
+        .order_by(fac.c.name)
+    )
+    sums = [func.coalesce(func.sum(rfd.c[name]), 0).label(name) for name in HUB_COUNTS]
+    load = (select(rfd.c.hub_id.label("facility_id"), *sums, *bucket_sums(rfd),
+                   func.count(distinct(rfd.c.spoke_id)).label("spokes_served"))
+            .where(*hub_row_clauses(f, scope), rfd.c.consultations > 0).group_by(rfd.c.hub_id))
+    hd = rollup_hub_day.c
+    days = (select(hd.hub_id.label("facility_id"), hd.day, hd.doctors)
+            .where(hd.day >= f.start, hd.day <= f.end, hd.consultations > 0, hd.hub_id.in_(_hub_ids(f, scope)),
+                   scope_clause(hd.hub_district_lgd, scope)))
+    with ctx.engine.connect() as conn:
+        hubs = read_frame(conn, dims)
+        counts = _frame_or_empty(read_frame(conn, load),
+                                 ["facility_id", *HUB_COUNTS, *WAIT_BUCKET_COLUMNS, "spokes_served"])
+        served = read_frame(conn, days)
+    frame = hubs.merge(counts, on="facility_id", how="left")
+    for col in (*HUB_COUNTS, *WAIT_BUCKET_COLUMNS, "spokes_served", "spokes_assigned"):
+        frame[col] = pd.to_numeric(frame[col], errors="coerce").fillna(0).astype("int64")
+    return _derive_hub_metrics(frame, served, f)
+
+
+def _derive_hub_metrics(frame: pd.DataFrame, served: pd.DataFrame, f: Filter) -> pd.DataFrame:
+    """Serving hours, rates and ranks from the per-hub sums and the (hub, day, doctors) rows it served."""
+    frame = frame.copy()
+    masks = frame["service_days"].fillna(DEFAULT_DAYS)
+    calendars = {m: scheduled_dates(m, f.start, f.end) for m in set(masks)}
+    frame["scheduled_days"] = pd.Series([len(calendars[m]) for m in masks], index=frame.index, dtype="int64")
+    if served.empty:
+        served = pd.DataFrame({"facility_id": pd.Series(dtype="object"), "day": pd.Series(dtype="object"),
+                               "doctors": pd.Series(dtype="int64")})
+    served = served.assign(day=pd.to_datetime(served["day"]).dt.date,
+                           weekday=pd.to_datetime(served["day"]).dt.day_of_week,
+                           doctors=pd.to_numeric(served["doctors"]).fillna(0))
+    mask_of = dict(zip(frame["facility_id"], masks, strict=True))
+    served["scheduled"] = [mask_of.get(h, DEFAULT_DAYS).ljust(WEEKDAYS, "0")[w] == "1"
+                           for h, w in zip(served["facility_id"], served["weekday"], strict=True)]
+    per_hub = served.groupby("facility_id").agg(days_served=("day", "nunique"), serving_days=("scheduled", "sum"),
+                                                doctor_days=("doctors", "sum"))
+    frame = frame.merge(per_hub, left_on="facility_id", right_index=True, how="left")
+    for col in ("days_served", "serving_days"):
+        frame[col] = frame[col].fillna(0).astype("int64")
+    frame["missed_days"] = frame["scheduled_days"] - frame["serving_days"]
+    frame["doctors_per_day"] = (frame["doctor_days"] / frame["days_served"].where(frame["days_served"] > 0)
+                                ).astype("float64")
+    served_by_hub = served[served["scheduled"]].groupby("facility_id")["day"].agg(set) if not served.empty else {}
+    missed_dates = []
+    for hub_id, mask, missed in zip(frame["facility_id"], masks, frame["missed_days"], strict=True):
+        if missed <= 0:
+            missed_dates.append("")
+            continue
+        days = served_by_hub.get(hub_id, set()) if len(served_by_hub) else set()
+        not_served = [d for d in calendars[mask] if d not in days]
+        shown = ", ".join(d.strftime("%d-%m-%Y") for d in not_served[:MISSED_DATES_SHOWN])
+        missed_dates.append(shown + (" …" if len(not_served) > MISSED_DATES_SHOWN else ""))
+    frame["missed_dates"] = pd.Series(missed_dates, index=frame.index, dtype="object")
+    frame["window_hours"] = pd.Series([window_hours(a, b) for a, b in zip(frame["service_start"],
+                                                                          frame["service_end"], strict=True)],
+                                      index=frame.index, dtype="float64")
+    frame["serving_hours"] = frame["window_hours"] * frame["serving_days"]
+    frame["in_hours"] = frame["consultations"] - frame["n_outside_hours"]
+    frame["per_serving_hour"] = _rate(frame["in_hours"], frame["serving_hours"], 1.0)
+    frame["wait_p50"] = _percentiles(frame, 50)
+    frame["wait_p90"] = _percentiles(frame, 90)
+    frame["abandoned_pct"] = _rate(frame["n_abandoned"], frame["consultations"])
+    frame["no_show_pct"] = _rate(frame["n_no_show"], frame["consultations"])
+    frame["referral_pct"] = _rate(frame["n_referred"], frame["consultations"])
+    frame["outside_pct"] = _rate(frame["n_outside_hours"], frame["consultations"])
+    frame["per_assigned_spoke"] = _rate(frame["consultations"], frame["spokes_assigned"], 1.0)
+    frame["load_rank"] = frame["per_serving_hour"].rank(method="min", ascending=False).astype("Int64")
+    order = frame.drop(columns="doctor_days").assign(_k=frame["per_serving_hour"].fillna(-1.0))
+    return (order.sort_values(["_k", "consultations", "name"], ascending=[False, False, True])
+            .drop(columns="_k").reset_index(drop=True))
+
+
+@cached
+def service_windows(ctx: DataContext, f: Filter, scope: Scope) -> pd.DataFrame:
+    """Service windows of the hubs under the filter and how many hubs keep each (most common first)."""
+    stmt = (select(fac.c.service_start, fac.c.service_end, func.count().label("hubs"))
+            .where(*hub_dim_clauses(f, scope)).group_by(fac.c.service_start, fac.c.service_end))
+    with ctx.engine.connect() as conn:
+        frame = read_frame(conn, stmt)
+    return frame.sort_values("hubs", ascending=False).reset_index(drop=True) if not frame.empty else frame
+
+
+def hub_totals(hubs: pd.DataFrame) -> dict[str, float | int | None]:
+    """KPI figures over the hubs of ``hub_load``: pooled rates (each consultation counts once)."""
+    if hubs.empty:
+        return {"hubs": 0, "hubs_serving": 0, "consultations": 0, "per_serving_hour": None, "wait_p50": None,
+                "wait_p90": None, "abandoned_pct": None, "no_show_pct": None, "referral_pct": None,
+                "doctors_per_day": None, "missed_days": 0, "n_outside_hours": 0, "outside_pct": None}
+    total = int(hubs["consultations"].sum())
+    buckets = hubs[list(WAIT_BUCKET_COLUMNS)].sum().astype(float).tolist()
+    hours = float(hubs["serving_hours"].sum())
+    served = int(hubs["days_served"].sum())
+    doctor_days = float((hubs["doctors_per_day"].fillna(0) * hubs["days_served"]).sum())
+
+    def share(n: str) -> float | None:
+        return 100.0 * float(hubs[n].sum()) / total if total else None
+
+    return {
+        "hubs": int(len(hubs)),
+        "hubs_serving": int((hubs["consultations"] > 0).sum()),
+        "consultations": total,
+        "per_serving_hour": float(hubs["in_hours"].sum()) / hours if hours > 0 else None,
+        "wait_p50": percentile_from_counts(buckets, 50),
+        "wait_p90": percentile_from_counts(buckets, 90),
+        "abandoned_pct": share("n_abandoned"),
+        "no_show_pct": share("n_no_show"),
+        "referral_pct": share("n_referred"),
+        "doctors_per_day": doctor_days / served if served else None,
+        "missed_days": int(hubs["missed_days"].sum()),
+        "n_outside_hours": int(hubs["n_outside_hours"].sum()),
+        "outside_pct": share("n_outside_hours"),
+    }
+
+
+def channel_mix(hubs: pd.DataFrame) -> pd.DataFrame:
+    """Consultations by channel (video, audio, chat) over the hubs of ``hub_load``."""
+    counts = [int(hubs[f"n_{c}"].sum()) if not hubs.empty else 0 for c in CHANNELS]
+    total = sum(counts)
+    return pd.DataFrame({"channel": list(CHANNELS), "consultations": counts,
+                         "share_pct": [100.0 * n / total if total else np.nan for n in counts]})
+
+
+# ---------------------------------------------------------------- specialty mix and hour × weekday
+
+
+@cached
+def specialty_mix(ctx: DataContext, f: Filter, scope: Scope) -> pd.DataFrame:
+    """Consultations and referrals per specialty at the hubs under the filter, most consulted first."""
+    stmt = (select(rfd.c.specialty_code, func.sum(rfd.c.consultations).label("consultations"),
+                   func.sum(rfd.c.n_referred).label("n_referred"))
+            .where(*hub_row_clauses(f, scope)).group_by(rfd.c.specialty_code))
+    with ctx.engine.connect() as conn:
+        mix = _frame_or_empty(read_frame(conn, stmt), ["specialty_code", "consultations", "n_referred"])
+        sp = dim_specialty.c
+        names = read_frame(conn, select(sp.specialty_code, sp.name_en, sp.name_hi))
+    mix = mix.merge(names, on="specialty_code", how="left")
+    mix["name_en"] = mix["name_en"].fillna(mix["specialty_code"])
+    mix["name_hi"] = mix["name_hi"].fillna("")
+    for col in ("consultations", "n_referred"):
+        mix[col] = pd.to_numeric(mix[col]).fillna(0).astype("int64")
+    mix = mix[mix["consultations"] > 0]
+    total = int(mix["consultations"].sum())
+    mix["share_pct"] = (100.0 * mix["consultations"] / total) if total else np.nan
+    mix["referral_pct"] = _rate(mix["n_referred"], mix["consultations"])
+    return mix.sort_values(["consultations", "specialty_code"], ascending=[False, True]).reset_index(drop=True)
+
+
+@cached
+def hour_weekday(ctx: DataContext, f: Filter, scope: Scope) -> pd.DataFrame:
+    """Consultations answered by the hubs under the filter per weekday (0 = Monday) and hour of day (IST): all
+    7 × 24 cells, zeros filled. Specialty does not apply (the hourly rollup has none)."""
+    hh = rollup_hub_hour.c
+    clauses = [hh.day >= f.start, hh.day <= f.end, hh.hub_id.in_(_hub_ids(f, scope)),
+               scope_clause(hh.hub_district_lgd, scope)]
+    if f.modes:
+        clauses.append(hh.mode.in_(f.modes))
+    stmt = (select(hh.day, hh.hour, func.sum(hh.consultations).label("consultations"))
+            .where(*clauses).group_by(hh.day, hh.hour))
+    with ctx.engine.connect() as conn:
+        rows = read_frame(conn, stmt)
+    grid = pd.MultiIndex.from_product([range(WEEKDAYS), range(HOURS)], names=["weekday", "hour"])
+    if rows.empty:
+        return pd.DataFrame(index=grid).assign(consultations=0).reset_index().astype("int64")
+    rows["weekday"] = pd.to_datetime(rows["day"]).dt.day_of_week
+    rows["hour"] = rows["hour"].astype("int64")
+    summed = rows.groupby(["weekday", "hour"])["consultations"].sum()
+    out = summed.reindex(grid, fill_value=0).reset_index()
+    out["consultations"] = out["consultations"].astype("int64")
+    return out
+
+
+# ---------------------------------------------------------------- spokes
+
+
+def _chonames(conn, spoke_ids: Select) -> pd.DataFrame:  # type: ignore[no-untyped-def]
+    """Active CHOs per spoke, joined by ", " (most spokes have one)."""
+    c = dim_cho.c
+    rows = conn.execute(select(c.facility_id, c.cho_id, c.name).where(c.active.is_(True), c.facility_id.in_(spoke_ids))
+                        .order_by(c.facility_id, c.name)).all()
+    ids: dict[str, list[str]] = {}
+    names: dict[str, list[str]] = {}
+    for facility_id, cho_id, name in rows:
+        ids.setdefault(facility_id, []).append(str(cho_id))
+        names.setdefault(facility_id, []).append(str(name))
+    return pd.DataFrame({"facility_id": list(ids), "cho_ids": [", ".join(v) for v in ids.values()],
+                         "cho_names": [", ".join(v) for v in names.values()]})
+
+
+@cached
+def spoke_activity(ctx: DataContext, f: Filter, scope: Scope) -> pd.DataFrame:
+    """One row per spoke under the filter: consultations and active days in the period (mode and specialty
+    applied), the last consultation up to the period's last day (any mode or specialty), days since it, idle
+    flags for 7 and 30 days, block, CHO, assigned hub and whether that hub lies in another district.
+
+    *Idle for N days*: no consultation in the N days ending on the period's last day, counted only for a spoke
+    operational since at least N days before that day (a spoke that opened last week is not "idle for 30 days")."""
+    hub = fac.alias("hub")
+    spoke_district = dim_district.alias("spoke_district")
+    hub_district = dim_district.alias("hub_district")
+    spoke_ids = select(fac.c.facility_id).where(*spoke_dim_clauses(f, scope))
+    dims = (
+        select(fac.c.facility_id, fac.c.name, fac.c.facility_type, fac.c.district_lgd,
+               spoke_district.c.name_en.label("district_en"), spoke_district.c.name_hi.label("district_hi"),
+               fac.c.block_lgd, dim_block.c.name_en.label("block_en"), dim_block.c.name_hi.label("block_hi"),
+               fac.c.operational_since, fac.c.hub_id, hub.c.name.label("hub_name"),
+               hub.c.district_lgd.label("hub_district_lgd"),
+               hub_district.c.name_en.label("hub_district_en"), hub_district.c.name_hi.label("hub_district_hi"))
+        .select_from(fac.outerjoin(spoke_district, spoke_district.c.district_lgd == fac.c.district_lgd)
+                     .outerjoin(dim_block, dim_block.c.block_lgd == fac.c.block_lgd)
+                     .outerjoin(hub, hub.c.facility_id == fac.c.hub_id)
+                     .outerjoin(hub_district, hub_district.c.district_lgd == hub.c.district_lgd))
+        .where(*spoke_dim_clauses(f, scope))
+        .order_by(fac.c.name)
+    )
+    period = [rfd.c.day >= f.start, rfd.c.day <= f.end, rfd.c.consultations > 0, rfd.c.spoke_id.in_(spoke_ids),
+              scope_clause(rfd.c.district_lgd, scope)]
+    if f.modes:
+        period.append(rfd.c.mode.in_(f.modes))
+    if f.specialties:
+        period.append(rfd.c.specialty_code.in_(f.specialties))
+    activity = (select(rfd.c.spoke_id.label("facility_id"), func.sum(rfd.c.consultations).label("consultations"),
+                       func.count(distinct(rfd.c.day)).label("active_days"))
+                .where(*period).group_by(rfd.c.spoke_id))
+    last = (select(rfd.c.spoke_id.label("facility_id"), func.max(rfd.c.day).label("last_consultation"))
+            .where(rfd.c.day <= f.end, rfd.c.consultations > 0, rfd.c.spoke_id.in_(spoke_ids),
+                   scope_clause(rfd.c.district_lgd, scope))
+            .group_by(rfd.c.spoke_id))
+    with ctx.engine.connect() as conn:
+        spokes = read_frame(conn, dims)
+        active = _frame_or_empty(read_frame(conn, activity), ["facility_id", "consultations", "active_days"])
+        latest = _frame_or_empty(read_frame(conn, last), ["facility_id", "last_consultation"])
+        chos = _chonames(conn, spoke_ids)
+    frame = spokes.merge(active, on="facility_id", how="left").merge(latest, on="facility_id", how="left")
+    frame = frame.merge(chos, on="facility_id", how="left")
+    for col in ("consultations", "active_days"):
+        frame[col] = pd.to_numeric(frame[col], errors="coerce").fillna(0).astype("int64")
+    frame["cho_ids"] = frame["cho_ids"].fillna("")
+    frame["cho_names"] = frame["cho_names"].fillna("")
+    frame["last_consultation"] = [None if pd.isna(v) else pd.Timestamp(v).date() for v in frame["last_consultation"]]
+    frame["per_active_day"] = _rate(frame["consultations"], frame["active_days"], 1.0)
+    frame["days_since"] = pd.Series([None if v is None else (f.end - v).days for v in frame["last_consultation"]],
+                                    index=frame.index, dtype="Int64")
+    since = [None if pd.isna(v) else pd.Timestamp(v).date() for v in frame["operational_since"]]
+    frame["operational_since"] = pd.Series(since, index=frame.index, dtype="object")
+    for days in IDLE_WINDOWS:
+        # Idle for N days: no consultation in the N days to the period's end, and open for all of them.
+        silent = frame["days_since"].isna() | (frame["days_since"].fillna(0) >= days)
+        opened = pd.Series([d is None or d <= f.end - timedelta(days=days) for d in since], index=frame.index,
+                           dtype="bool")
+        frame[f"idle_{days}"] = silent & opened
+    hub_known = frame["hub_district_lgd"].notna()
+    frame["cross_district"] = hub_known & (frame["hub_district_lgd"].fillna(-1).astype("int64")
+                                           != frame["district_lgd"].astype("int64"))
+    return frame
+
+
+def idle_spokes(frame: pd.DataFrame, days: int) -> pd.DataFrame:
+    """Spokes of ``spoke_activity`` with no consultation in the ``days`` days to the period's last day; never
+    active first, then longest idle."""
+    column = f"idle_{days}" if f"idle_{days}" in frame else f"idle_{IDLE_WINDOWS[0]}"
+    idle = frame[frame[column]] if not frame.empty else frame
+    key = idle["days_since"].fillna(10**9).astype("int64") if not idle.empty else pd.Series(dtype="int64")
+    return (idle.assign(_k=key).sort_values(["_k", "name"], ascending=[False, True]).drop(columns="_k")
+            .reset_index(drop=True))
+
+
+def cross_district(frame: pd.DataFrame) -> pd.DataFrame:
+    """Spokes of ``spoke_activity`` assigned to a hub in another district."""
+    out = frame[frame["cross_district"]] if not frame.empty else frame
+    return out.sort_values(["district_en", "name"]).reset_index(drop=True) if not out.empty else out
+
+
+# ---------------------------------------------------------------- the hub→spoke network of a district
+
+
+@dataclass(frozen=True)
+class Network:
+    pairs: pd.DataFrame  # hub_id, spoke_id, consultations, assigned, names, districts, block, coordinates
+    nodes: pd.DataFrame  # facility_id, name, facility_type, role, district_lgd, lat, lon, consultations, in_district
+
+    @property
+    def empty(self) -> bool:
+        return self.nodes.empty
+
+
+@cached
+def network(ctx: DataContext, f: Filter, scope: Scope, lgd: int) -> Network:
+    """The district's hubs and spokes and every hub→spoke pair with consultations in the period where the spoke or
+    the hub lies in the district (either end in scope). Mode, specialty, block (the spoke's) and facility filters
+    apply to the pairs."""
+    if not scope.allows(lgd):
+        return Network(pd.DataFrame(), pd.DataFrame())
+    clauses = [rfd.c.day >= f.start, rfd.c.day <= f.end, rfd.c.consultations > 0,
+               or_(rfd.c.district_lgd == lgd, rfd.c.hub_district_lgd == lgd),
+               or_(scope_clause(rfd.c.district_lgd, scope), scope_clause(rfd.c.hub_district_lgd, scope))]
+    if f.modes:
+        clauses.append(rfd.c.mode.in_(f.modes))
+    if f.specialties:
+        clauses.append(rfd.c.specialty_code.in_(f.specialties))
+    if f.block_lgds:
+        clauses.append(rfd.c.block_lgd.in_(f.block_lgds))
+    clauses += facility_clauses(rfd.c.spoke_id, rfd.c.hub_id, f, "either")
+    pair_stmt = (select(rfd.c.hub_id, rfd.c.spoke_id, func.max(rfd.c.hub_district_lgd).label("hub_district_lgd"),
+                        func.max(rfd.c.district_lgd).label("spoke_district_lgd"),
+                        func.sum(rfd.c.consultations).label("consultations"))
+                 .where(*clauses).group_by(rfd.c.hub_id, rfd.c.spoke_id))
+    node_clauses = [fac.c.district_lgd == lgd, scope_clause(fac.c.district_lgd, scope)]
+    if f.facility_types:
+        node_clauses.append(fac.c.facility_type.in_(f.facility_types))
+    with ctx.engine.connect() as conn:
+        pairs = _frame_or_empty(read_frame(conn, pair_stmt), ["hub_id", "spoke_id", "hub_district_lgd",
+                                                           "spoke_district_lgd", "consultations"])
+        ids = sorted(set(pairs["hub_id"]) | set(pairs["spoke_id"]))
+        cols = (fac.c.facility_id, fac.c.name, fac.c.facility_type, fac.c.role, fac.c.district_lgd, fac.c.block_lgd,
+                fac.c.hub_id, fac.c.lat, fac.c.lon, dim_district.c.name_en.label("district_en"),
+                dim_district.c.name_hi.label("district_hi"), dim_block.c.name_en.label("block_en"),
+                dim_block.c.name_hi.label("block_hi"))
+        joined = (fac.outerjoin(dim_district, dim_district.c.district_lgd == fac.c.district_lgd)
+                  .outerjoin(dim_block, dim_block.c.block_lgd == fac.c.block_lgd))
+        own = read_frame(conn, select(*cols).select_from(joined).where(*node_clauses))
+        partners = read_frame(conn, select(*cols).select_from(joined).where(fac.c.facility_id.in_(ids))) if ids \
+            else own.iloc[0:0]
+    nodes = pd.concat([own, partners[~partners["facility_id"].isin(set(own["facility_id"]))]], ignore_index=True)
+    nodes["in_district"] = nodes["district_lgd"].astype("int64") == lgd
+    pairs["consultations"] = pd.to_numeric(pairs["consultations"]).fillna(0).astype("int64")
+    as_hub = pairs.groupby("hub_id")["consultations"].sum()
+    as_spoke = pairs.groupby("spoke_id")["consultations"].sum()
+    nodes["consultations"] = [int(as_hub.get(r.facility_id, 0) if r.role == "hub" else as_spoke.get(r.facility_id, 0))
+                              for r in nodes.itertuples()]
+    info = nodes.set_index("facility_id")
+    pairs = pairs.merge(info[["name", "district_en", "district_hi", "lat", "lon"]]
+                        .add_prefix("hub_"), left_on="hub_id", right_index=True, how="left")
+    pairs = pairs.merge(info[["name", "district_en", "district_hi", "block_en", "block_hi", "hub_id", "lat", "lon"]]
+                        .add_prefix("spoke_"), left_on="spoke_id", right_index=True, how="left")
+    pairs["assigned"] = pairs["spoke_hub_id"] == pairs["hub_id"]
+    pairs = pairs.drop(columns=["spoke_hub_id"])
+    pairs = pairs.sort_values(["hub_name", "consultations", "spoke_name"], ascending=[True, False, True])
+    return Network(pairs.reset_index(drop=True), nodes.sort_values(["role", "name"]).reset_index(drop=True))
+
+
+# ---------------------------------------------------------------- the tables behind the views (grids and CSV)
+# Cached as labelled: a warm grid update or export is a cache read. The key holds the query's parameters and language.
+
+HUB_COLUMNS = (
+    ColumnSpec("load_rank", "col.load_rank", "int", "Rank by consultations per serving hour (1 = busiest)."),
+    ColumnSpec("facility_id", "col.hub_id", "code", "Hub identifier."),
+    ColumnSpec("hub", "col.hub_name", "text", "Hub name."),
+    ColumnSpec("facility_type", "col.facility_type", "text", "PHC, UPHC, CHC, SDH, DH or MC."),
+    ColumnSpec("district", "col.district", "text", "The hub's own district."),
+    ColumnSpec("spokes_assigned", "col.spokes_assigned", "int", "Spokes assigned to the hub in the facility master."),
+    ColumnSpec("spokes_served", "col.spokes_served", "int",
+               "Distinct spokes the hub answered in the period (assigned or not)."),
+    ColumnSpec("consultations", "col.consultations", "int", "Consultations the hub answered in the period."),
+    ColumnSpec("per_serving_hour", "col.per_serving_hour", "float",
+               "Consultations inside the service hours per serving hour (window length x serving days)."),
+    ColumnSpec("serving_days", "col.serving_days", "int", "Scheduled service days on which the hub answered."),
+    ColumnSpec("serving_hours", "col.serving_hours", "float", "Service window in hours x serving days."),
+    ColumnSpec("per_assigned_spoke", "col.per_assigned_spoke", "float",
+               "Consultations in the period per assigned spoke."),
+    ColumnSpec("wait_p50", "col.wait_p50", "float", "Median wait in minutes, from the fixed wait histogram."),
+    ColumnSpec("wait_p90", "col.wait_p90", "float", "90th percentile wait in minutes, from the wait histogram."),
+    ColumnSpec("abandoned_pct", "col.abandoned_pct", "pct", "Abandoned consultations as a percentage of all."),
+    ColumnSpec("no_show_pct", "col.no_show_pct", "pct", "No-shows as a percentage of all consultations."),
+    ColumnSpec("referral_pct", "col.referral_rate", "pct", "Referred consultations as a percentage of all."),
+    ColumnSpec("doctors_per_day", "col.doctors_per_day", "float",
+               "Distinct doctors who answered, averaged over the days the hub served."),
+)
+
+SERVICE_COLUMNS = (
+    ColumnSpec("facility_id", "col.hub_id", "code", "Hub identifier."),
+    ColumnSpec("hub", "col.hub_name", "text", "Hub name."),
+    ColumnSpec("district", "col.district", "text", "The hub's own district."),
+    ColumnSpec("service_hours", "col.service_hours", "text", "Service window (IST) from the facility master."),
+    ColumnSpec("service_days", "col.service_days", "text", "Weekdays served, from the facility master."),
+    ColumnSpec("scheduled_days", "col.scheduled_days", "int", "Days of the period that are service days."),
+    ColumnSpec("serving_days", "col.serving_days", "int", "Scheduled service days on which the hub answered."),
+    ColumnSpec("missed_days", "col.missed_days", "int", "Scheduled service days with no consultation answered."),
+    ColumnSpec("missed_dates", "col.missed_dates", "text", "The first ten of those days, dd-mm-yyyy."),
+    ColumnSpec("n_outside_hours", "col.outside_hours", "int",
+               "Consultations answered outside the hub's service hours or days."),
+    ColumnSpec("outside_pct", "col.outside_pct", "pct", "Those as a percentage of the hub's consultations."),
+)
+
+SPOKE_COLUMNS = (
+    ColumnSpec("facility_id", "col.facility_id", "code", "Spoke identifier."),
+    ColumnSpec("spoke", "col.spoke", "text", "Spoke name."),
+    ColumnSpec("district", "col.district", "text", "Spoke's district."),
+    ColumnSpec("block", "col.block", "text", "Spoke's block."),
+    ColumnSpec("cho", "col.cho", "text", "Active CHO(s) posted at the spoke."),
+    ColumnSpec("hub_id", "col.hub", "code", "Assigned hub."),
+    ColumnSpec("consultations", "col.consultations", "int", "Consultations at the spoke in the period."),
+    ColumnSpec("active_days", "col.active_days", "int", "Days in the period with at least one consultation."),
+    ColumnSpec("per_active_day", "col.per_active_day", "float", "Consultations per active day."),
+    ColumnSpec("last_consultation", "col.last_consultation", "date",
+               "Last consultation up to the period's last day (empty: never)."),
+    ColumnSpec("days_since", "col.days_since", "int", "Days from the last consultation to the period's last day."),
+)
+
+IDLE_COLUMNS = (
+    ColumnSpec("facility_id", "col.facility_id", "code", "Spoke identifier."),
+    ColumnSpec("spoke", "col.spoke", "text", "Spoke name."),
+    ColumnSpec("district", "col.district", "text", "Spoke's district."),
+    ColumnSpec("block", "col.block", "text", "Spoke's block."),
+    ColumnSpec("cho", "col.cho", "text", "Active CHO(s) posted at the spoke (empty: none)."),
+    ColumnSpec("hub_id", "col.hub", "code", "Assigned hub."),
+    ColumnSpec("last_consultation", "col.last_consultation", "date", "Last consultation (empty: never)."),
+    ColumnSpec("days_since", "col.days_since", "int", "Days since the last consultation (empty: never)."),
+)
+
+CROSS_COLUMNS = (
+    ColumnSpec("facility_id", "col.facility_id", "code", "Spoke identifier."),
+    ColumnSpec("spoke", "col.spoke", "text", "Spoke name."),
+    ColumnSpec("district", "col.district", "text", "Spoke's district."),
+    ColumnSpec("block", "col.block", "text", "Spoke's block."),
+    ColumnSpec("hub_id", "col.hub", "code", "Assigned hub."),
+    ColumnSpec("hub", "col.hub_name", "text", "Assigned hub's name."),
+    ColumnSpec("hub_district", "col.hub_district", "text", "Assigned hub's district."),
+    ColumnSpec("consultations", "col.consultations", "int", "Consultations at the spoke in the period."),
+)
+
+NETWORK_COLUMNS = (
+    ColumnSpec("hub_id", "col.hub_id", "code", "Hub identifier."),
+    ColumnSpec("hub", "col.hub_name", "text", "Hub name."),
+    ColumnSpec("hub_district", "col.hub_district", "text", "Hub's district."),
+    ColumnSpec("spoke_id", "col.facility_id", "code", "Spoke identifier."),
+    ColumnSpec("spoke", "col.spoke", "text", "Spoke name."),
+    ColumnSpec("spoke_district", "col.district", "text", "Spoke's district."),
+    ColumnSpec("block", "col.block", "text", "Spoke's block."),
+    ColumnSpec("consultations", "col.consultations", "int", "Consultations between the two in the period."),
+    ColumnSpec("assigned", "col.assigned", "text", "Whether the spoke is assigned to this hub."),
+)
+
+SPECIALTY_COLUMNS = (
+    ColumnSpec("specialty_code", "col.specialty_code", "code", "Specialty code."),
+    ColumnSpec("specialty", "col.specialty", "text", "Specialty."),
+    ColumnSpec("consultations", "col.consultations", "int", "Consultations answered by the hubs shown."),
+    ColumnSpec("share_pct", "col.share_pct", "pct", "Share of all consultations shown."),
+    ColumnSpec("n_referred", "col.referred", "int", "Consultations that ended in a referral."),
+    ColumnSpec("referral_pct", "col.referral_rate", "pct", "Referred as a percentage of the specialty's."),
+)
+
+CHANNEL_COLUMNS = (
+    ColumnSpec("channel", "col.channel", "text", "video, audio or chat."),
+    ColumnSpec("consultations", "col.consultations", "int", "Consultations answered by the hubs shown."),
+    ColumnSpec("share_pct", "col.share_pct", "pct", "Share of all consultations shown."),
+)
+
+HEATMAP_COLUMNS = (
+    ColumnSpec("weekday", "col.weekday", "text", "Day of the week."),
+    ColumnSpec("hour", "col.hour", "int", "Hour of the day (IST), 0-23: 9 is 09:00-09:59."),
+    ColumnSpec("consultations", "col.consultations", "int", "Consultations answered in that hour on those days."),
+)
+
+
+def service_days_text(mask: str | None, lang: str) -> str:
+    mask = (mask or DEFAULT_DAYS).ljust(WEEKDAYS, "0")[:WEEKDAYS]
+    if mask == "1" * WEEKDAYS:
+        return t("hubs.every_day", lang)
+    return ", ".join(t(f"weekday.short.{i}", lang) for i in range(WEEKDAYS) if mask[i] == "1") or "–"
+
+
+def idle_window(params: Mapping[str, str]) -> int:
+    raw = params.get("idle") or ""
+    return int(raw) if raw.isdigit() and int(raw) in IDLE_WINDOWS else IDLE_WINDOWS[0]
+
+
+def network_district(f: Filter) -> int | None:
+    """The network's district: the filter's first district."""
+    return f.district_lgds[0] if f.district_lgds else None
+
+
+@cached
+def hubs_table(ctx: DataContext, f: Filter, scope: Scope, params: Mapping[str, str], lang: str) -> pd.DataFrame:
+    frame = hub_load(ctx, f, scope).copy()
+    frame["hub"] = frame["name"]
+    frame["district"] = names(frame, lang, "district_en", "district_hi")
+    return pick(frame, HUB_COLUMNS)
+
+
+@cached
+def service_table(ctx: DataContext, f: Filter, scope: Scope, params: Mapping[str, str], lang: str) -> pd.DataFrame:
+    frame = hub_load(ctx, f, scope).copy()
+    frame["hub"] = frame["name"]
+    frame["district"] = names(frame, lang, "district_en", "district_hi")
+    frame["service_hours"] = [f"{a}–{b}" for a, b in zip(frame["service_start"], frame["service_end"], strict=True)]
+    frame["service_days"] = [service_days_text(m, lang) for m in frame["service_days"]]
+    frame = frame.sort_values(["missed_days", "n_outside_hours", "name"], ascending=[False, False, True])
+    return pick(frame, SERVICE_COLUMNS)
+
+
+def _spoke_labels(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
+    frame = frame.copy()
+    frame["spoke"] = frame["name"]
+    frame["district"] = names(frame, lang, "district_en", "district_hi")
+    frame["block"] = names(frame, lang, "block_en", "block_hi")
+    frame["cho"] = frame["cho_names"]
+    frame["hub"] = frame["hub_name"]
+    frame["hub_district"] = names(frame, lang, "hub_district_en", "hub_district_hi")
+    return frame
+
+
+@cached
+def spokes_table(ctx: DataContext, f: Filter, scope: Scope, params: Mapping[str, str], lang: str) -> pd.DataFrame:
+    frame = spoke_activity(ctx, f, scope)
+    frame = frame.sort_values(["consultations", "name"], ascending=[False, True])
+    return pick(_spoke_labels(frame, lang), SPOKE_COLUMNS)
+
+
+@cached
+def idle_table(ctx: DataContext, f: Filter, scope: Scope, params: Mapping[str, str], lang: str) -> pd.DataFrame:
+    frame = idle_spokes(spoke_activity(ctx, f, scope), idle_window(params))
+    return pick(_spoke_labels(frame, lang), IDLE_COLUMNS)
+
+
+@cached
+def cross_table(ctx: DataContext, f: Filter, scope: Scope, params: Mapping[str, str], lang: str) -> pd.DataFrame:
+    frame = cross_district(spoke_activity(ctx, f, scope))
+    return pick(_spoke_labels(frame, lang), CROSS_COLUMNS)
+
+
+@cached
+def network_table(ctx: DataContext, f: Filter, scope: Scope, params: Mapping[str, str], lang: str) -> pd.DataFrame:
+    lgd = network_district(f)
+    if lgd is None:
+        return pd.DataFrame(columns=[c.key for c in NETWORK_COLUMNS])
+    pairs = network(ctx, f, scope, lgd).pairs.copy()
+    if pairs.empty:
+        return pd.DataFrame(columns=[c.key for c in NETWORK_COLUMNS])
+    pairs["hub"] = pairs["hub_name"]
+    pairs["hub_district"] = names(pairs, lang, "hub_district_en", "hub_district_hi")
+    pairs["spoke"] = pairs["spoke_name"]
+    pairs["spoke_district"] = names(pairs, lang, "spoke_district_en", "spoke_district_hi")
+    pairs["block"] = names(pairs, lang, "spoke_block_en", "spoke_block_hi")
+    pairs["assigned"] = [t("yes" if a else "no", lang) for a in pairs["assigned"]]
+    return pick(pairs, NETWORK_COLUMNS)
+
+
+@cached
+def specialty_table(ctx: DataContext, f: Filter, scope: Scope, params: Mapping[str, str], lang: str) -> pd.DataFrame:
+    frame = specialty_mix(ctx, f, scope).copy()
+    frame["specialty"] = names(frame, lang, "name_en", "name_hi")
+    return pick(frame, SPECIALTY_COLUMNS)
+
+
+@cached
+def channel_table(ctx: DataContext, f: Filter, scope: Scope, params: Mapping[str, str], lang: str) -> pd.DataFrame:
+    frame = channel_mix(hub_load(ctx, f, scope))
+    frame["channel"] = [t(f"channel.{c}", lang) for c in frame["channel"]]
+    return pick(frame, CHANNEL_COLUMNS)
+
+
+@cached
+def heatmap_table(ctx: DataContext, f: Filter, scope: Scope, params: Mapping[str, str], lang: str) -> pd.DataFrame:
+    frame = hour_weekday(ctx, f, scope).copy()
+    frame["weekday"] = [t(f"weekday.{int(d)}", lang) for d in frame["weekday"]]
+    return pick(frame, HEATMAP_COLUMNS)
+
+
+TABLES: dict[str, TableSpec] = {
+    spec.name: spec
+    for spec in (
+        TableSpec("hubs-load", HUB_COLUMNS, hubs_table),
+        TableSpec("hubs-service", SERVICE_COLUMNS, service_table),
+        TableSpec("hubs-spokes", SPOKE_COLUMNS, spokes_table),
+        TableSpec("hubs-idle-spokes", IDLE_COLUMNS, idle_table),
+        TableSpec("hubs-cross-district", CROSS_COLUMNS, cross_table),
+        TableSpec("hubs-network", NETWORK_COLUMNS, network_table),
+        TableSpec("hubs-specialties", SPECIALTY_COLUMNS, specialty_table),
+        TableSpec("hubs-channels", CHANNEL_COLUMNS, channel_table),
+        TableSpec("hubs-hour-weekday", HEATMAP_COLUMNS, heatmap_table),
+    )
+}

@@ -1,0 +1,206 @@
+"""Community Health Officers (`/chos`): roster with activity, silent CHOs, distributions, the block or district
+comparison, and laptop and training coverage per district on the overview's choropleth. Definitions:
+``dashboard.data.chos``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dash
+import dash_bootstrap_components as dbc
+from dash import Input, Output, Patch, callback, dcc, html, no_update
+
+from dashboard.data import chos as data
+from dashboard.data import reference
+from dashboard.data.hubs import MAX_GRID_ROWS, grid_records
+from dashboard.data.tables import ColumnSpec
+from dashboard.figures import choropleth
+from dashboard.figures import chos as figures
+from dashboard.i18n import format_date, format_indian, format_pct, format_short, t
+from dashboard.runtime import current_scope, get_runtime
+from dashboard.ui.frame import export_link, frame, page_layout, search_from_kwargs, url_id
+from dashboard.ui.geo import geojson_url, has_boundaries
+from dashboard.ui.states import empty, error, loading, message_figure
+from dashboard.ui.widgets import column, grid, kpi_card, section
+from dashboard.urlstate import ViewState
+
+PAGE = "chos"
+GRAPH_CONFIG = {"displayModeBar": False}
+
+dash.register_page(__name__, path="/chos", name="CHOs", title="Arogya – CHOs")
+
+
+def _columns(specs: tuple[ColumnSpec, ...], lang: str) -> list[dict[str, Any]]:
+    return [column(c.key, t(c.label, lang), c.kind) for c in specs]
+
+
+def coverage_metric(view: ViewState) -> str:
+    raw = view.get("cov", "")
+    return raw if raw in data.COVERAGE_METRICS else data.COVERAGE_METRICS[0]
+
+
+@page_layout
+def layout(**kwargs: Any) -> Any:
+    search = search_from_kwargs(kwargs)
+    rt = get_runtime()
+    view = rt.view(search)
+    lang = view.lang
+    by = data.grouping(view.filter, view.get("by"))
+    dist = data.distribution_measure(view.params)
+    cov = coverage_metric(view)
+    roster_columns = _columns(data.ROSTER_COLUMNS, lang)
+    roster_columns[1].update(pinned="left", minWidth=150)
+    if has_boundaries():
+        districts = reference.districts(rt.data, current_scope())
+        base = choropleth.base_figure(geojson_url(), districts["district_lgd"], height=460)
+        map_body: list[Any] = [dcc.Graph(id="chos-map", figure=base,
+                                         config={**GRAPH_CONFIG, "scrollZoom": True})]
+    else:
+        map_body = [dbc.Alert(t("state.no_boundaries", lang), color="warning"), html.Div(id="chos-map")]
+    body = [
+        dcc.Store(id="chos-ready", data=PAGE),
+        html.Div([html.H1(t("chos.title", lang), className="h4 mb-0 me-3"),
+                  html.Span(id="chos-period", className="text-muted")],
+                 className="d-flex align-items-baseline flex-wrap mb-2"),
+        loading(html.Div(id="chos-kpis", className="mb-3")),
+        section(t("chos.roster", lang), [
+            loading(grid("chos-roster", roster_columns, lang, row_id="cho_id", height=400)),
+            html.Div(id="chos-roster-status"),
+            html.Small(t("chos.roster_hint", lang), className="text-muted d-block mt-1"),
+        ], tools=html.Div([export_link("chos-roster-export", lang),
+                           export_link("chos-roster-dictionary", lang, "export.dictionary")])),
+        dbc.Row([
+            dbc.Col(section(t("chos.silent", lang), loading(grid("chos-silent", _columns(data.SILENT_COLUMNS, lang),
+                                                                 lang, row_id="cho_id", height=340)),
+                            tools=export_link("chos-silent-export", lang)), lg=6),
+            dbc.Col(section(t("chos.distribution", lang), loading(dcc.Graph(id="chos-dist", config=GRAPH_CONFIG)),
+                            tools=html.Div([
+                                dcc.Dropdown(id=url_id("dist"), value=dist, clearable=False, searchable=False,
+                                             options=[{"value": m, "label": t(f"chos.dist.{m}", lang)}
+                                                      for m in data.DISTRIBUTIONS], style={"minWidth": "220px"}),
+                                export_link("chos-dist-export", lang)], className="d-flex align-items-center")),
+                    lg=6),
+        ], className="g-3"),
+        section(t("chos.compare", lang), dbc.Row([
+            dbc.Col(loading(dcc.Graph(id="chos-compare-figure", config=GRAPH_CONFIG)), lg=5),
+            dbc.Col(loading(grid("chos-compare", _columns(data.COMPARE_COLUMNS, lang), lang, row_id="key",
+                                 height=560)), lg=7),
+        ], className="g-2"), tools=html.Div([
+            dbc.RadioItems(id=url_id("by"), value=by, inline=True, className="small",
+                           options=[{"value": g, "label": t(f"chos.by.{g}", lang)} for g in data.GROUPINGS]),
+            export_link("chos-compare-export", lang)], className="d-flex align-items-center")),
+        section(t("chos.coverage", lang), dbc.Row([
+            dbc.Col([loading(map_body), html.Div(id="chos-map-status")], lg=7),
+            dbc.Col(loading(grid("chos-coverage", _columns(data.COVERAGE_COLUMNS, lang), lang, row_id="district_lgd",
+                                 height=460)), lg=5),
+        ], className="g-2"), tools=html.Div([
+            dcc.Dropdown(id=url_id("cov"), value=cov, clearable=False, searchable=False,
+                         options=[{"value": m, "label": t(f"col.{m}", lang)} for m in data.COVERAGE_METRICS],
+                         style={"minWidth": "240px"}),
+            export_link("chos-coverage-export", lang)], className="d-flex align-items-center")),
+    ]
+    return frame(view, PAGE, "/chos", search, body)
+
+
+def _view(search: str | None) -> ViewState:
+    return get_runtime().view(search)
+
+
+def cho_kpis(roster: Any, lang: str) -> dbc.Row:
+    n = len(roster)
+    active = int((roster["active_days"] > 0).sum()) if n else 0
+    silent = int(roster["silent"].sum()) if n else 0
+    consultations = int(roster["consultations"].sum()) if n else 0
+    laptops = int(roster["has_laptop"].sum()) if n else 0
+    modules = float(roster["training_modules"].mean()) if n else None
+    fully = int(roster["fully_trained"].sum()) if n else 0
+    cards = [
+        kpi_card(t("chos.kpi_chos", lang), format_short(active, lang),
+                 t("chos.kpi_chos_sub", lang, active=format_indian(active), total=format_indian(n)), "chos-kpi-active"),
+        kpi_card(t("chos.kpi_silent", lang), format_indian(silent), t("chos.kpi_silent_sub", lang), "chos-kpi-silent"),
+        kpi_card(t("chos.kpi_per_cho", lang), format_indian(consultations / n, 1) if n else "–",
+                 t("chos.kpi_per_cho_sub", lang, n=format_indian(consultations)), "chos-kpi-per-cho"),
+        kpi_card(t("chos.kpi_laptops", lang), format_pct(100.0 * laptops / n) if n else "–",
+                 t("chos.kpi_laptops_sub", lang, n=format_indian(laptops), total=format_indian(n)),
+                 "chos-kpi-laptops"),
+        kpi_card(t("chos.kpi_training", lang), format_indian(modules, 1) if modules is not None else "–",
+                 t("chos.kpi_training_sub", lang, n=format_indian(fully)), "chos-kpi-training"),
+    ]
+    return dbc.Row([dbc.Col(card, xs=6, md=4, xl=True) for card in cards], className="g-2")
+
+
+@callback(Output("chos-kpis", "children"), Output("chos-period", "children"), Output("chos-roster", "rowData"),
+          Output("chos-roster-status", "children"), Output("chos-silent", "rowData"), Output("chos-dist", "figure"),
+          Output("chos-compare-figure", "figure"), Output("chos-compare", "rowData"),
+          Input("url", "search"), Input("chos-ready", "data"))
+def update_chos(search: str | None, _ready: Any = None) -> tuple[Any, ...]:
+    """Roster, silent CHOs, the distribution and the comparison: all from one cached ``roster``."""
+    view = _view(search)
+    lang, f = view.lang, view.filter
+    period = t("filter.showing", lang, start=format_date(f.start), end=format_date(f.end), days=f.days)
+    rt = get_runtime()
+    args = (rt.data, f, current_scope(), view.params, lang)
+    try:
+        roster = data.roster(rt.data, f, current_scope())
+        roster_rows = data.roster_table(*args)
+        silent_rows = data.silent_table(*args)
+        dist = data.distribution_table(*args)
+        compare_rows = data.compare_table(*args)
+        compare = data.compare(roster, data.grouping(f, view.get("by")))
+    except Exception as exc:  # noqa: BLE001
+        failed = message_figure(t("state.error", lang, ref="chos"))
+        return error(lang, exc, "chos.roster"), period, [], None, [], failed, failed, []
+    if roster.empty:
+        blank = message_figure(t("chos.none", lang))
+        return empty(lang, "chos.none"), period, [], empty(lang, "chos.none"), [], blank, blank, []
+    kpis = cho_kpis(roster, lang)
+    status: Any = empty(lang, "chos.no_activity") if int(roster["consultations"].sum()) == 0 else None
+    if len(roster_rows) > MAX_GRID_ROWS:
+        status = html.Div([status, html.Small(t("grid.capped", lang, shown=format_indian(MAX_GRID_ROWS),
+                                                total=format_indian(len(roster_rows))),
+                                              className="text-muted d-block mt-1 grid-capped")])
+    measure = data.distribution_measure(view.params)
+    dist_figure = figures.distribution_figure(dist, list(dist["range"]), t(f"chos.dist.{measure}", lang), lang)
+    return (kpis, period, grid_records(roster_rows, MAX_GRID_ROWS), status, grid_records(silent_rows), dist_figure,
+            figures.compare_figure(compare, lang), grid_records(compare_rows))
+
+
+COVERAGE_DECIMALS = {"laptop_pct": 1, "training_pct": 1, "fully_trained_pct": 1}
+
+
+@callback(Output("chos-map", "figure"), Output("chos-coverage", "rowData"), Output("chos-map-status", "children"),
+          Input("url", "search"), Input("chos-ready", "data"))
+def update_coverage(search: str | None, _ready: Any = None) -> tuple[Any, list, Any]:
+    """Laptop and training coverage per district: the choropleth's value layer (a Patch) and its table."""
+    view = _view(search)
+    lang = view.lang
+    rt = get_runtime()
+    try:
+        frame_ = data.coverage(rt.data, view.filter, current_scope())
+        table = data.coverage_table(rt.data, view.filter, current_scope(), view.params, lang)
+    except Exception as exc:  # noqa: BLE001
+        return no_update, [], error(lang, exc, "chos.coverage")
+    status = empty(lang, "chos.none") if int(frame_["chos"].sum()) == 0 else None
+    if not has_boundaries():
+        return no_update, grid_records(table), status
+    metric = coverage_metric(view)
+    extra = [t("chos.map_extra", lang, chos=format_indian(n), laptops=format_indian(lp))
+             for n, lp in zip(frame_["chos"], frame_["laptops"], strict=True)]
+    values = figures.district_values(frame_.assign(extra=extra), metric, t(f"col.{metric}", lang), lang,
+                                     decimals=COVERAGE_DECIMALS[metric], zmax=100.0, extra="extra")
+    return choropleth.apply_values(Patch(), values), grid_records(table), status
+
+
+EXPORTS: tuple[tuple[str, str], ...] = (
+    ("chos-roster-export", "chos-roster"), ("chos-silent-export", "chos-silent"),
+    ("chos-dist-export", "chos-distribution"), ("chos-compare-export", "chos-compare"),
+    ("chos-coverage-export", "chos-coverage"),
+)
+
+
+@callback(*[Output(id_, "href") for id_, _ in EXPORTS], Output("chos-roster-dictionary", "href"),
+          Input("url", "search"), Input("chos-ready", "data"))
+def update_exports(search: str | None, _ready: Any = None) -> tuple[str, ...]:
+    query = search or ""
+    api = dash.get_relative_path("/api/export/")
+    return (*[f"{api}{name}.csv{query}" for _, name in EXPORTS], f"{api}dictionary/chos-roster.csv{query}")

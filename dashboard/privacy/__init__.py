@@ -1,0 +1,1 @@
+"""Privacy safeguards on what the dashboard publishes: small-cell suppression of patient breakdowns."""

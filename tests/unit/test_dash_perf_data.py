@@ -1,0 +1,256 @@
+"""Data-layer performance work: one computation per view for concurrent callbacks, cache keys that ignore how an
+argument was passed, queries that probe indexes instead of scanning rollups, and identical results with and without
+the indexes recommended for the warehouse. No timings are asserted (the machine is shared)."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from datetime import date
+
+import pandas as pd
+import pytest
+from cachelib import SimpleCache
+from sqlalchemy import event, text
+
+from dashboard.data import district, overview
+from dashboard.data.activity import CHO_DAY_INDEX, HUB_DISTRICT_INDEX, recommended_index_ddl
+from dashboard.data.context import DataContext, cached
+from dashboard.data.filters import Filter, Scope
+from tests.fixtures.warehouse_factory import KAIMUR, KISHANGANJ, PATNA, TODAY, build_warehouse, reader_engine
+
+AUGUST = Filter(date(2025, 8, 2), TODAY)
+FULL = Scope.full()
+# The indexes recommended for the warehouse (see benchmarks/dashboard.py's report); the dashboard uses them when
+# present. Written here exactly as the migration would create them.
+RECOMMENDED_DDL = (
+    "CREATE INDEX ix_rollup_cho_day_cho_day ON rollup_cho_day (cho_id, day)",
+    "CREATE INDEX ix_rollup_facility_day_hub_district_day ON rollup_facility_day (hub_id, district_lgd, day)",
+)
+ROLLUPS = ("rollup_facility_day", "rollup_district_day", "rollup_cho_day")
+PG_URL = os.environ.get("AROGYA_TEST_DATABASE_URL", "")
+BACKENDS = [pytest.param("sqlite", id="sqlite"),
+            pytest.param("postgres", id="postgres", marks=[pytest.mark.postgres,
+                         pytest.mark.skipif(not PG_URL, reason="AROGYA_TEST_DATABASE_URL not set")])]
+
+
+@pytest.fixture(scope="module")
+def wh(tmp_path_factory):  # type: ignore[no-untyped-def]
+    warehouse = build_warehouse(tmp_path_factory.mktemp("perf"))
+    yield warehouse
+    warehouse.drop()
+
+
+def test_dash310_concurrent_misses_compute_once(wh):  # type: ignore[no-untyped-def]
+    calls: list[int] = []
+    start = threading.Barrier(4)
+
+    @cached
+    def slow(ctx: DataContext, x: int) -> pd.DataFrame:
+        calls.append(x)
+        time.sleep(0.2)  # keeps the other callers waiting on the same computation
+        return pd.DataFrame({"x": [x]})
+
+    ctx = DataContext(reader_engine(wh), SimpleCache())
+    results: list[pd.DataFrame] = []
+
+    def caller() -> None:
+        start.wait()
+        results.append(slow(ctx, 7))
+
+    threads = [threading.Thread(target=caller) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert calls == [7] and len(results) == 4
+    assert all(r["x"].tolist() == [7] for r in results)
+    results[1].loc[0, "x"] = 99  # a caller's copy is its own
+    assert slow(ctx, 7)["x"].tolist() == [7]
+    assert not ctx._flights
+
+
+def test_dash311_cache_key_binds_defaults(wh):  # type: ignore[no-untyped-def]
+    calls: list[str] = []
+
+    @cached
+    def series(ctx: DataContext, f: Filter, grain: str = "day") -> int:
+        calls.append(grain)
+        return len(calls)
+
+    ctx = DataContext(reader_engine(wh), SimpleCache())
+    assert series(ctx, AUGUST) == series(ctx, AUGUST, "day") == series(ctx, AUGUST, grain="day") == 1
+    assert series(ctx, AUGUST, "week") == 2 and calls == ["day", "week"]
+
+
+def test_dash312_district_page_callbacks_share_one_facility_query(wh):  # type: ignore[no-untyped-def]
+    """The map and the tables of the district page ask for the same facilities at once: one query."""
+    from dashboard.data.tables import district_facilities
+
+    ctx = DataContext(reader_engine(wh), SimpleCache())
+    statements: list[str] = []
+    event.listen(ctx.engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
+    start = threading.Barrier(2)
+    out: list[object] = []
+
+    def map_callback() -> None:
+        start.wait()
+        out.append(district.facilities(ctx, AUGUST, FULL, KISHANGANJ))
+
+    def table_callback() -> None:
+        start.wait()
+        out.append(district_facilities(ctx, AUGUST, FULL, {"lgd": str(KISHANGANJ)}, "en"))
+
+    threads = [threading.Thread(target=map_callback), threading.Thread(target=table_callback)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(out) == 2
+    assert sum("FROM dim_facility" in s and "last_consultation" in s for s in statements) == 1
+
+
+# ---------------------------------------------------------------- query plans (SQLite)
+
+
+def _statements(ctx: DataContext, run) -> list[tuple[str, object]]:  # type: ignore[no-untyped-def]
+    seen: list[tuple[str, object]] = []
+
+    def capture(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+        if statement.lstrip().upper().startswith("SELECT"):
+            seen.append((statement, parameters))
+
+    event.listen(ctx.engine, "before_cursor_execute", capture)
+    try:
+        run()
+    finally:
+        event.remove(ctx.engine, "before_cursor_execute", capture)
+    return seen
+
+
+def _plans(ctx: DataContext, statements: list[tuple[str, object]]) -> list[tuple[str, list[str]]]:
+    out = []
+    with ctx.engine.connect() as conn:
+        raw = conn.connection.driver_connection
+        for statement, parameters in statements:
+            rows = raw.execute("EXPLAIN QUERY PLAN " + statement, parameters).fetchall()
+            out.append((statement, [str(r[-1]) for r in rows]))
+    return out
+
+
+def _views(ctx: DataContext) -> None:
+    for f in (AUGUST, AUGUST.with_(modes=("OPD",)), AUGUST.with_(district_lgds=(KAIMUR,))):
+        overview.kpis(ctx, f, FULL)
+        overview.district_metrics(ctx, f, FULL)
+    district.facilities(ctx, AUGUST, FULL, KISHANGANJ)
+    district.block_table(ctx, AUGUST, FULL, KISHANGANJ)
+    district.idle_spokes(ctx, AUGUST, FULL, KISHANGANJ)
+    district.silent_chos(ctx, AUGUST, FULL, KAIMUR)
+    district.facility_detail(ctx, AUGUST, FULL, "S1")
+
+
+def test_dash313_no_query_scans_a_rollup(wh):  # type: ignore[no-untyped-def]
+    ctx = DataContext(reader_engine(wh))
+    plans = _plans(ctx, _statements(ctx, lambda: _views(ctx)))
+    assert len(plans) > 20
+    for statement, lines in plans:
+        for line in lines:
+            assert not any(line.startswith(f"SCAN {t}") or f"SCAN {t} " in line for t in ROLLUPS), (line, statement)
+
+
+def test_dash314_state_views_read_the_district_rollup(wh):  # type: ignore[no-untyped-def]
+    """Consultation sums of state-level views come from rollup_district_day; the facility rollup is only probed
+    per facility (spoke and hub indexes) or read for the hubs per district."""
+    ctx = DataContext(reader_engine(wh))
+    statements = _statements(ctx, lambda: (overview.kpis(ctx, AUGUST, FULL), overview.district_metrics(ctx, AUGUST,
+                                                                                                       FULL)))
+    sql = " ".join(s for s, _ in statements)
+    assert "sum(rollup_district_day.consultations)" in sql and "sum(rollup_facility_day" not in sql
+    for statement, lines in _plans(ctx, statements):
+        for line in lines:
+            if "rollup_facility_day" in line and "USING" in line:
+                assert any(ix in line for ix in ("spoke_day", "hub_day", "sqlite_autoindex")), (line, statement)
+
+
+# ---------------------------------------------------------------- recommended indexes
+
+
+def _results(ctx: DataContext) -> dict[str, pd.DataFrame]:
+    out: dict[str, pd.DataFrame] = {}
+    filters = {
+        "aug": AUGUST, "opd": AUGUST.with_(modes=("OPD",)), "gen": AUGUST.with_(specialties=("GEN",)),
+        "kaimur": AUGUST.with_(district_lgds=(KAIMUR,)), "dh": AUGUST.with_(facility_types=("DH",)),
+        "h1": AUGUST.with_(facility_ids=("H1",)), "block": AUGUST.with_(block_lgds=(20301,)),
+        "two": AUGUST.with_(district_lgds=(KAIMUR, KISHANGANJ)),
+    }
+    scopes = {"full": FULL, "kaimur": Scope.districts([KAIMUR]), "three": Scope.districts([KAIMUR, KISHANGANJ, PATNA])}
+    for fname, f in filters.items():
+        for sname, scope in scopes.items():
+            out[f"kpis/{fname}/{sname}"] = overview.kpis(ctx, f, scope)
+            out[f"metrics/{fname}/{sname}"] = overview.district_metrics(ctx, f, scope)
+    for lgd in (KAIMUR, KISHANGANJ, PATNA):
+        for end in (date(2025, 8, 20), TODAY):
+            out[f"silent/{lgd}/{end}"] = district.silent_chos(ctx, AUGUST.with_(end=end), FULL, lgd)
+    for facility in ("S1", "S4", "H2"):
+        out[f"detail/{facility}"] = district.facility_detail(ctx, AUGUST, FULL, facility).chos
+    return out
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_dash315_recommended_indexes_change_plans_not_results(tmp_path, backend):  # type: ignore[no-untyped-def]
+    assert [ddl.replace(" IF NOT EXISTS", "") for ddl in recommended_index_ddl()] == list(RECOMMENDED_DDL)
+    wh = build_warehouse(tmp_path, PG_URL if backend == "postgres" else None)
+    try:
+        before_ctx = DataContext(reader_engine(wh))
+        assert not before_ctx.has_index(*CHO_DAY_INDEX) and not before_ctx.has_index(*HUB_DISTRICT_INDEX)
+        before = _results(before_ctx)
+        with wh.engine.begin() as conn:
+            for ddl in RECOMMENDED_DDL:
+                conn.execute(text(ddl))
+        after_ctx = DataContext(reader_engine(wh))
+        assert after_ctx.has_index(*CHO_DAY_INDEX) and after_ctx.has_index(*HUB_DISTRICT_INDEX)
+        after = _results(after_ctx)
+        assert before.keys() == after.keys()
+        for key in before:
+            pd.testing.assert_frame_equal(before[key], after[key], check_dtype=False, obj=key)
+        if backend == "postgres":
+            return
+        # With the indexes, the facility rollup is never read by a day range alone.
+        plans = _plans(after_ctx, _statements(after_ctx, lambda: _views(after_ctx)))
+        for statement, lines in plans:
+            for line in lines:
+                assert "rollup_facility_day USING INDEX sqlite_autoindex" not in line, (line, statement)
+                assert "rollup_facility_day USING COVERING INDEX sqlite_autoindex" not in line, (line, statement)
+    finally:
+        wh.drop()
+
+
+def test_dash316_kpis_match_a_plain_count(wh):  # type: ignore[no-untyped-def]
+    """The probe-per-facility counts equal COUNT(DISTINCT ...) over the rollup rows."""
+    ctx = DataContext(reader_engine(wh))
+    with wh.engine.connect() as conn:
+        spokes, hubs = conn.execute(text(
+            "SELECT count(DISTINCT spoke_id), count(DISTINCT hub_id) FROM rollup_facility_day "
+            "WHERE day BETWEEN :s AND :e AND consultations > 0"), {"s": AUGUST.start, "e": AUGUST.end}).one()
+        chos = conn.execute(text("SELECT count(DISTINCT cho_id) FROM rollup_cho_day WHERE day BETWEEN :s AND :e "
+                                 "AND consultations > 0"), {"s": AUGUST.start, "e": AUGUST.end}).scalar()
+    row = overview.kpis(ctx, AUGUST, FULL).iloc[0]
+    assert (row["spokes_active"], row["hubs_serving"], row["chos_active"]) == (spokes, hubs, chos)
+
+
+def test_dash317_records_match_the_pandas_conversion():  # type: ignore[no-untyped-def]
+    from dashboard.data.tables import records
+
+    frame = pd.DataFrame({
+        "code": ["S1", "S2", None], "n": [3, 0, 7], "rate": [12.5, float("nan"), 0.0],
+        "days": pd.array([4, None, 0], dtype="Int64"), "last": [date(2025, 8, 30), None, date(2025, 8, 1)],
+        "breach": [True, False, True],
+    })
+    slow = frame.astype(object).where(frame.notna(), None).to_dict("records")
+    slow = [{k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in r.items()} for r in slow]
+    fast = records(frame)
+    assert fast == slow
+    assert [type(v) for v in fast[0].values()] == [str, int, float, int, str, bool]
+    assert fast[1]["rate"] is None and fast[1]["days"] is None and fast[1]["last"] is None and fast[2]["code"] is None
+    assert records(frame.iloc[:0]) == []
