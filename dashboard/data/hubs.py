@@ -37,6 +37,7 @@ from dashboard.data.filters import Filter, Scope
 from dashboard.data.sql import bucket_sums, facility_clauses, facility_dim_clauses, scope_clause
 from dashboard.data.tables import ColumnSpec, TableSpec
 from dashboard.i18n import normalise_lang, t
+from dashboard.privacy.suppression import DEFAULT_K, rate_or_missing, suppress_rate
 from etl.warehouse.histogram import WAIT_BUCKET_COLUMNS, percentile_from_counts
 from etl.warehouse.schema import (
     CHANNELS,
@@ -216,10 +217,10 @@ def hub_load(ctx: DataContext, f: Filter, scope: Scope) -> pd.DataFrame:
     frame = hubs.merge(counts, on="facility_id", how="left")
     for col in (*HUB_COUNTS, *WAIT_BUCKET_COLUMNS, "spokes_served", "spokes_assigned"):
         frame[col] = pd.to_numeric(frame[col], errors="coerce").fillna(0).astype("int64")
-    return _derive_hub_metrics(frame, served, f)
+    return _derive_hub_metrics(frame, served, f, ctx.suppression_k)
 
 
-def _derive_hub_metrics(frame: pd.DataFrame, served: pd.DataFrame, f: Filter) -> pd.DataFrame:
+def _derive_hub_metrics(frame: pd.DataFrame, served: pd.DataFrame, f: Filter, k: int) -> pd.DataFrame:
     """Serving hours, rates and ranks from the per-hub sums and the (hub, day, doctors) rows it served."""
     frame = frame.copy()
     masks = frame["service_days"].fillna(DEFAULT_DAYS)
@@ -261,9 +262,11 @@ def _derive_hub_metrics(frame: pd.DataFrame, served: pd.DataFrame, f: Filter) ->
     frame["per_serving_hour"] = _rate(frame["in_hours"], frame["serving_hours"], 1.0)
     frame["wait_p50"] = _percentiles(frame, 50)
     frame["wait_p90"] = _percentiles(frame, 90)
-    frame["abandoned_pct"] = _rate(frame["n_abandoned"], frame["consultations"])
-    frame["no_show_pct"] = _rate(frame["n_no_show"], frame["consultations"])
-    frame["referral_pct"] = _rate(frame["n_referred"], frame["consultations"])
+    # Outcome splits of patients: a rate is withheld where either side of its split is a small count (1..k-1).
+    # The counts behind them stay here for pooled totals; no grid or export shows them per hub.
+    for count, rate in (("n_abandoned", "abandoned_pct"), ("n_no_show", "no_show_pct"), ("n_referred", "referral_pct")):
+        frame[rate] = rate_or_missing(frame[count], frame["consultations"],
+                                      _rate(frame[count], frame["consultations"]), k)
     frame["outside_pct"] = _rate(frame["n_outside_hours"], frame["consultations"])
     frame["per_assigned_spoke"] = _rate(frame["consultations"], frame["spokes_assigned"], 1.0)
     frame["load_rank"] = frame["per_serving_hour"].rank(method="min", ascending=False).astype("Int64")
@@ -282,7 +285,7 @@ def service_windows(ctx: DataContext, f: Filter, scope: Scope) -> pd.DataFrame:
     return frame.sort_values("hubs", ascending=False).reset_index(drop=True) if not frame.empty else frame
 
 
-def hub_totals(hubs: pd.DataFrame) -> dict[str, float | int | None]:
+def hub_totals(hubs: pd.DataFrame, k: int = DEFAULT_K) -> dict[str, float | int | None]:
     """KPI figures over the hubs of ``hub_load``: pooled rates (each consultation counts once)."""
     if hubs.empty:
         return {"hubs": 0, "hubs_serving": 0, "consultations": 0, "per_serving_hour": None, "wait_p50": None,
@@ -294,8 +297,12 @@ def hub_totals(hubs: pd.DataFrame) -> dict[str, float | int | None]:
     served = int(hubs["days_served"].sum())
     doctor_days = float((hubs["doctors_per_day"].fillna(0) * hubs["days_served"]).sum())
 
-    def share(n: str) -> float | None:
-        return 100.0 * float(hubs[n].sum()) / total if total else None
+    def share(n: str, patient_split: bool = True) -> float | None:
+        # Outcome shares are patient breakdowns (small-cell suppressed); outside-hours is operational.
+        part = int(hubs[n].fillna(0).sum())
+        if not total or (patient_split and suppress_rate(part, total, k)):
+            return None
+        return 100.0 * part / total
 
     return {
         "hubs": int(len(hubs)),
@@ -310,7 +317,7 @@ def hub_totals(hubs: pd.DataFrame) -> dict[str, float | int | None]:
         "doctors_per_day": doctor_days / served if served else None,
         "missed_days": int(hubs["missed_days"].sum()),
         "n_outside_hours": int(hubs["n_outside_hours"].sum()),
-        "outside_pct": share("n_outside_hours"),
+        "outside_pct": share("n_outside_hours", patient_split=False),
     }
 
 
@@ -343,7 +350,9 @@ def specialty_mix(ctx: DataContext, f: Filter, scope: Scope) -> pd.DataFrame:
     mix = mix[mix["consultations"] > 0]
     total = int(mix["consultations"].sum())
     mix["share_pct"] = (100.0 * mix["consultations"] / total) if total else np.nan
-    mix["referral_pct"] = _rate(mix["n_referred"], mix["consultations"])
+    mix["referral_pct"] = rate_or_missing(mix["n_referred"], mix["consultations"],
+                                          _rate(mix["n_referred"], mix["consultations"]), ctx.suppression_k)
+    mix["n_referred"] = mix["n_referred"].astype("Int64").mask(mix["referral_pct"].isna())
     return mix.sort_values(["consultations", "specialty_code"], ascending=[False, True]).reset_index(drop=True)
 
 

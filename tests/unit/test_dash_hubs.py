@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from datetime import date
 
+import pandas as pd
 import pytest
 from sqlalchemy import event
 
@@ -35,7 +36,9 @@ def wh(tmp_path_factory):  # type: ignore[no-untyped-def]
 
 @pytest.fixture(scope="module")
 def ctx(wh):  # type: ignore[no-untyped-def]
-    return DataContext(reader_engine(wh))
+    # The metric arithmetic on a tiny fixture: small-cell suppression off (k=1 hides nothing); test_dash513 checks
+    # that the default k withholds these small outcome splits.
+    return DataContext(reader_engine(wh), suppression_k=1)
 
 
 def by_hub(ctx, f: Filter = AUGUST, scope: Scope = FULL) -> dict:  # type: ignore[no-untyped-def]
@@ -107,7 +110,7 @@ def test_dash506_capacity_ranks_load_against_own_spoke_count(ctx):  # type: igno
 
 
 def test_dash507_pooled_totals(ctx):  # type: ignore[no-untyped-def]
-    totals = hubs.hub_totals(hubs.hub_load(ctx, AUGUST, FULL))
+    totals = hubs.hub_totals(hubs.hub_load(ctx, AUGUST, FULL), k=1)
     assert (totals["hubs"], totals["hubs_serving"], totals["consultations"]) == (4, 3, 10)
     # Inside the hours 1 + 2 + 3 = 6 over 14 + 10 + 12 = 36 serving hours.
     assert totals["per_serving_hour"] == pytest.approx(6 / 36)
@@ -320,3 +323,12 @@ def test_dash522_idle_counts_only_spokes_open_for_the_whole_window(tmp_path):  #
     assert list(hubs.idle_spokes(spokes, 7)["facility_id"]) == ["S8", "S9", "S7"]
     assert list(hubs.idle_spokes(spokes, 30)["facility_id"]) == []
     warehouse.drop()
+
+
+def test_dash513_small_outcome_splits_are_withheld_with_the_default_k(wh):  # type: ignore[no-untyped-def]
+    h = {r["facility_id"]: r for r in hubs.hub_load(DataContext(reader_engine(wh)), AUGUST, FULL).to_dict("records")}
+    # H3: 1 abandoned of 4 — both sides of the split (1 and 3) are below k=5, so the rate is withheld.
+    assert pd.isna(h["H3"]["abandoned_pct"])
+    assert pd.isna(h["H1"]["referral_pct"]) and h["H1"]["consultations"] == 3  # operational counts stay
+    totals = hubs.hub_totals(pd.DataFrame(list(h.values())))
+    assert totals["abandoned_pct"] is None and totals["consultations"] == 10
