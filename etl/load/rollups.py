@@ -108,13 +108,13 @@ def refresh_touched(conn: Connection) -> None:
     # Row-value IN lets both databases find the doomed rows through the (spoke_id, day) index.
     conn.execute(delete(rollup_facility_day).where(
         tuple_(r.spoke_id, r.day).in_(select(t.spoke_id, t.day))))
-    spoke_days = select(t.spoke_id, t.day).distinct().subquery()
+    # Every refresh reads the facts through row-value IN on a (key, day) index, so its cost follows the rows the
+    # load touched, never the size of the fact table (a join lets SQLite's planner scan the whole table instead).
     facility_select = (
         select(f.day, f.spoke_id, f.hub_id, f.mode, f.specialty_code,
                func.max(f.district_lgd), func.max(f.block_lgd), func.max(f.hub_district_lgd),
                *_measures_from_facts())
-        .select_from(fact_consultation.join(spoke_days, and_(spoke_days.c.spoke_id == f.spoke_id,
-                                                             spoke_days.c.day == f.day)))
+        .where(tuple_(f.spoke_id, f.day).in_(select(t.spoke_id, t.day)))
         .group_by(f.day, f.spoke_id, f.hub_id, f.mode, f.specialty_code)
     )
     conn.execute(insert(rollup_facility_day).from_select(
@@ -124,11 +124,9 @@ def refresh_touched(conn: Connection) -> None:
     td = touched_district.c
     conn.execute(delete(rollup_district_day).where(
         tuple_(d.day, d.district_lgd).in_(select(td.day, td.district_lgd))))
-    district_days = select(td.district_lgd, td.day).distinct().subquery()
     district_select = (
         select(r.day, r.district_lgd, r.specialty_code, r.mode, *[func.sum(r[name]) for name in MEASURE_NAMES])
-        .select_from(rollup_facility_day.join(
-            district_days, and_(district_days.c.district_lgd == r.district_lgd, district_days.c.day == r.day)))
+        .where(tuple_(r.district_lgd, r.day).in_(select(td.district_lgd, td.day)))
         .group_by(r.day, r.district_lgd, r.specialty_code, r.mode)
     )
     conn.execute(insert(rollup_district_day).from_select([*DISTRICT_KEYS, *MEASURE_NAMES], district_select))
@@ -136,10 +134,9 @@ def refresh_touched(conn: Connection) -> None:
     # CHO rollup from the facts.
     tc, c = touched_cho.c, rollup_cho_day.c
     conn.execute(delete(rollup_cho_day).where(tuple_(c.day, c.cho_id).in_(select(tc.day, tc.cho_id))))
-    cho_days = select(tc.cho_id, tc.day).distinct().subquery()
     cho_select = (
         select(f.day, f.cho_id, func.max(f.spoke_id), func.max(f.district_lgd), func.count())
-        .select_from(fact_consultation.join(cho_days, and_(cho_days.c.cho_id == f.cho_id, cho_days.c.day == f.day)))
+        .where(tuple_(f.cho_id, f.day).in_(select(tc.cho_id, tc.day)))
         .group_by(f.day, f.cho_id)
     )
     conn.execute(insert(rollup_cho_day).from_select(
@@ -149,16 +146,15 @@ def refresh_touched(conn: Connection) -> None:
     th, hh, hd = touched_hub.c, rollup_hub_hour.c, rollup_hub_day.c
     conn.execute(delete(rollup_hub_hour).where(tuple_(hh.hub_id, hh.day).in_(select(th.hub_id, th.day))))
     conn.execute(delete(rollup_hub_day).where(tuple_(hd.hub_id, hd.day).in_(select(th.hub_id, th.day))))
-    hub_days = select(th.hub_id, th.day).distinct().subquery()
-    hub_join = fact_consultation.join(hub_days, and_(hub_days.c.hub_id == f.hub_id, hub_days.c.day == f.day))
+    touched_hub_days = tuple_(f.hub_id, f.day).in_(select(th.hub_id, th.day))
     conn.execute(insert(rollup_hub_hour).from_select(
         ["day", "hub_id", "hour", "mode", "hub_district_lgd", "consultations"],
         select(f.day, f.hub_id, f.hour, f.mode, func.max(f.hub_district_lgd), func.count())
-        .select_from(hub_join).group_by(f.day, f.hub_id, f.hour, f.mode)))
+        .where(touched_hub_days).group_by(f.day, f.hub_id, f.hour, f.mode)))
     conn.execute(insert(rollup_hub_day).from_select(
         ["day", "hub_id", "hub_district_lgd", "consultations", "doctors"],
         select(f.day, f.hub_id, func.max(f.hub_district_lgd), func.count(), func.count(f.doctor_token.distinct()))
-        .select_from(hub_join).group_by(f.day, f.hub_id)))
+        .where(touched_hub_days).group_by(f.day, f.hub_id)))
     for table in TEMP_TABLES:
         conn.execute(delete(table))
 

@@ -165,6 +165,7 @@ fact_consultation = Table(
 Index("ix_fact_consultation_spoke_day", fact_consultation.c.spoke_id, fact_consultation.c.day)
 Index("ix_fact_consultation_district_day", fact_consultation.c.district_lgd, fact_consultation.c.day)
 Index("ix_fact_consultation_cho_day", fact_consultation.c.cho_id, fact_consultation.c.day)
+Index("ix_fact_consultation_hub_day", fact_consultation.c.hub_id, fact_consultation.c.day)
 
 fact_scheme_value = Table(
     "fact_scheme_value",
