@@ -24,6 +24,9 @@ from dashboard.data.tables import (
     district_idle,
     district_silent,
 )
+from dashboard.data.tables import (
+    records as grid_records,
+)
 from dashboard.figures.facility_map import daily_bars, facility_map
 from dashboard.i18n import format_date, format_indian, name_of, t
 from dashboard.pages.district_blocks import block_layer, boundary_panel, register_callbacks
@@ -144,9 +147,7 @@ def _context(search: str | None, pathname: str | None) -> tuple[ViewState, int |
 
 
 def _records(frame_: pd.DataFrame) -> list[dict[str, Any]]:
-    out = frame_.astype(object).where(frame_.notna(), None)
-    return [{k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in r.items()}
-            for r in out.to_dict("records")]
+    return grid_records(frame_)
 
 
 @callback(Output("district-kpis", "children"), Output("district-period", "children"),

@@ -246,6 +246,9 @@ rollup_facility_day = Table(
 Index("ix_rollup_facility_day_district_day", rollup_facility_day.c.district_lgd, rollup_facility_day.c.day)
 Index("ix_rollup_facility_day_spoke_day", rollup_facility_day.c.spoke_id, rollup_facility_day.c.day)
 Index("ix_rollup_facility_day_hub_day", rollup_facility_day.c.hub_id, rollup_facility_day.c.day)
+# "Which hubs served district d in the period" without reading every row of the period (state overview).
+Index("ix_rollup_facility_day_hub_district_day", rollup_facility_day.c.hub_id, rollup_facility_day.c.district_lgd,
+      rollup_facility_day.c.day)
 
 rollup_district_day = Table(
     "rollup_district_day",
@@ -267,6 +270,8 @@ rollup_cho_day = Table(
     Column("consultations", Integer, nullable=False, server_default="0"),
 )
 Index("ix_rollup_cho_day_district_day", rollup_cho_day.c.district_lgd, rollup_cho_day.c.day)
+# A CHO's last activity and the active-CHO count: one lookup per CHO.
+Index("ix_rollup_cho_day_cho_day", rollup_cho_day.c.cho_id, rollup_cho_day.c.day)
 
 # Hub load by hour of day (the hour x weekday heatmap, consultations outside service hours) and the distinct doctors
 # who served at a hub each day. Maintained for the (hub, day) keys a load touched.

@@ -201,7 +201,7 @@ def test_etl035_cli_run_report_and_rejected_exit_code(settings: Settings, engine
 def test_etl036_db_upgrade_is_idempotent(settings: Settings, engine: Engine) -> None:
     upgrade(engine)
     result = arogya(settings, "db", "upgrade")
-    assert result.returncode == 0 and "revision 0003" in result.stdout
+    assert result.returncode == 0 and "revision 0004" in result.stdout
 
 
 @pytest.mark.skipif(not PG_URL, reason="AROGYA_TEST_DATABASE_URL is not set")

@@ -7,7 +7,6 @@ Create Date: 2026-11-22 01:57:58.038343
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from alembic import op
 
 
