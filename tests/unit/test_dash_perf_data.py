@@ -170,7 +170,8 @@ def test_dash314_state_views_read_the_district_rollup(wh):  # type: ignore[no-un
     for statement, lines in _plans(ctx, statements):
         for line in lines:
             if "rollup_facility_day" in line and "USING" in line:
-                assert any(ix in line for ix in ("spoke_day", "hub_day", "hub_district_day", "sqlite_autoindex")), (line, statement)
+                indexes = ("spoke_day", "hub_day", "hub_district_day", "sqlite_autoindex")
+                assert any(ix in line for ix in indexes), (line, statement)
 
 
 # ---------------------------------------------------------------- recommended indexes
