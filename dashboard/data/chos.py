@@ -15,12 +15,12 @@ from datetime import date
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import ColumnElement, and_, case, func, select
+from sqlalchemy import and_, case, func, select
 
 from dashboard.data.context import DataContext, cached
 from dashboard.data.filters import Filter, Scope
 from dashboard.data.hubs import names, pick, read_frame
-from dashboard.data.sql import district_clauses, ids_of_types, scope_clause
+from dashboard.data.sql import cho_dim_clauses, district_clauses, scope_clause
 from dashboard.data.tables import ColumnSpec, TableSpec
 from dashboard.i18n import t
 from etl.warehouse.schema import dim_block, dim_cho, dim_district, dim_facility, rollup_cho_day
@@ -33,19 +33,6 @@ COVERAGE_METRICS: tuple[str, ...] = ("laptop_pct", "training_pct", "fully_traine
 
 rcd = rollup_cho_day
 cho = dim_cho
-
-
-def cho_dim_clauses(f: Filter, scope: Scope) -> list[ColumnElement[bool]]:
-    """Active CHOs of the filter's districts, blocks, facilities and facility types, in scope."""
-    c = cho.c
-    clauses = [c.active.is_(True), *district_clauses(c.district_lgd, f, scope)]
-    if f.block_lgds:
-        clauses.append(c.block_lgd.in_(f.block_lgds))
-    if f.facility_ids:
-        clauses.append(c.facility_id.in_(f.facility_ids))
-    if f.facility_types:
-        clauses.append(c.facility_id.in_(ids_of_types(f.facility_types)))
-    return clauses
 
 
 def _days_between(later: date, earlier: pd.Series) -> pd.Series:

@@ -19,6 +19,7 @@ from dashboard.data.context import DataContext, cached
 from dashboard.data.filters import Filter, Scope
 from dashboard.data.sql import (
     bucket_sums,
+    cho_dim_clauses,
     consult_clauses,
     consult_table,
     district_clauses,
@@ -58,18 +59,6 @@ def _cho_clauses(f: Filter, scope: Scope) -> list:
     return clauses
 
 
-def _cho_dim_clauses(f: Filter, scope: Scope) -> list:
-    c = dim_cho.c
-    clauses = [c.active.is_(True), *district_clauses(c.district_lgd, f, scope)]
-    if f.block_lgds:
-        clauses.append(c.block_lgd.in_(f.block_lgds))
-    if f.facility_ids:
-        clauses.append(c.facility_id.in_(f.facility_ids))
-    if f.facility_types:
-        clauses.append(c.facility_id.in_(ids_of_types(f.facility_types)))
-    return clauses
-
-
 def _same_rows_for_spokes_and_hubs(f: Filter) -> bool:
     """Without facility filters, active spokes and serving hubs come from the same rows: one scan serves both."""
     return not (f.facility_ids or f.facility_types)
@@ -102,7 +91,7 @@ def kpis(ctx: DataContext, f: Filter, scope: Scope) -> pd.DataFrame:
         else:
             spokes_active = conn.execute(active_spokes(f, scope)).scalar()
             hubs_serving = conn.execute(serving_hubs(ctx, f, scope)).scalar()
-        chos_total = conn.execute(select(func.count()).select_from(dim_cho).where(*_cho_dim_clauses(f, scope))).scalar()
+        chos_total = conn.execute(select(func.count()).select_from(dim_cho).where(*cho_dim_clauses(f, scope))).scalar()
         chos_active = conn.execute(active_chos(ctx, f, scope, _cho_clauses(f, scope))).scalar()
     buckets = pd.DataFrame([list(current[1:])], columns=list(WAIT_BUCKET_COLUMNS))
     row = {

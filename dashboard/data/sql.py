@@ -14,7 +14,7 @@ from sqlalchemy import Column, ColumnElement, Connection, Select, Table, and_, f
 
 from dashboard.data.filters import Filter, Scope
 from etl.warehouse.histogram import WAIT_BUCKET_COLUMNS, percentile_from_counts
-from etl.warehouse.schema import dim_facility, rollup_district_day, rollup_facility_day
+from etl.warehouse.schema import dim_cho, dim_facility, rollup_district_day, rollup_facility_day
 
 
 def scope_clause(column: ColumnElement, scope: Scope) -> ColumnElement[bool]:
@@ -91,6 +91,19 @@ def facility_dim_clauses(f: Filter, scope: Scope) -> list[ColumnElement[bool]]:
         clauses.append(c.facility_id.in_(f.facility_ids))
     if f.facility_types:
         clauses.append(c.facility_type.in_(f.facility_types))
+    return clauses
+
+
+def cho_dim_clauses(f: Filter, scope: Scope) -> list[ColumnElement[bool]]:
+    """Active CHOs of the filter's districts, blocks, facilities and facility types, in scope."""
+    c = dim_cho.c
+    clauses = [c.active.is_(True), *district_clauses(c.district_lgd, f, scope)]
+    if f.block_lgds:
+        clauses.append(c.block_lgd.in_(f.block_lgds))
+    if f.facility_ids:
+        clauses.append(c.facility_id.in_(f.facility_ids))
+    if f.facility_types:
+        clauses.append(c.facility_id.in_(ids_of_types(f.facility_types)))
     return clauses
 
 
