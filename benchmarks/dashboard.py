@@ -283,13 +283,16 @@ class Case:
 
 
 def cases(t: Target) -> list[Case]:
-    """The main callbacks of the overview, district and comparison pages, in the view a user opens first (the
-    default period, last 30 days, ending on the demo's last day)."""
+    """The main callbacks of every analysis page, in the view a user opens first (the default period, last 30 days,
+    ending on the demo's last day)."""
     search = "?metric=consultations"
     district_path = f"/district/{t.district_lgd}"
     overview = {"url.search": search, "overview-ready.data": "overview"}
     district = {"url.search": "", "url.pathname": district_path, "district-ready.data": t.district_lgd}
     compare = {"url.search": "?cmp=" + ",".join(str(x) for x in t.compare_lgds), "compare-ready.data": "compare"}
+    def page(name: str, query: str = "") -> dict[str, Any]:
+        return {"url.search": query, f"{name}-ready.data": name}
+
     click = {"url.search": "", "url.pathname": district_path,
              "district-map.clickData": {"points": [{"customdata": t.facility_id}]}}
     return [
@@ -302,6 +305,19 @@ def cases(t: Target) -> list[Case]:
         Case("district.tables", "district", "district-blocks.rowData", district),
         Case("district.facility_detail", "district", "district-detail.children", click),
         Case("compare.charts", "compare", "compare-panels.figure", compare),
+        # Issue 4's pages: hubs and spokes, CHOs, schemes (each case is the first output of its callback).
+        Case("hubs.kpis_and_load", "hubs", "hubs-kpis.children", page("hubs")),
+        Case("hubs.specialty", "hubs", "hubs-specialty.figure", page("hubs")),
+        Case("hubs.heatmap", "hubs", "hubs-heatmap.figure", page("hubs")),
+        Case("hubs.spokes", "hubs", "hubs-spokes.rowData", page("hubs")),
+        Case("hubs.network", "hubs", "hubs-network-map.figure", page("hubs", f"?district={t.district_lgd}")),
+        Case("chos.kpis_and_roster", "chos", "chos-kpis.children", page("chos")),
+        Case("chos.map", "chos", "chos-map.figure", page("chos")),
+        Case("schemes.kpis", "schemes", "schemes-kpis.children", page("schemes")),
+        Case("schemes.achievement", "schemes", "schemes-achievement-title.children", page("schemes")),
+        Case("schemes.map", "schemes", "schemes-map.figure", page("schemes")),
+        Case("schemes.trend", "schemes", "schemes-trend.figure", page("schemes")),
+        Case("schemes.packages", "schemes", "schemes-packages-figure.figure", page("schemes")),
     ]
 
 
