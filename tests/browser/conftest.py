@@ -122,8 +122,10 @@ def live_app(demo_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterat
         thread.join(timeout=10)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
+    # Module scope: Playwright's sync API runs an event loop while it is open, and other test modules that start
+    # their own Playwright (e.g. the CSP check) cannot while this one is still running.
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
         try:
