@@ -67,7 +67,8 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     cache.init_app(server)
     with server.app_context():
         backend = cache.cache
-    data = DataContext(engine or make_engine(settings, read_only=True), backend, settings.cache_timeout_s)
+    data = DataContext(engine or make_engine(settings, read_only=True), backend, settings.cache_timeout_s,
+                       suppression_k=settings.suppression_k)
     server.extensions[EXTENSION] = Runtime(settings=settings, data=data)
     server.register_blueprint(blueprint)
     init_status_api(server, settings)  # POST /api/v1/status (bearer token), its OpenAPI document, alerts
@@ -93,7 +94,6 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"}],
     )
     app.layout = shell
-    data.suppression_k = settings.suppression_k
     security.install(app, settings)
     auth_setup.install(app, settings, auth_engine or make_engine(settings), backend)
     sync.register(app)
