@@ -16,7 +16,7 @@ from dashboard.i18n import format_date, name_of, t
 from dashboard.runtime import current_scope, get_runtime
 from dashboard.ui.frame import export_link, frame, page_layout, search_from_kwargs, url_id
 from dashboard.ui.states import error, loading, message_figure
-from dashboard.ui.widgets import INDIAN_1DP, grid, section
+from dashboard.ui.widgets import INDIAN_1DP, export_href, grid, section
 
 PAGE = "compare"
 
@@ -108,6 +108,4 @@ def update_compare(search: str | None, _ready: Any = None) -> tuple[Any, ...]:
 @callback(Output("compare-export", "href"), Output("compare-dictionary", "href"), Input("url", "search"),
           Input("compare-ready", "data"))
 def update_exports(search: str | None, _ready: Any = None) -> tuple[str, str]:
-    query = search or ""
-    return (dash.get_relative_path("/api/export/compare-districts.csv") + query,
-            dash.get_relative_path("/api/export/dictionary/compare-districts.csv") + query)
+    return export_href("compare-districts", search), export_href("compare-districts", search, dictionary=True)

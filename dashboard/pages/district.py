@@ -35,7 +35,7 @@ from dashboard.ui.frame import export_link, frame, page_layout, search_from_kwar
 from dashboard.ui.geo import geojson_url, has_boundaries
 from dashboard.ui.kpis import kpi_cards
 from dashboard.ui.states import empty, error, loading
-from dashboard.ui.widgets import column, grid, section
+from dashboard.ui.widgets import column, export_href, grid, section
 from dashboard.urlstate import ViewState, merge_search
 
 PAGE = "district"
@@ -217,10 +217,9 @@ def update_exports(search: str | None, _ready: Any, pathname: str | None) -> tup
     view, lgd = _context(search, pathname)
     query = merge_search(search, {"lgd": lgd})
     linelist = merge_search(search, {"district": [lgd] if lgd else None})
-    api = dash.get_relative_path("/api/export/")
-    return (f"{api}district-blocks.csv{query}", f"{api}district-idle-spokes.csv{query}",
-            f"{api}district-silent-chos.csv{query}", f"{api}district-facilities.csv{query}",
-            f"{api}linelist.csv{linelist}")
+    return (*[export_href(name, query) for name in ("district-blocks", "district-idle-spokes",
+                                                     "district-silent-chos", "district-facilities")],
+            export_href("linelist", linelist))
 
 
 def facility_panel(detail: data.FacilityDetail, view: ViewState) -> list[Any]:

@@ -21,7 +21,7 @@ from dashboard.runtime import current_scope, get_runtime
 from dashboard.ui.frame import export_link, frame, page_layout, search_from_kwargs, url_id
 from dashboard.ui.geo import geojson_url, has_boundaries
 from dashboard.ui.states import empty, error, loading, message_figure
-from dashboard.ui.widgets import column, grid, kpi_card, section
+from dashboard.ui.widgets import column, export_href, grid, kpi_card, section
 from dashboard.urlstate import ViewState
 
 PAGE = "hubs"
@@ -284,6 +284,4 @@ EXPORTS: tuple[tuple[str, str], ...] = (
 @callback(*[Output(id_, "href") for id_, _ in EXPORTS], Output("hubs-load-dictionary", "href"),
           Input("url", "search"), Input("hubs-ready", "data"))
 def update_exports(search: str | None, _ready: Any = None) -> tuple[str, ...]:
-    query = search or ""
-    api = dash.get_relative_path("/api/export/")
-    return (*[f"{api}{name}.csv{query}" for _, name in EXPORTS], f"{api}dictionary/hubs-load.csv{query}")
+    return (*[export_href(name, search) for _, name in EXPORTS], export_href("hubs-load", search, dictionary=True))

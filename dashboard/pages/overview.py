@@ -19,7 +19,7 @@ from dashboard.ui.frame import export_link, frame, page_layout, search_from_kwar
 from dashboard.ui.geo import geojson_url, has_boundaries
 from dashboard.ui.kpis import kpi_cards
 from dashboard.ui.states import empty, error, loading, message_figure
-from dashboard.ui.widgets import column, grid, section
+from dashboard.ui.widgets import column, export_href, grid, section
 from dashboard.urlstate import ViewState
 
 PAGE = "overview"
@@ -164,10 +164,8 @@ def update_grid(search: str | None, _ready: Any = None) -> tuple[list[dict[str, 
 @callback(Output("overview-export", "href"), Output("overview-dictionary", "href"), Output("overview-linelist", "href"),
           Input("url", "search"), Input("overview-ready", "data"))
 def update_exports(search: str | None, _ready: Any = None) -> tuple[str, str, str]:
-    query = search or ""
-    return (dash.get_relative_path("/api/export/overview-districts.csv") + query,
-            dash.get_relative_path("/api/export/dictionary/overview-districts.csv") + query,
-            dash.get_relative_path("/api/export/linelist.csv") + query)
+    return (export_href("overview-districts", search), export_href("overview-districts", search, dictionary=True),
+            export_href("linelist", search))
 
 
 @callback(Output("url", "pathname", allow_duplicate=True), Input("overview-map", "clickData"),

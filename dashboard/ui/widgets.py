@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import dash
 import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
 from dash import html
@@ -62,3 +63,9 @@ def grid(id_: str, columns: list[dict[str, Any]], lang: str, row_id: str | None 
         dashGridOptions=options, columnSize="responsiveSizeToFit", style={"height": f"{height}px"},
         **kwargs, **extra,
     )
+
+
+def export_href(name: str, search: str | None, *, dictionary: bool = False) -> str:
+    """The URL of a CSV export (or of its data dictionary) under the view's filters (``search``)."""
+    path = f"/api/export/dictionary/{name}.csv" if dictionary else f"/api/export/{name}.csv"
+    return dash.get_relative_path(path) + (search or "")
