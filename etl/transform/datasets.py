@@ -47,6 +47,12 @@ def _facility_attr(ids: pd.Series, ctx: TransformContext, column: str) -> pd.Ser
     return ids.map(ctx.facilities[column])
 
 
+def _place_at_facility(rows: pd.DataFrame, ctx: TransformContext) -> None:
+    """Give rows keyed by ``facility_id`` that facility's district and block from the master."""
+    rows["district_lgd"] = _facility_attr(rows["facility_id"], ctx, "district_lgd")
+    rows["block_lgd"] = _facility_attr(rows["facility_id"], ctx, "block_lgd").astype("Int64")
+
+
 def consultations(raw: pd.DataFrame, rows: np.ndarray, problems: list[str], ctx: TransformContext,
                   state: FileState) -> Validated:
     contract = CONSULTATIONS
@@ -171,8 +177,7 @@ def chos(raw: pd.DataFrame, rows: np.ndarray, problems: list[str], ctx: Transfor
     rules.append(_unknown_facility_rule({"facility": typed["facility_id"]}, ctx))
     result = split(typed, raw, rules, rows, keys, contract, ctx.pseudonymiser)
     good = result.rows
-    good["district_lgd"] = _facility_attr(good["facility_id"], ctx, "district_lgd")
-    good["block_lgd"] = _facility_attr(good["facility_id"], ctx, "block_lgd").astype("Int64")
+    _place_at_facility(good, ctx)
     good["training_modules"] = pd.to_numeric(good["training_modules"]).fillna(0).astype(int)
     good["active"] = good["active"].astype(str) == "1"
     result.rows = good
@@ -197,8 +202,7 @@ def schemes(raw: pd.DataFrame, rows: np.ndarray, problems: list[str], ctx: Trans
     typed["indicator_code"] = indicator
     result = split(typed, raw, rules, rows, keys, contract, ctx.pseudonymiser)
     good = result.rows
-    good["district_lgd"] = _facility_attr(good["facility_id"], ctx, "district_lgd")
-    good["block_lgd"] = _facility_attr(good["facility_id"], ctx, "block_lgd").astype("Int64")
+    _place_at_facility(good, ctx)
     result.rows = good
     return result
 
