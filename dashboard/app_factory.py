@@ -96,6 +96,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.layout = shell
     security.install(app, settings)
     auth_setup.install(app, settings, auth_engine or make_engine(settings), backend)
+    _lang_on_html(app)
     sync.register(app)
     _claim_page_callbacks(app)
     return app
@@ -104,6 +105,19 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
 def _claim_page_callbacks(app: dash.Dash) -> None:
     """Pages register their callbacks with the global ``dash.callback``; Dash hands them to the first app that
     serves a request. Claim them now, so that several apps in one process (tests) each get their own."""
+def _lang_on_html(app: dash.Dash) -> None:
+    """``<html lang>`` of the page shell in the request's language (URL, else the remembered one), so the browser
+    and screen readers treat Hindi as Hindi from the first paint (assets/a11y.js keeps it in step afterwards)."""
+    from dashboard.auth.language import request_lang
+
+    interpolate = app.interpolate_index
+
+    def with_lang(**kwargs: object) -> str:
+        return interpolate(**kwargs).replace("<html>", f'<html lang="{request_lang()}">', 1)
+
+    app.interpolate_index = with_lang  # type: ignore[method-assign]
+
+
     from dash import _callback
 
     for key in list(_callback.GLOBAL_CALLBACK_MAP):

@@ -24,7 +24,9 @@ class Runtime:
         return ist_today(self.settings.today)
 
     def view(self, search: str | None) -> ViewState:
-        return parse_search(search, self.today())
+        from dashboard.auth.language import remembered_lang
+
+        return parse_search(search, self.today(), remembered_lang())
 
 
 def get_runtime() -> Runtime:

@@ -61,7 +61,8 @@ def parse_params(search: str | None) -> dict[str, str]:
     return {k: v for k, v in parse_qsl(query, keep_blank_values=False)}
 
 
-def parse_search(search: str | None, today: date) -> ViewState:
+def parse_search(search: str | None, today: date, default_lang: str | None = None) -> ViewState:
+    """The view of a query string; ``default_lang`` (the remembered language) applies when it has no ``lang``."""
     params = parse_params(search)
     period = params.get("period", DEFAULT_PERIOD)
     if period not in PERIOD_PRESETS:
@@ -79,7 +80,7 @@ def parse_search(search: str | None, today: date) -> ViewState:
         modes=tuple(x for x in _split(params.get("mode")) if x in MODES),
         specialties=tuple(_split(params.get("specialty"))),
     )
-    return ViewState(period=period, filter=filt, lang=normalise_lang(params.get("lang")),
+    return ViewState(period=period, filter=filt, lang=normalise_lang(params.get("lang") or default_lang),
                      states=_int_list(params.get("state")), params=params)
 
 

@@ -12,7 +12,7 @@ from sqlalchemy import Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from dashboard import audit
-from dashboard.auth import views
+from dashboard.auth import language, views
 from dashboard.auth.guard import guard
 from dashboard.auth.session import EXTENSION, AuthState, current_principal, get_auth
 from etl.settings import Settings
@@ -46,6 +46,7 @@ def install(app: dash.Dash, settings: Settings, engine: Engine, cache: Any = Non
     state = AuthState(settings=settings, engine=engine, cache=cache)
     server.extensions[EXTENSION] = state
     server.register_blueprint(views.blueprint)
+    server.register_blueprint(language.blueprint)
     server.register_blueprint(audit.blueprint)
     # First of all before_request functions: nothing runs for a signed-out request but the public routes.
     server.before_request_funcs.setdefault(None, []).insert(0, guard)

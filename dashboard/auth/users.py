@@ -163,6 +163,13 @@ def set_scope(engine: Engine, username: str, *, districts: Sequence[object] = ()
     return _update(engine, username, districts=_districts(districts), states=_states(states))
 
 
+def set_language(engine: Engine, username: str, language: str) -> User:
+    """The user's language for the dashboard (``en`` or ``hi``), remembered across sign-ins and browsers."""
+    if language not in ("en", "hi"):
+        raise UserError("language must be en or hi")
+    return _update(engine, username, language=language)
+
+
 def record_failure(engine: Engine, user: User, max_failures: int, lockout: timedelta) -> User:
     """One more failed login; at ``max_failures`` in a row the account is locked for ``lockout``."""
     with engine.begin() as conn:

@@ -11,6 +11,7 @@ from flask import Blueprint, Response, redirect, render_template_string, request
 
 from dashboard import audit
 from dashboard.auth import users
+from dashboard.auth.language import request_lang, set_cookie
 from dashboard.auth.passwords import burn_time, hash_password, needs_rehash, verify_password
 from dashboard.auth.session import (
     csrf_token,
@@ -70,7 +71,7 @@ PAGE = """<!DOCTYPE html>
 
 
 def _lang() -> str:
-    return normalise_lang(request.args.get("lang") or request.form.get("lang"))
+    return normalise_lang(request_lang())
 
 
 def _render(*, lang: str, status: int = 200, message: str = "", kind: str = "danger", username: str = "",
@@ -113,7 +114,9 @@ def login() -> Response:
     message = t("login.session_ended", lang) if request.args.get("ended") else ""
     if request.args.get("out"):
         message = t("login.signed_out", lang)
-    return _render(lang=lang, next_=next_, message=message, kind="info")
+    response = _render(lang=lang, next_=next_, message=message, kind="info")
+    # A language chosen here (the page's switch link says ?lang=) is remembered for the next visit too.
+    return set_cookie(response, lang) if request.args.get("lang") == lang else response
 
 
 @blueprint.post("/login")
@@ -161,7 +164,8 @@ def login_post() -> Response:
     start_session(principal)
     audit.record(auth.engine, "login", username=principal.username, scope=principal.scope,
                  detail={"address": address, "role": principal.role})
-    return redirect(_after_login_target(next_, principal.language), code=302)
+    # The user's stored language wins over whatever this browser last used; the cookie follows it.
+    return set_cookie(redirect(_after_login_target(next_, principal.language), code=302), principal.language)
 
 
 @blueprint.get("/logout")

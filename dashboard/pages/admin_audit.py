@@ -17,7 +17,7 @@ from dashboard.auth.roles import AUDIT
 from dashboard.auth.session import can, get_auth
 from dashboard.i18n import format_date, t
 from dashboard.runtime import get_runtime
-from dashboard.ui.frame import navbar, page_layout, search_from_kwargs
+from dashboard.ui.frame import bare_frame, page_layout, search_from_kwargs
 from dashboard.ui.states import error
 from dashboard.ui.widgets import column, grid, section
 
@@ -52,7 +52,8 @@ def layout(**kwargs: Any) -> Any:
                   dcc.Dropdown(id="admin-audit-user", options=[{"value": n, "label": n} for n in names],
                                placeholder=everyone)], className="filter", style={"minWidth": "200px"}),
         html.Div([dbc.Label(t("audit.action", lang), className="small mb-0"),
-                  dcc.Dropdown(id="admin-audit-action", options=[{"value": a, "label": a} for a in audit.ACTIONS],
+                  dcc.Dropdown(id="admin-audit-action", options=[{"value": a, "label": t(f"audit.action.{a}", lang)}
+                                                                        for a in audit.ACTIONS],
                                placeholder=everyone)], className="filter", style={"minWidth": "200px"}),
         html.Div([dbc.Label(t("filter.period", lang), className="small mb-0"),
                   dcc.DatePickerRange(id="admin-audit-dates", display_format="DD-MM-YYYY", first_day_of_week=1,
@@ -69,9 +70,7 @@ def layout(**kwargs: Any) -> Any:
                              className="btn btn-sm btn-outline-secondary")),
         dcc.Store(id="admin-audit-lang", data=lang),
     ]
-    return html.Div([navbar(view, PAGE, "/admin/audit", search),
-                     dbc.Container(body, fluid=True, className="page-body pb-4")], lang=lang,
-                    className=f"page page-{PAGE}")
+    return bare_frame(view, PAGE, "/admin/audit", search, body)
 
 
 def _detail(value: Any) -> str:
@@ -97,6 +96,7 @@ def update_audit(user: str | None, action: str | None, start: str | None, end: s
     except Exception as exc:  # noqa: BLE001
         return [], error(lang, exc, "audit"), "#"
     rows = [{"audit_id": int(r.audit_id), "at": format_date(audit.to_ist(r.at)), "username": r.username or "",
-             "action": r.action, "scope": r.scope or "", "detail": _detail(r.detail)} for r in frame.itertuples()]
+             "action": t(f"audit.action.{r.action}", lang), "scope": r.scope or "", "detail": _detail(r.detail)}
+            for r in frame.itertuples()]
     href = dash.get_relative_path("/admin/audit.csv") + ("?" + urlencode(args) if args else "")
     return rows, t("audit.shown", lang, n=len(rows), limit=LIMIT), href

@@ -30,7 +30,7 @@ from dashboard.data import reference
 from dashboard.figures.live import STATE_COLOURS, compliance_grid, live_map, point_text, state_timeline
 from dashboard.i18n import format_date, format_indian, name_of, t
 from dashboard.runtime import current_scope, get_runtime
-from dashboard.ui.frame import navbar, page_layout, search_from_kwargs
+from dashboard.ui.frame import bare_frame, page_layout, search_from_kwargs
 from dashboard.ui.geo import geojson_url, has_boundaries
 from dashboard.ui.states import empty, error, loading
 from dashboard.ui.widgets import column, grid, kpi_card, section
@@ -72,9 +72,7 @@ def _chooser(lang: str, value: int | None = None) -> html.Div:
 
 def live_frame(view: ViewState, pathname: str, search: str, body: list[Any]) -> html.Div:
     """The app's navbar without the period filter bar: the live board is always "now"."""
-    return html.Div([navbar(view, PAGE, pathname, search),
-                     dbc.Container(body, fluid=True, className="page-body pb-4")],
-                    lang=view.lang, className=f"page page-{PAGE}")
+    return bare_frame(view, PAGE, pathname, search, body)
 
 
 def _history_days(today: date) -> list[date]:

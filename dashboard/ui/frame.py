@@ -17,6 +17,7 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
+from dashboard.auth.language import switch_href
 from dashboard.auth.ui import admin_links, may_export, may_open, user_menu
 from dashboard.data import reference
 from dashboard.data.filters import PERIOD_PRESETS
@@ -74,7 +75,21 @@ def nav_search(search: str | None) -> str:
 
 
 def lang_href(pathname: str | None, search: str | None, lang: str) -> str:
-    return (pathname or "/") + merge_search(search, {"lang": "en" if lang == "hi" else "hi"})
+    """The language switch: ``/lang/<other>`` remembers the choice (cookie, and the user's record) and comes back
+    here in the other language."""
+    other = "en" if lang == "hi" else "hi"
+    here = "/" + (dash.strip_relative_path(pathname or "/") or "")
+    return switch_href(other, here + merge_search(search, {"lang": other}))
+
+
+def skip_link(lang: str) -> html.A:
+    """The first focusable element of every page: jumps past the menu and the filters to the content."""
+    return html.A(t("a11y.skip", lang), href="#main", id="skip-link", className="skip-link")
+
+
+def main_area(lang: str, body: list[Any]) -> html.Main:
+    # tabIndex -1 lets the skip link move keyboard focus here (not only scroll).
+    return html.Main(dbc.Container(body, fluid=True, className="page-body pb-4"), id="main", tabIndex="-1")
 
 
 def navbar(view: ViewState, active: str, pathname: str, search: str) -> dbc.Navbar:
@@ -84,18 +99,26 @@ def navbar(view: ViewState, active: str, pathname: str, search: str) -> dbc.Navb
                              id=f"nav-{name}", className="nav-link" + (" active" if name == active else "")))
         for name, path, key in NAV_PAGES if may_open(path)  # menus show only what the role may use
     ] + admin_links(lang, active)
+    # The switch stays in sight on a phone (beside the menu toggler); on a wide screen it is the last item.
+    switch = html.A(t("nav.language", lang), id="nav-lang", href=lang_href(pathname, search, lang),
+                    title=t("nav.language.title", lang), className="btn btn-sm btn-outline-light ms-auto me-2 "
+                    "me-lg-0 order-lg-last", lang="hi" if lang == "en" else "en",
+                    hrefLang="hi" if lang == "en" else "en")
     return dbc.Navbar(
         dbc.Container([
             dbc.NavbarBrand([html.Span(t("app.title", lang), className="fw-bold me-2"),
                              html.Small(t("app.tagline", lang), className="text-white-50 d-none d-md-inline")],
                             href=dash.get_relative_path("/") + nav_search(search)),
-            dbc.Nav(links, navbar=True, className="me-auto"),
-            user_menu(lang),
-            html.A(t("nav.language", lang), id="nav-lang", href=lang_href(pathname, search, lang),
-                   title=t("nav.language.title", lang), className="btn btn-sm btn-outline-light",
-                   lang="hi" if lang == "en" else "en"),
+            switch,
+            html.Button(html.Span(className="navbar-toggler-icon"), id="nav-toggle", className="navbar-toggler",
+                        type="button", n_clicks=0, **{"aria-label": t("a11y.menu", lang), "aria-expanded": "false",
+                                                      "aria-controls": "nav-collapse"}),
+            dbc.Collapse([
+                dbc.Nav(links, navbar=True, className="me-auto"),
+                user_menu(lang),
+            ], id="nav-collapse", navbar=True, is_open=False),
         ], fluid=True),
-        color="primary", dark=True, className="mb-2", id="navbar",
+        color="primary", dark=True, expand="lg", className="mb-2", id="navbar",
     )
 
 
@@ -142,7 +165,11 @@ def filter_bar(view: ViewState) -> html.Div:
     specialties = reference.specialties(data)
     period_options = _options([(p, t(f"period.{p}", lang)) for p in PERIOD_PRESETS])
     date_kwargs = {"display_format": "DD-MM-YYYY", "first_day_of_week": 1, "clearable": False}
-    return html.Div(dbc.Container([
+    toggle = html.Button([t("filter.toggle", lang), html.Span(f" ({active_filters(view)})" if active_filters(view)
+                                                               else "", className="filter-count")],
+                         id="filter-toggle", type="button", n_clicks=0, className="btn btn-sm btn-outline-secondary "
+                         "d-md-none", **{"aria-expanded": "false", "aria-controls": "filter-collapse"})
+    return html.Div(dbc.Container([toggle, dbc.Collapse(
         html.Div([
             html.Div([dbc.Label(t("filter.period", lang), className="small mb-0"),
                       dcc.Dropdown(id=url_id("period"), options=period_options, value=view.period,
@@ -163,8 +190,17 @@ def filter_bar(view: ViewState) -> html.Div:
             _dropdown("mode", lang, _options([(x, t(f"mode.{x}", lang)) for x in MODES]), list(f.modes)),
             _dropdown("specialty", lang, _options([(r.specialty_code, name_of(r, lang))
                                                     for r in specialties.itertuples()]), list(f.specialties)),
-        ], className="filter-bar d-flex flex-wrap gap-2 align-items-end"),
-    ], fluid=True), className="filter-bar-wrap bg-light border-bottom py-2 mb-2", id="filter-bar")
+        ], className="filter-bar d-flex flex-wrap gap-2 align-items-end", role="search",
+            **{"aria-label": t("filter.region", lang)}),
+        id="filter-collapse", is_open=False, className="filter-collapse")],
+    fluid=True), className="filter-bar-wrap bg-light border-bottom py-2 mb-2", id="filter-bar")
+
+
+def active_filters(view: ViewState) -> int:
+    """How many geography/type/mode/specialty filters are set (shown on the phone's folded filter button)."""
+    f = view.filter
+    return sum(1 for values in (view.states, f.district_lgds, f.block_lgds, f.facility_ids, f.facility_types,
+                                f.modes, f.specialties) if values)
 
 
 def freshness(lang: str) -> html.Div:
@@ -183,10 +219,17 @@ def freshness(lang: str) -> html.Div:
 
 def frame(view: ViewState, active: str, pathname: str, search: str, body: list[Any]) -> html.Div:
     return html.Div([
+        skip_link(view.lang),
         navbar(view, active, pathname, search),
         filter_bar(view),
-        dbc.Container([freshness(view.lang), *body], fluid=True, className="page-body pb-4"),
+        main_area(view.lang, [freshness(view.lang), *body]),
     ], lang=view.lang, className=f"page page-{active}")
+
+
+def bare_frame(view: ViewState, active: str, pathname: str, search: str, body: list[Any]) -> html.Div:
+    """The frame without the filter bar (pages whose content is not filtered by period and place)."""
+    return html.Div([skip_link(view.lang), navbar(view, active, pathname, search), main_area(view.lang, body)],
+                    lang=view.lang, className=f"page page-{active}")
 
 
 def export_link(id_: str, lang: str, key: str = "export.csv") -> html.A:

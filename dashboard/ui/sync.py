@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import dash
-from dash import ALL, Input, Output, State, no_update
+from dash import ALL, ClientsideFunction, Input, Output, State, no_update
 
 from dashboard.data.filters import resolve_period
 from dashboard.runtime import get_runtime
@@ -98,6 +98,12 @@ def _key_of(prop_id: str) -> str:
 
 
 def register(app: dash.Dash) -> None:
+    # The phone's folded menu and filter bar open in the browser (assets/a11y.js), without a server round trip.
+    for button, panel in (("nav-toggle", "nav-collapse"), ("filter-toggle", "filter-collapse")):
+        app.clientside_callback(ClientsideFunction("arogya", "toggle"), Output(panel, "is_open"),
+                                Output(button, "aria-expanded"), Input(button, "n_clicks"), State(panel, "is_open"),
+                                prevent_initial_call=True)
+
     @app.callback(
         Output("url", "search"),
         Output({"type": "urlparam", "key": ALL}, "value"),
