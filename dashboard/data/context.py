@@ -113,6 +113,33 @@ class DataContext:
         except Exception as exc:  # noqa: BLE001
             self._cache_failed(exc)
 
+    def memoise(self, name: str, parts: tuple[Any, ...], compute: Callable[[], tuple[Any, bool]]) -> Any:
+        """The value ``compute`` makes for ``parts`` (filters and scopes by their cache tokens, the rest by repr)
+        under the current data version: from the cache when there, else computed once per process while concurrent
+        callers of the same key wait for it. ``compute`` returns ``(value, keep)``; a value it does not want kept
+        (an error message, say) is returned but not cached."""
+        if self.cache is None:
+            return compute()[0]
+        key = _key(name, self.data_version(), parts, {})
+        hit, value = self.cache_get(key)
+        if hit:
+            return value
+        flight = self.join_flight(key)
+        try:
+            with flight.lock:
+                if flight.done:  # computed by another caller while this one waited: a copy of its value
+                    return copy.deepcopy(flight.value)
+                hit, value = self.cache_get(key)
+                if not hit:
+                    value, keep = compute()
+                    if not keep:
+                        return value
+                    self.cache_set(key, value)
+                flight.value, flight.done = value, True
+                return value
+        finally:
+            self.leave_flight(key, flight)
+
     def join_flight(self, key: str) -> _Flight:
         with self._lock:
             flight = self._flights.setdefault(key, _Flight())
@@ -153,22 +180,6 @@ def cached(fn: Callable[P, R]) -> Callable[P, R]:
             return fn(*args, **kwargs)
         bound = signature.bind(*args, **kwargs)
         bound.apply_defaults()
-        key = _key(name, ctx.data_version(), tuple(bound.arguments.values())[1:], {})
-        hit, value = ctx.cache_get(key)
-        if hit:
-            return value
-        flight = ctx.join_flight(key)
-        try:
-            with flight.lock:
-                if flight.done:  # computed by another caller while this one waited: a copy of its value
-                    return copy.deepcopy(flight.value)
-                hit, value = ctx.cache_get(key)
-                if not hit:
-                    value = fn(*args, **kwargs)
-                    ctx.cache_set(key, value)
-                flight.value, flight.done = value, True
-                return value
-        finally:
-            ctx.leave_flight(key, flight)
+        return ctx.memoise(name, tuple(bound.arguments.values())[1:], lambda: (fn(*args, **kwargs), True))
 
     return wrapper

@@ -20,6 +20,7 @@ from dashboard.i18n import format_date, format_indian, format_pct, format_short,
 from dashboard.runtime import current_scope, get_runtime
 from dashboard.ui.frame import export_link, frame, page_layout, search_from_kwargs, url_id
 from dashboard.ui.geo import geojson_url, has_boundaries
+from dashboard.ui.memo import memoised
 from dashboard.ui.states import empty, error, loading, message_figure
 from dashboard.ui.widgets import column, export_href, grid, kpi_card, section
 from dashboard.urlstate import ViewState
@@ -133,6 +134,7 @@ def cho_kpis(roster: Any, lang: str) -> dbc.Row:
           Output("chos-roster-status", "children"), Output("chos-silent", "rowData"), Output("chos-dist", "figure"),
           Output("chos-compare-figure", "figure"), Output("chos-compare", "rowData"),
           Input("url", "search"), Input("chos-ready", "data"))
+@memoised
 def update_chos(search: str | None, _ready: Any = None) -> tuple[Any, ...]:
     """Roster, silent CHOs, the distribution and the comparison: all from one cached ``roster``."""
     view = _view(search)
@@ -170,6 +172,7 @@ COVERAGE_DECIMALS = {"laptop_pct": 1, "training_pct": 1, "fully_trained_pct": 1}
 
 @callback(Output("chos-map", "figure"), Output("chos-coverage", "rowData"), Output("chos-map-status", "children"),
           Input("url", "search"), Input("chos-ready", "data"))
+@memoised
 def update_coverage(search: str | None, _ready: Any = None) -> tuple[Any, list, Any]:
     """Laptop and training coverage per district: the choropleth's value layer (a Patch) and its table."""
     view = _view(search)

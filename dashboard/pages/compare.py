@@ -15,6 +15,7 @@ from dashboard.figures.trend import district_lines
 from dashboard.i18n import format_date, name_of, t
 from dashboard.runtime import current_scope, get_runtime
 from dashboard.ui.frame import export_link, frame, page_layout, search_from_kwargs, url_id
+from dashboard.ui.memo import memoised
 from dashboard.ui.states import error, loading, message_figure
 from dashboard.ui.widgets import INDIAN_1DP, export_href, grid, section
 
@@ -75,6 +76,7 @@ def _grid_columns(columns: list[str], lang: str) -> list[dict[str, Any]]:
 @callback(Output("compare-period", "children"), Output("compare-status", "children"),
           Output("compare-trend", "figure"), Output("compare-panels", "figure"), Output("compare-grid", "rowData"),
           Output("compare-grid", "columnDefs"), Input("url", "search"), Input("compare-ready", "data"))
+@memoised
 def update_compare(search: str | None, _ready: Any = None) -> tuple[Any, ...]:
     rt = get_runtime()
     view = rt.view(search)

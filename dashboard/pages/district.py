@@ -34,6 +34,7 @@ from dashboard.runtime import current_scope, get_runtime
 from dashboard.ui.frame import export_link, frame, page_layout, search_from_kwargs, url_id
 from dashboard.ui.geo import geojson_url, has_boundaries
 from dashboard.ui.kpis import kpi_cards
+from dashboard.ui.memo import memoised
 from dashboard.ui.states import empty, error, loading
 from dashboard.ui.widgets import column, export_href, grid, section
 from dashboard.urlstate import ViewState, merge_search
@@ -152,6 +153,7 @@ def _records(frame_: pd.DataFrame) -> list[dict[str, Any]]:
 
 @callback(Output("district-kpis", "children"), Output("district-period", "children"),
           Input("url", "search"), Input("district-ready", "data"), State("url", "pathname"))
+@memoised
 def update_kpis(search: str | None, _ready: Any, pathname: str | None) -> tuple[Any, str]:
     view, lgd = _context(search, pathname)
     f = view.filter
@@ -170,6 +172,7 @@ def update_kpis(search: str | None, _ready: Any, pathname: str | None) -> tuple[
           Output("district-summary", "children"),
           Input("url", "search"), Input("district-ready", "data"), Input("district-boundary-version", "data"),
           State("url", "pathname"))
+@memoised
 def update_map(search: str | None, _ready: Any, _blocks: Any, pathname: str | None) -> tuple[Any, Any, Any]:
     view, lgd = _context(search, pathname)
     if lgd is None:
@@ -196,6 +199,7 @@ def update_map(search: str | None, _ready: Any, _blocks: Any, pathname: str | No
 @callback(Output("district-blocks", "rowData"), Output("district-idle", "rowData"),
           Output("district-silent", "rowData"), Output("district-facilities", "rowData"),
           Input("url", "search"), Input("district-ready", "data"), State("url", "pathname"))
+@memoised
 def update_tables(search: str | None, _ready: Any, pathname: str | None) -> tuple[list, list, list, list]:
     view, lgd = _context(search, pathname)
     if lgd is None:
@@ -255,6 +259,7 @@ def facility_panel(detail: data.FacilityDetail, view: ViewState) -> list[Any]:
 
 @callback(Output("district-detail", "children"), Input("district-map", "clickData"),
           State("url", "search"), State("url", "pathname"), prevent_initial_call=True)
+@memoised
 def show_facility(click: dict | None, search: str | None, pathname: str | None) -> Any:
     view, lgd = _context(search, pathname)
     points = (click or {}).get("points") or []

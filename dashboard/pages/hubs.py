@@ -20,6 +20,7 @@ from dashboard.i18n import format_date, format_indian, format_pct, format_short,
 from dashboard.runtime import current_scope, get_runtime
 from dashboard.ui.frame import export_link, frame, page_layout, search_from_kwargs, url_id
 from dashboard.ui.geo import geojson_url, has_boundaries
+from dashboard.ui.memo import memoised
 from dashboard.ui.states import empty, error, loading, message_figure
 from dashboard.ui.widgets import column, export_href, grid, kpi_card, section
 from dashboard.urlstate import ViewState
@@ -146,6 +147,7 @@ def hub_kpis(totals: dict[str, Any], lang: str) -> dbc.Row:
 @callback(Output("hubs-kpis", "children"), Output("hubs-period", "children"), Output("hubs-grid", "rowData"),
           Output("hubs-grid-status", "children"), Output("hubs-capacity", "figure"), Output("hubs-channel", "figure"),
           Output("hubs-service", "rowData"), Input("url", "search"), Input("hubs-ready", "data"))
+@memoised
 def update_hubs(search: str | None, _ready: Any = None) -> tuple[Any, ...]:
     """Hub load, capacity, channel mix and service-hours compliance: all from one cached ``hub_load``."""
     view = _view(search)
@@ -175,6 +177,7 @@ def update_hubs(search: str | None, _ready: Any = None) -> tuple[Any, ...]:
 
 
 @callback(Output("hubs-specialty", "figure"), Input("url", "search"), Input("hubs-ready", "data"))
+@memoised
 def update_specialty(search: str | None, _ready: Any = None) -> dict[str, Any]:
     view = _view(search)
     try:
@@ -188,6 +191,7 @@ def update_specialty(search: str | None, _ready: Any = None) -> dict[str, Any]:
 
 
 @callback(Output("hubs-heatmap", "figure"), Input("url", "search"), Input("hubs-ready", "data"))
+@memoised
 def update_heatmap(search: str | None, _ready: Any = None) -> dict[str, Any]:
     view = _view(search)
     rt = get_runtime()
@@ -220,6 +224,7 @@ def spoke_summary(spokes: pd.DataFrame, lang: str) -> html.Div:
 
 @callback(Output("hubs-spokes-summary", "children"), Output("hubs-spokes", "rowData"), Output("hubs-idle", "rowData"),
           Output("hubs-cross", "rowData"), Input("url", "search"), Input("hubs-ready", "data"))
+@memoised
 def update_spokes(search: str | None, _ready: Any = None) -> tuple[Any, list, list, list]:
     """Spoke activity, idle spokes (7 or 30 days, from the URL) and cross-district assignments: one cached
     ``spoke_activity``."""
@@ -241,6 +246,7 @@ def update_spokes(search: str | None, _ready: Any = None) -> tuple[Any, list, li
 
 @callback(Output("hubs-network-map", "figure"), Output("hubs-network", "rowData"),
           Output("hubs-network-status", "children"), Input("url", "search"), Input("hubs-ready", "data"))
+@memoised
 def update_network(search: str | None, _ready: Any = None) -> tuple[Any, list, Any]:
     view = _view(search)
     lang = view.lang

@@ -18,6 +18,7 @@ from dashboard.runtime import current_scope, get_runtime
 from dashboard.ui.frame import export_link, frame, page_layout, search_from_kwargs, url_id
 from dashboard.ui.geo import geojson_url, has_boundaries
 from dashboard.ui.kpis import kpi_cards
+from dashboard.ui.memo import memoised
 from dashboard.ui.states import empty, error, loading, message_figure
 from dashboard.ui.widgets import column, export_href, grid, section
 from dashboard.urlstate import ViewState
@@ -100,6 +101,7 @@ def _view(search: str | None) -> ViewState:
 
 @callback(Output("overview-kpis", "children"), Output("overview-period", "children"),
           Input("url", "search"), Input("overview-ready", "data"))
+@memoised
 def update_kpis(search: str | None, _ready: Any = None) -> tuple[Any, str]:
     view = _view(search)
     lang, f = view.lang, view.filter
@@ -117,6 +119,7 @@ def update_kpis(search: str | None, _ready: Any = None) -> tuple[Any, str]:
 
 @callback(Output("overview-map", "figure"), Output("overview-map-status", "children"),
           Input("url", "search"), Input("overview-ready", "data"))
+@memoised
 def update_map(search: str | None, _ready: Any = None) -> tuple[Any, Any]:
     """Only the values change: the boundary geometry stays in the browser."""
     if not has_boundaries():
@@ -132,6 +135,7 @@ def update_map(search: str | None, _ready: Any = None) -> tuple[Any, Any]:
 
 
 @callback(Output("overview-trend", "figure"), Input("url", "search"), Input("overview-ready", "data"))
+@memoised
 def update_trend(search: str | None, _ready: Any = None) -> dict[str, Any]:
     view = _view(search)
     grain = view.get("grain", "day")
@@ -147,6 +151,7 @@ def update_trend(search: str | None, _ready: Any = None) -> dict[str, Any]:
 
 @callback(Output("overview-grid", "rowData"), Output("overview-grid-status", "children"),
           Input("url", "search"), Input("overview-ready", "data"))
+@memoised
 def update_grid(search: str | None, _ready: Any = None) -> tuple[list[dict[str, Any]], Any]:
     view = _view(search)
     rt = get_runtime()

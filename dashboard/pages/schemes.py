@@ -21,6 +21,7 @@ from dashboard.i18n import format_date, format_indian, format_pct, name_of, t
 from dashboard.runtime import current_scope, get_runtime
 from dashboard.ui.frame import export_link, frame, page_layout, search_from_kwargs, url_id
 from dashboard.ui.geo import geojson_url, has_boundaries
+from dashboard.ui.memo import memoised
 from dashboard.ui.states import empty, error, loading, message_figure
 from dashboard.ui.widgets import column, export_href, grid, kpi_card, section
 from dashboard.urlstate import ViewState
@@ -153,6 +154,7 @@ def scheme_kpis(catalogue: Any, indicator: str, lang: str) -> dbc.Row:
 @callback(Output("schemes-kpis", "children"), Output("schemes-period", "children"),
           Output("schemes-catalogue", "rowData"), Output("schemes-catalogue-status", "children"),
           Input("url", "search"), Input("schemes-ready", "data"))
+@memoised
 def update_catalogue(search: str | None, _ready: Any = None) -> tuple[Any, ...]:
     view = _view(search)
     lang, f = view.lang, view.filter
@@ -174,6 +176,7 @@ def update_catalogue(search: str | None, _ready: Any = None) -> tuple[Any, ...]:
           Output("schemes-achievement", "rowData"), Output("schemes-achievement", "columnDefs"),
           Output("schemes-laggards", "rowData"),
           Output("schemes-laggards-summary", "children"), Input("url", "search"), Input("schemes-ready", "data"))
+@memoised
 def update_achievement(search: str | None, _ready: Any = None) -> tuple[Any, ...]:
     view = _view(search)
     lang = view.lang
@@ -207,6 +210,7 @@ def update_achievement(search: str | None, _ready: Any = None) -> tuple[Any, ...
 
 @callback(Output("schemes-map", "figure"), Output("schemes-map-status", "children"),
           Input("url", "search"), Input("schemes-ready", "data"))
+@memoised
 def update_map(search: str | None, _ready: Any = None) -> tuple[Any, Any]:
     """Only the value layer changes: the boundary geometry stays in the browser."""
     if not has_boundaries():
@@ -229,6 +233,7 @@ def update_map(search: str | None, _ready: Any = None) -> tuple[Any, Any]:
 
 
 @callback(Output("schemes-trend", "figure"), Input("url", "search"), Input("schemes-ready", "data"))
+@memoised
 def update_trend(search: str | None, _ready: Any = None) -> dict[str, Any]:
     view = _view(search)
     try:
@@ -243,6 +248,7 @@ def update_trend(search: str | None, _ready: Any = None) -> dict[str, Any]:
 
 @callback(Output("schemes-packages-figure", "figure"), Output("schemes-packages", "rowData"),
           Output("schemes-packages-status", "children"), Input("url", "search"), Input("schemes-ready", "data"))
+@memoised
 def update_packages(search: str | None, _ready: Any = None) -> tuple[Any, list, Any]:
     view = _view(search)
     lang = view.lang

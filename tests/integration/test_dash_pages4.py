@@ -241,6 +241,7 @@ def test_dash592_error_state(app, client, monkeypatch):  # type: ignore[no-untyp
         raise RuntimeError("database went away")
 
     monkeypatch.setattr(hubs, "hub_load", broken)
+    app.server.extensions["arogya"].data.cache.clear()  # memoised outputs of earlier tests
     body = call(app, client, "hubs-kpis.children", [AUGUST])
     assert "could not be loaded" in texts(body["hubs-kpis"]["children"])
     assert body["hubs-grid"]["rowData"] == []
@@ -250,6 +251,7 @@ def test_dash593_large_grids_are_capped_with_a_note(app, client, monkeypatch):  
     from dashboard.data import hubs
 
     monkeypatch.setattr(hubs, "MAX_GRID_ROWS", 3)
+    app.server.extensions["arogya"].data.cache.clear()  # memoised outputs of earlier tests
     body = call(app, client, "hubs-spokes.rowData", [AUGUST])
     assert len(body["hubs-spokes"]["rowData"]) == 3
     assert "Showing the first 3 of 9 rows" in texts(body["hubs-spokes-summary"]["children"])

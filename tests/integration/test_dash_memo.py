@@ -1,0 +1,106 @@
+"""Memoised callback outputs (``dashboard.ui.memo``) through Dash's HTTP endpoint: a warm call reads no rollup and
+sends the same bytes, a load (data version) or another scope computes afresh, an error is not kept."""
+
+from __future__ import annotations
+
+import pytest
+from cachelib import SimpleCache
+from sqlalchemy import event
+
+from dashboard.app_factory import create_app
+from dashboard.data import hubs
+from dashboard.data.context import DataContext
+from tests.auth_helpers import logged_in_client
+from tests.fixtures.warehouse_factory import KISHANGANJ, build_warehouse, bump_version, reader_engine
+from tests.integration.test_dash_callbacks import AUGUST, call
+
+
+@pytest.fixture(scope="module")
+def wh(tmp_path_factory):  # type: ignore[no-untyped-def]
+    warehouse = build_warehouse(tmp_path_factory.mktemp("memo"))
+    yield warehouse
+    warehouse.drop()
+
+
+@pytest.fixture()
+def app(wh):  # type: ignore[no-untyped-def]
+    dash_app = create_app(wh.settings, engine=reader_engine(wh), auth_engine=wh.engine)
+    dash_app.server.extensions["arogya"].data.version_ttl_s = 0  # every call reads the data version
+    yield dash_app
+    dash_app.server.extensions["arogya"].data.engine.dispose()
+
+
+def _rollup_reads(engine) -> list[str]:  # type: ignore[no-untyped-def]
+    seen: list[str] = []
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def note(conn, cursor, statement, *args):  # type: ignore[no-untyped-def]
+        if "rollup_" in statement or "fact_" in statement:
+            seen.append(statement)
+
+    return seen
+
+
+def test_dash340_warm_call_reads_no_rollup_and_sends_the_same(app):  # type: ignore[no-untyped-def]
+    client = logged_in_client(app)
+    reads = _rollup_reads(app.server.extensions["arogya"].data.engine)
+    for output in ("hubs-kpis.children", "overview-grid.rowData", "schemes-map.figure", "chos-roster.rowData"):
+        first = call(app, client, output, [AUGUST])
+        cold_reads = len(reads)
+        assert cold_reads > 0, output
+        second = call(app, client, output, [AUGUST])
+        assert second == first, output
+        assert len(reads) == cold_reads, f"{output} read the warehouse on a warm call"
+        reads.clear()
+
+
+def test_dash341_a_load_or_another_view_computes_afresh(app, wh):  # type: ignore[no-untyped-def]
+    client = logged_in_client(app)
+    reads = _rollup_reads(app.server.extensions["arogya"].data.engine)
+    english = call(app, client, "hubs-specialty.figure", [AUGUST])
+    hindi = call(app, client, "hubs-specialty.figure", [AUGUST + "&lang=hi"])  # another language: another entry
+    assert hindi != english
+    reads.clear()
+    bump_version(wh.engine)  # what a finished load does
+    call(app, client, "hubs-specialty.figure", [AUGUST])
+    assert reads
+
+
+def test_dash342_scopes_do_not_share_outputs(app):  # type: ignore[no-untyped-def]
+    everyone = call(app, logged_in_client(app), "overview-grid.rowData", [AUGUST])
+    one = call(app, logged_in_client(app, role="district", districts=[KISHANGANJ]), "overview-grid.rowData",
+               [AUGUST])
+    assert {r["district_lgd"] for r in one["overview-grid"]["rowData"]} == {KISHANGANJ}
+    assert len(everyone["overview-grid"]["rowData"]) > len(one["overview-grid"]["rowData"])
+
+
+def test_dash343_an_error_output_is_not_kept(app, monkeypatch):  # type: ignore[no-untyped-def]
+    client = logged_in_client(app)
+    real = hubs.specialty_mix
+
+    def broken(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr(hubs, "specialty_mix", broken)
+    failed = call(app, client, "hubs-specialty.figure", [AUGUST])
+    assert failed["hubs-specialty"]["figure"]["data"] == []
+    monkeypatch.setattr(hubs, "specialty_mix", real)
+    fixed = call(app, client, "hubs-specialty.figure", [AUGUST])
+    assert fixed["hubs-specialty"]["figure"]["data"], "the error figure was kept"
+
+
+def test_dash344_memoise_keeps_only_what_compute_wants_kept(wh):  # type: ignore[no-untyped-def]
+    ctx = DataContext(reader_engine(wh), SimpleCache())
+    runs: list[str] = []
+
+    def compute(value: str, keep: bool):  # type: ignore[no-untyped-def]
+        def run() -> tuple[str, bool]:
+            runs.append(value)
+            return value, keep
+        return run
+
+    assert ctx.memoise("t", ("a",), compute("error", False)) == "error"
+    assert ctx.memoise("t", ("a",), compute("fine", True)) == "fine"
+    assert ctx.memoise("t", ("a",), compute("other", True)) == "fine"
+    assert runs == ["error", "fine"]
+    ctx.engine.dispose()
