@@ -9,8 +9,10 @@ import pandas as pd
 from sqlalchemy import Column, Connection, MetaData, String, Table, delete, insert, select, update
 
 from etl.load.bulk import execute_rows
+from etl.load.corrections import delete_moved_consultations
 from etl.load.rollups import prepare_temp_tables, record_touched, refresh_touched
 from etl.transform.datasets import FACT_CONSULTATION_COLUMNS
+from etl.warehouse.partitions import ensure_month_partitions
 from etl.warehouse.schema import (
     current_status,
     dim_block,
@@ -61,6 +63,8 @@ def write_consultations(conn: Connection, rows: pd.DataFrame, run_id: int, *,
         old = old.iloc[0:0]
         if rows.empty:
             return WriteResult(0)
+    ensure_month_partitions(conn, rows["day"])
+    delete_moved_consultations(conn, old, rows)
     frame = rows[FACT_CONSULTATION_COLUMNS].assign(run_id=run_id)
     execute_rows(conn, upsert_statement(conn, fact_consultation), frame)
     touched = pd.concat([old[TOUCHED_KEYS], rows[TOUCHED_KEYS]], ignore_index=True)

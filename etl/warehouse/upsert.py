@@ -8,6 +8,8 @@ from typing import Any
 from sqlalchemy import Connection, Table
 from sqlalchemy.dialects import postgresql, sqlite
 
+from etl.warehouse.partitions import conflict_columns
+
 
 def _dialect_insert(conn: Connection, table: Table):  # type: ignore[no-untyped-def]
     if conn.dialect.name == "postgresql":
@@ -19,11 +21,12 @@ def _dialect_insert(conn: Connection, table: Table):  # type: ignore[no-untyped-
 
 def upsert_statement(conn: Connection, table: Table, update_columns: Sequence[str] | None = None,
                      do_nothing: bool = False, where: Callable[[Any], Any] | None = None):  # type: ignore[no-untyped-def]
-    """An insert that updates ``update_columns`` (default: every non-key column) when the primary key exists.
+    """An insert that updates ``update_columns`` (default: every non-key column) when the primary key exists
+    (on PostgreSQL's partitioned tables, the key plus the partition column: see ``etl.warehouse.partitions``).
 
     ``where`` receives the statement (for ``stmt.excluded``) and returns a condition the update must meet."""
     stmt = _dialect_insert(conn, table)
-    keys = [c.name for c in table.primary_key.columns]
+    keys = conflict_columns(conn.dialect.name, table.name, [c.name for c in table.primary_key.columns])
     if do_nothing:
         return stmt.on_conflict_do_nothing(index_elements=keys)
     columns = update_columns if update_columns is not None else [c.name for c in table.columns if c.name not in keys]
