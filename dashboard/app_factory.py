@@ -13,6 +13,7 @@ from sqlalchemy import Engine
 
 from dashboard import security
 from dashboard.api import blueprint
+from dashboard.api.report import blueprint as report_blueprint
 from dashboard.api.status import init_status_api
 from dashboard.auth import setup as auth_setup
 from dashboard.compression import compress_config
@@ -71,6 +72,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
                        suppression_k=settings.suppression_k)
     server.extensions[EXTENSION] = Runtime(settings=settings, data=data)
     server.register_blueprint(blueprint)
+    server.register_blueprint(report_blueprint)  # the district review report (print view, PDF, PNG)
     init_status_api(server, settings)  # POST /api/v1/status (bearer token), its OpenAPI document, alerts
 
     @server.get("/geo/<path:name>")

@@ -1031,11 +1031,15 @@ CATALOGUES: dict[str, dict[str, str]] = {"en": EN, "hi": HI}
 
 
 def _merge_catalogues() -> None:
-    """Sign-in, access and audit texts live beside the code that uses them (dashboard/auth/strings.py)."""
+    """Sign-in, access and audit texts live beside the code that uses them (dashboard/auth/strings.py), as do the
+    district review report's (dashboard/report/strings.py)."""
     from dashboard.auth import strings
+    from dashboard.report import strings as report_strings
 
     EN.update(strings.EN)
     HI.update(strings.HI)
+    EN.update(report_strings.EN)
+    HI.update(report_strings.HI)
 
 
 _merge_catalogues()

@@ -78,6 +78,9 @@ class Settings:
     smtp_from: str = "arogya-alerts@localhost"
     smtp_security: str = "none"
     public_url: str = ""
+    report_chromium: str = "/usr/bin/chromium"
+    report_timeout_s: int = 45
+    report_max_renders: int = 2
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -125,6 +128,9 @@ class Settings:
             smtp_from=_env("SMTP_FROM", "arogya-alerts@localhost"),
             smtp_security=_env("SMTP_SECURITY", "none"),
             public_url=_env("PUBLIC_URL", ""),
+            report_chromium=_env("REPORT_CHROMIUM", "/usr/bin/chromium"),
+            report_timeout_s=max(5, _env_int("REPORT_TIMEOUT", 45)),
+            report_max_renders=max(1, _env_int("REPORT_MAX_RENDERS", 2)),
         )
 
     def api_token(self, env_name: str | None) -> str | None:
@@ -192,6 +198,12 @@ SETTINGS_DOC: dict[str, str] = {
     "AROGYA_SMTP_FROM": "Sender address of alert emails (default arogya-alerts@localhost).",
     "AROGYA_SMTP_SECURITY": "none, starttls or ssl (default none).",
     "AROGYA_PUBLIC_URL": "The dashboard's public address, for links in alerts.",
+    "AROGYA_REPORT_CHROMIUM": "Chromium executable that prints the district review report as PDF and PNG "
+    "(default /usr/bin/chromium; Debian package chromium). Without it only the print view works.",
+    "AROGYA_REPORT_TIMEOUT": "Seconds a district report may take to render before it is stopped "
+    "(default 45, at least 5).",
+    "AROGYA_REPORT_MAX_RENDERS": "District reports rendered at the same time per web process; more wait for a "
+    "free slot (default 2).",
     "AROGYA_TRUSTED_PROXIES": "Reverse proxies in front of the dashboard whose X-Forwarded-For/-Proto are trusted "
     "(default 0).",
 }

@@ -30,6 +30,7 @@ from dashboard.data.tables import (
 from dashboard.figures.facility_map import daily_bars, facility_map
 from dashboard.i18n import format_date, format_indian, name_of, t
 from dashboard.pages.district_blocks import block_layer, boundary_panel, register_callbacks
+from dashboard.pages.district_report import report_panel
 from dashboard.runtime import current_scope, get_runtime
 from dashboard.ui.frame import export_link, frame, page_layout, search_from_kwargs, url_id
 from dashboard.ui.geo import geojson_url, has_boundaries
@@ -90,6 +91,7 @@ def district_body(view: ViewState, lgd: int | None, search: str) -> list[Any]:
         html.Div([html.H1(t("district.title", lang, name=name_of(row, lang)), className="h4 mb-0 me-3"),
                   html.Span(id="district-period", className="text-muted")],
                  className="d-flex align-items-baseline flex-wrap mb-2"),
+        report_panel(view, lgd),
         loading(html.Div(id="district-kpis", className="mb-3")),
         dbc.Row([
             dbc.Col(section(t("district.map", lang), [
