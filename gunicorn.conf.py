@@ -1,27 +1,33 @@
 """gunicorn settings for `arogya serve --prod` (or `gunicorn -c gunicorn.conf.py app:server`).
 
-Workers come from the core count; each worker is a separate process with its own database pool, so the cache must
-be shared (AROGYA_CACHE_URL=redis://...) for every worker to see the same cached results and invalidations.
+Every value comes from the one settings object (``AROGYA_BIND``, ``AROGYA_WORKERS``, ``AROGYA_THREADS``,
+``AROGYA_WORKER_TIMEOUT``, ``AROGYA_GRACEFUL_TIMEOUT``, ``AROGYA_ACCESS_LOG``, ``AROGYA_FORWARDED_ALLOW_IPS``; see
+the README's settings table). Workers come from the core count; each worker is a separate process with its own
+database pool and, without ``AROGYA_CACHE_URL``, its own in-process cache: set ``AROGYA_CACHE_URL=redis://...`` so
+every worker shares cached results and sees the same invalidations.
 """
 
 from __future__ import annotations
 
-import multiprocessing
-import os
+from etl.settings import Settings
 
-bind = os.environ.get("AROGYA_BIND", "127.0.0.1:8050")
-workers = int(os.environ.get("AROGYA_WORKERS", str(multiprocessing.cpu_count() * 2 + 1)))
-threads = int(os.environ.get("AROGYA_THREADS", "2"))
+_settings = Settings.from_env()
+
+bind = _settings.bind
+workers = _settings.worker_count
+threads = _settings.threads
 worker_class = "gthread"
-# A request that takes longer than this is cut off and its worker replaced: no hung workers.
-timeout = int(os.environ.get("AROGYA_WORKER_TIMEOUT", "60"))
-graceful_timeout = 30
+# A request that takes longer than this is cut off and its worker replaced: no hung workers. The database's own
+# timeouts (AROGYA_DB_CONNECT_TIMEOUT, AROGYA_DB_STATEMENT_TIMEOUT) are shorter, so a slow or unreachable database
+# answers 503 before this fires.
+timeout = _settings.worker_timeout_s
+graceful_timeout = _settings.graceful_timeout_s
 keepalive = 5
 # Recycle workers now and then so a slow leak can never grow without bound.
 max_requests = 2000
 max_requests_jitter = 200
-accesslog = os.environ.get("AROGYA_ACCESS_LOG", "-")
+accesslog = _settings.access_log or None
 errorlog = "-"
 access_log_format = '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s %(M)sms'
-forwarded_allow_ips = os.environ.get("AROGYA_FORWARDED_ALLOW_IPS", "127.0.0.1")
+forwarded_allow_ips = _settings.forwarded_allow_ips
 preload_app = False

@@ -11,7 +11,7 @@ from dash import dcc, html
 from flask_caching import Cache
 from sqlalchemy import Engine
 
-from dashboard import security
+from dashboard import security, unavailable
 from dashboard.api import blueprint
 from dashboard.api.report import blueprint as report_blueprint
 from dashboard.api.status import init_status_api
@@ -97,7 +97,8 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     )
     app.layout = shell
     security.install(app, settings)
-    auth_setup.install(app, settings, auth_engine or make_engine(settings), backend)
+    auth = auth_setup.install(app, settings, auth_engine or make_engine(settings), backend)
+    unavailable.install(server, [data.engine, auth.engine])  # 503 when the database cannot answer
     _lang_on_html(app)
     sync.register(app)
     _claim_page_callbacks(app)

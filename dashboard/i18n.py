@@ -84,6 +84,8 @@ EN: dict[str, str] = {
     "state.empty_rows": "Nothing to list.",
     "state.error": "This part of the page could not be loaded. Please try again; if it keeps failing, tell the "
                    "administrator (reference {ref}).",
+    "error.unavailable_title": "Temporarily unavailable",
+    "error.unavailable": "The database is not answering right now. Please try again in a few seconds.",
     "state.no_scope": "Your account has no districts assigned, so there is nothing to show.",
     "state.no_boundaries": "District boundaries are not available on this server; the map cannot be drawn.",
     "export.csv": "Export CSV",
@@ -592,6 +594,8 @@ HI: dict[str, str] = {
     "state.empty_rows": "दिखाने को कुछ नहीं।",
     "state.error": "पेज का यह भाग लोड नहीं हो सका। कृपया फिर से प्रयास करें; बार-बार ऐसा हो तो व्यवस्थापक को बताएँ "
                    "(संदर्भ {ref})।",
+    "error.unavailable_title": "अस्थायी रूप से उपलब्ध नहीं",
+    "error.unavailable": "डेटाबेस अभी उत्तर नहीं दे रहा है। कृपया कुछ सेकंड बाद फिर से प्रयास करें।",
     "state.no_scope": "आपके खाते को कोई जिला नहीं सौंपा गया है, इसलिए दिखाने को कुछ नहीं है।",
     "state.no_boundaries": "इस सर्वर पर जिलों की सीमाएँ उपलब्ध नहीं हैं; नक्शा नहीं बन सकता।",
     "export.csv": "CSV निर्यात करें",

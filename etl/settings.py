@@ -81,6 +81,16 @@ class Settings:
     report_chromium: str = "/usr/bin/chromium"
     report_timeout_s: int = 45
     report_max_renders: int = 2
+    # Serving (gunicorn.conf.py) and the database's timeouts.
+    bind: str = "127.0.0.1:8050"
+    workers: int = 0
+    threads: int = 2
+    worker_timeout_s: int = 60
+    graceful_timeout_s: int = 30
+    access_log: str = "-"
+    forwarded_allow_ips: str = "127.0.0.1"
+    db_connect_timeout_s: int = 5
+    db_statement_timeout_s: int = 30
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -131,6 +141,15 @@ class Settings:
             report_chromium=_env("REPORT_CHROMIUM", "/usr/bin/chromium"),
             report_timeout_s=max(5, _env_int("REPORT_TIMEOUT", 45)),
             report_max_renders=max(1, _env_int("REPORT_MAX_RENDERS", 2)),
+            bind=_env("BIND", "127.0.0.1:8050"),
+            workers=max(0, _env_int("WORKERS", 0)),
+            threads=max(1, _env_int("THREADS", 2)),
+            worker_timeout_s=max(1, _env_int("WORKER_TIMEOUT", 60)),
+            graceful_timeout_s=max(1, _env_int("GRACEFUL_TIMEOUT", 30)),
+            access_log=_env("ACCESS_LOG", "-"),
+            forwarded_allow_ips=_env("FORWARDED_ALLOW_IPS", "127.0.0.1"),
+            db_connect_timeout_s=max(1, _env_int("DB_CONNECT_TIMEOUT", 5)),
+            db_statement_timeout_s=max(0, _env_int("DB_STATEMENT_TIMEOUT", 30)),
         )
 
     def api_token(self, env_name: str | None) -> str | None:
@@ -151,6 +170,11 @@ class Settings:
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+    @property
+    def worker_count(self) -> int:
+        """gunicorn workers: ``workers`` if set, else two per core plus one."""
+        return self.workers or (os.cpu_count() or 1) * 2 + 1
 
 
 SETTINGS_DOC: dict[str, str] = {
@@ -206,6 +230,20 @@ SETTINGS_DOC: dict[str, str] = {
     "free slot (default 2).",
     "AROGYA_TRUSTED_PROXIES": "Reverse proxies in front of the dashboard whose X-Forwarded-For/-Proto are trusted "
     "(default 0).",
+    "AROGYA_BIND": "Address gunicorn listens on when started as `gunicorn -c gunicorn.conf.py app:server` "
+    "(default 127.0.0.1:8050; `arogya serve --prod` takes --host/--port instead).",
+    "AROGYA_WORKERS": "gunicorn worker processes (default 0: two per CPU core plus one).",
+    "AROGYA_THREADS": "Threads per gunicorn worker (default 2).",
+    "AROGYA_WORKER_TIMEOUT": "Seconds a request may take before gunicorn replaces its worker (default 60).",
+    "AROGYA_GRACEFUL_TIMEOUT": "Seconds a worker gets to finish its requests on restart or shutdown (default 30).",
+    "AROGYA_ACCESS_LOG": "Where gunicorn writes its access log: a file, - for standard output (default), or empty "
+    "for none.",
+    "AROGYA_FORWARDED_ALLOW_IPS": "Addresses of the reverse proxies gunicorn takes X-Forwarded-* headers from "
+    "(default 127.0.0.1).",
+    "AROGYA_DB_CONNECT_TIMEOUT": "Seconds to wait for a PostgreSQL connection before a page answers 503 "
+    "(default 5).",
+    "AROGYA_DB_STATEMENT_TIMEOUT": "Seconds a dashboard query may run on PostgreSQL before it is cancelled and the "
+    "page answers 503 (default 30; 0: no limit). Keep it below AROGYA_WORKER_TIMEOUT. The ETL has no limit.",
 }
 
 

@@ -50,15 +50,21 @@ def make_engine(settings: Settings, *, read_only: bool = False) -> Engine:
             conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
         return engine
-    connect_args: dict[str, object] = {"connect_timeout": 10}
+    # A database that does not answer costs at most the connect timeout; a dashboard query at most the statement
+    # timeout (the ETL's long loads have none). Both stay below gunicorn's worker timeout, so the page answers 503
+    # instead of its worker being killed. pool_pre_ping replaces connections a database restart has cut.
+    connect_args: dict[str, object] = {"connect_timeout": max(1, settings.db_connect_timeout_s)}
     if read_only:
-        connect_args["options"] = "-c default_transaction_read_only=on"
+        options = ["-c default_transaction_read_only=on"]
+        if settings.db_statement_timeout_s > 0:
+            options.append(f"-c statement_timeout={int(settings.db_statement_timeout_s) * 1000}")
+        connect_args["options"] = " ".join(options)
     return create_engine(
         url,
         pool_pre_ping=True,
         pool_size=5,
         max_overflow=10,
-        pool_timeout=10,
+        pool_timeout=max(1, settings.db_connect_timeout_s),
         connect_args=connect_args,
     )
 
