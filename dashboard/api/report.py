@@ -119,15 +119,24 @@ def district_report(lgd: int, kind: str = "html") -> Response:
         html = render_html(report, dash.get_relative_path(STATIC_PREFIX), generated_on)
         _record("page_view", report, kind)
         return Response(html, mimetype="text/html")
-    html = render_html(report, STATIC_PREFIX, generated_on)
     name = filename(lgd, month, lang, kind)
+    rendered: list[bool] = []
+
+    def render() -> tuple[bytes, bool]:
+        rendered.append(True)
+        html = render_html(report, STATIC_PREFIX, generated_on)
+        return renderer().render(html, kind, chromium_files(),  # type: ignore[arg-type]
+                                 footer=f"Arogya - district {lgd} - {month.code}"), True
+
     try:
-        data = renderer().render(html, kind, chromium_files(),  # type: ignore[arg-type]
-                                 footer=f"Arogya - district {lgd} - {month.code}")
+        # Kept under the data version (and the scope, the day and the language): the meeting's second download
+        # of the same report is a cache read, and concurrent requests for it wait for one render.
+        data = rt.data.memoise("district-report", (current_scope(), lgd, month.code, lang, kind, today,
+                                                   generated_on), render)
     except RenderError as exc:
         _record("export", report, kind, file=name, complete=False, error=exc.key)
         return refuse(exc.status, exc.key, lang, **exc.params)
-    _record("export", report, kind, file=name, complete=True, bytes=len(data))
+    _record("export", report, kind, file=name, complete=True, bytes=len(data), cached=not rendered)
     response = Response(data, mimetype=MEDIA_TYPES[kind])
     response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
     response.headers["Cache-Control"] = "no-store"

@@ -140,7 +140,10 @@ def test_rep110_pdf_and_png_are_printed_by_chromium(app, surgeon):  # type: igno
     entry = _audit(app, "pdf")[0]
     assert entry["action"] == "export" and entry["detail"]["complete"] is True
     assert entry["detail"]["bytes"] == len(data) and entry["detail"]["lang"] == "hi"
-    assert entry["scope"] == str(KISHANGANJ)
+    assert entry["scope"] == str(KISHANGANJ) and entry["detail"]["cached"] is False
+    again = surgeon.get(REPORT + ".pdf?month=2025-08&lang=hi")  # the same report again: from the cache, audited
+    assert again.status_code == 200 and again.get_data() == data
+    assert _audit(app, "pdf")[0]["detail"]["cached"] is True and len(_audit(app, "pdf")) == 2
 
     png = surgeon.get(REPORT + ".png?month=2025-08")
     assert png.status_code == 200 and png.mimetype == "image/png"
