@@ -22,7 +22,7 @@ KINDS: tuple[tuple[str, str], ...] = (("pdf", ".pdf"), ("png", ".png"), ("view",
 def report_href(lgd: int, month: str, lang: str, kind: str) -> str:
     """Where the report of district ``lgd`` for ``month`` (YYYY-MM) lives, as ``kind`` (pdf, png or view)."""
     suffix = dict(KINDS)[kind]
-    query = {"month": month, **({"lang": lang} if lang != "en" else {})}
+    query = {"month": month, "lang": lang}  # always explicit: the report does not guess the language
     return dash.get_relative_path(f"/report/district/{int(lgd)}{suffix}") + "?" + urlencode(query)
 
 

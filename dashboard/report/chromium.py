@@ -188,6 +188,7 @@ def _render(executable: str, html: str, kind: Kind, static: StaticFiles, footer:
             page.set_default_timeout(_remaining_ms(deadline))
             page.goto(ORIGIN + DOCUMENT_PATH, wait_until="load")
             page.wait_for_function(READY, timeout=_remaining_ms(deadline))
+            page.add_style_tag(content=".no-print { display: none !important; }")  # the print view's button
             failed = page.evaluate("() => document.documentElement.getAttribute('data-report-failed')")
             if failed:
                 log.warning("district report: %s figure(s) could not be drawn", failed)

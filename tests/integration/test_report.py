@@ -117,9 +117,9 @@ def test_rep105_district_page_has_the_control(app, surgeon):  # type: ignore[no-
     assert f"/report/district/{KISHANGANJ}.pdf?month=2025-07&lang=hi" in raw  # last complete month of the period
     assert "समीक्षा रिपोर्ट" in texts(page["_pages_content"]["children"])
     links = call(app, surgeon, "district-report-pdf.href", ["2025-08"], state=[KISHANGANJ, AUGUST])
-    assert links["district-report-pdf"]["href"] == f"/report/district/{KISHANGANJ}.pdf?month=2025-08"
-    assert links["district-report-png"]["href"] == f"/report/district/{KISHANGANJ}.png?month=2025-08"
-    assert links["district-report-view"]["href"] == f"/report/district/{KISHANGANJ}?month=2025-08"
+    assert links["district-report-pdf"]["href"] == f"/report/district/{KISHANGANJ}.pdf?month=2025-08&lang=en"
+    assert links["district-report-png"]["href"] == f"/report/district/{KISHANGANJ}.png?month=2025-08&lang=en"
+    assert links["district-report-view"]["href"] == f"/report/district/{KISHANGANJ}?month=2025-08&lang=en"
 
 
 def _png_size(data: bytes) -> tuple[int, int]:
