@@ -13,7 +13,14 @@ import pytest
 
 from dashboard.data.context import DataContext
 from dashboard.data.filters import Filter, Scope
-from dashboard.report.chromium import ChromiumMissing, Renderer, StaticFiles, footer_template
+from dashboard.report.chromium import (
+    ChromiumMissing,
+    RenderBusy,
+    Renderer,
+    RenderTimeout,
+    StaticFiles,
+    footer_template,
+)
 from dashboard.report.content import DistrictNotFound, assemble
 from dashboard.report.month import MonthError, ReportMonth, default_month, month_options, parse_month
 from dashboard.report.page import HERE, cell_text, figures_json, render_html
@@ -219,3 +226,27 @@ def test_rep031_missing_chromium_is_reported_not_crashed(tmp_path):  # type: ign
     with pytest.raises(ValueError):
         renderer.render("", "gif", StaticFiles(files={}))  # type: ignore[arg-type]
     assert "<b>" not in footer_template("<b>x</b>") and 'class="pageNumber"' in footer_template("x")
+
+
+def test_rep032_render_slots_are_bounded(tmp_path):  # type: ignore[no-untyped-def]
+    fake = tmp_path / "chromium"
+    fake.write_text("#!/bin/sh\nexit 1\n")
+    fake.chmod(0o755)
+    renderer = Renderer(str(fake), timeout_s=1, max_renders=1)
+    assert renderer._slots.acquire(timeout=1)  # another render holds the only slot
+    try:
+        with pytest.raises(RenderBusy) as info:
+            renderer.render("<html></html>", "png", StaticFiles(files={}))
+        assert info.value.key == "report.error.busy" and info.value.status == 503
+    finally:
+        renderer._slots.release()
+
+
+@pytest.mark.skipif(not Path("/usr/bin/chromium").is_file(), reason="/usr/bin/chromium is missing")
+def test_rep033_a_page_that_never_gets_ready_times_out(tmp_path):  # type: ignore[no-untyped-def]
+    renderer = Renderer("/usr/bin/chromium", timeout_s=3)
+    with pytest.raises(RenderTimeout) as info:
+        renderer.render("<!DOCTYPE html><html><body>never ready</body></html>", "pdf", StaticFiles(files={}))
+    assert info.value.params == {"seconds": 3} and info.value.status == 503
+    assert renderer._slots.acquire(timeout=30)  # the slot comes back once the abandoned render has stopped
+    renderer._slots.release()
