@@ -32,7 +32,9 @@ ORIGIN = "http://arogya-report.invalid"
 DOCUMENT_PATH = "/report/district"
 A4_VIEWPORT = {"width": 794, "height": 1123}  # 210 x 297 mm at 96 dpi
 PNG_SCALE = 1.5
-READY = "() => document.documentElement.getAttribute('data-report-ready') === '1'"
+# Set by the page's script once every figure is drawn and the fonts are loaded (a selector: no eval, so it also
+# works under the app's Content Security Policy).
+READY_SELECTOR = "html[data-report-ready='1']"
 CONTENT_TYPES = {".css": "text/css", ".js": "text/javascript", ".woff2": "font/woff2", ".woff": "font/woff",
                  ".ttf": "font/ttf", ".geojson": "application/geo+json", ".json": "application/json",
                  ".png": "image/png", ".svg": "image/svg+xml"}
@@ -187,7 +189,7 @@ def _render(executable: str, html: str, kind: Kind, static: StaticFiles, footer:
             page = context.new_page()
             page.set_default_timeout(_remaining_ms(deadline))
             page.goto(ORIGIN + DOCUMENT_PATH, wait_until="load")
-            page.wait_for_function(READY, timeout=_remaining_ms(deadline))
+            page.wait_for_selector(READY_SELECTOR, state="attached", timeout=_remaining_ms(deadline))
             page.add_style_tag(content=".no-print { display: none !important; }")  # the print view's button
             failed = page.evaluate("() => document.documentElement.getAttribute('data-report-failed')")
             if failed:

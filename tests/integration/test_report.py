@@ -154,3 +154,45 @@ def test_rep110_pdf_and_png_are_printed_by_chromium(app, surgeon):  # type: igno
     width, height = _png_size(png.get_data())
     assert width == 1191  # the A4 sheet (794 CSS px) at 1.5 device pixels per px
     assert 1.2 * width < height < 6 * width  # one long page: header, KPIs, map, four tables
+
+
+@needs_chromium
+@pytest.mark.slow
+def test_rep120_print_view_in_a_browser_under_the_apps_csp(app, tmp_path):  # type: ignore[no-untyped-def]
+    """A signed-in browser opens the print view from a live server: the map is drawn with the app's own plotly.js,
+    under the app's Content Security Policy, with no request to another host and no console error."""
+    if not app.server.extensions["arogya"].settings.is_sqlite:
+        pytest.skip("the browser does not depend on the database: the SQLite run opens it")
+    import threading
+
+    from playwright.sync_api import sync_playwright
+    from werkzeug.serving import make_server
+
+    from dashboard.report.chromium import READY_SELECTOR
+    from tests.auth_helpers import browser_login, make_user
+
+    server = make_server("127.0.0.1", 0, app.server, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_port}"
+    username, password = make_user(app, role="district", districts=[KISHANGANJ])
+    problems: list[str] = []
+    hosts: set[str] = set()
+    try:
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=str(CHROMIUM),
+                                         args=["--headless", "--no-sandbox", "--disable-gpu",
+                                               "--disable-background-networking"])
+            page = browser.new_page()
+            page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+            page.on("pageerror", lambda e: problems.append(str(e)))
+            page.on("request", lambda r: hosts.add(r.url.split("/")[2]) if r.url.startswith("http") else None)
+            browser_login(page, base, username, password, next_=REPORT + "?month=2025-08&lang=hi")
+            page.wait_for_selector(READY_SELECTOR, state="attached", timeout=180_000)
+            assert page.locator("#report-heading").inner_text() == "जिला किशनगंज · अगस्त 2025 (अब तक)"
+            assert page.locator("#report-map img.frozen-canvas").count() >= 1  # the map was drawn and kept
+            assert page.get_attribute("html", "data-report-failed") is None
+            browser.close()
+    finally:
+        server.shutdown()
+    assert hosts == {f"127.0.0.1:{server.server_port}"}
+    assert problems == []
