@@ -25,11 +25,23 @@ def _none_where(values: np.ndarray, missing: np.ndarray) -> list[Any]:
     return out.tolist()
 
 
+def _sqlite_text(stamps: pd.Series, with_time: bool) -> np.ndarray:
+    """Timestamps as SQLite's ISO text (``SQLITE_DATETIME`` or ``SQLITE_DATE``), formatted by numpy in one pass
+    (``strftime`` formats value by value)."""
+    values = stamps.to_numpy(dtype="datetime64[us]")
+    if not with_time:
+        return np.datetime_as_string(values, unit="D").astype(object)
+    iso = np.datetime_as_string(values, unit="us")  # 2025-08-01T09:30:00.000000
+    return np.array([text[:10] + " " + text[11:] for text in iso.tolist()], dtype=object)
+
+
 def column_values(series: pd.Series, column_type: Any, dialect: str) -> list[Any]:
     """Driver-ready values for one column; missing values become None."""
     if isinstance(column_type, (DateTime, Date)):
         stamps = pd.to_datetime(series)
         missing = stamps.isna().to_numpy()
+        if dialect == "sqlite" and stamps.dt.tz is None:
+            return _none_where(_sqlite_text(stamps, isinstance(column_type, DateTime)), missing)
         if dialect == "sqlite":
             fmt = SQLITE_DATETIME if isinstance(column_type, DateTime) else SQLITE_DATE
             return _none_where(stamps.dt.strftime(fmt).to_numpy(dtype=object), missing)
@@ -41,6 +53,8 @@ def column_values(series: pd.Series, column_type: Any, dialect: str) -> list[Any
         ints = series.fillna(False).astype(bool).to_numpy()
         return _none_where(ints.astype(int) if dialect == "sqlite" else ints, missing)
     if isinstance(column_type, Integer):
+        if isinstance(series.dtype, np.dtype) and series.dtype.kind in "iu":
+            return series.to_numpy().tolist()  # a plain numpy integer column: nothing can be missing
         numbers = pd.to_numeric(series, errors="coerce")
         missing = numbers.isna().to_numpy()
         return _none_where(numbers.fillna(0).astype(np.int64).to_numpy(), missing)

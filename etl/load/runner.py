@@ -31,7 +31,7 @@ from etl.sources.files import FileRejected, LandingFile, file_sha256, list_landi
 from etl.sources.http_api import ApiError, ApiSourceConfig, fetch_pages
 from etl.sources.jsonrecords import records_chunk
 from etl.transform.context import FACILITY_INDEX_COLUMNS, TransformContext
-from etl.transform.datasets import TRANSFORMS
+from etl.transform.datasets import TRANSFORMS, missing_facility_ids
 from etl.transform.pseudonym import Pseudonymiser, load_key
 from etl.transform.validate import FileState, Validated, canonical_frame
 from etl.warehouse.schema import (
@@ -200,7 +200,23 @@ class EtlRunner:
     # ------------------------------------------------------------------ quarantine release
 
     def release_pending(self) -> FileOutcome | None:
-        """Load quarantined rows whose only fault was an unknown facility, where the facility has since arrived."""
+        """Load quarantined rows whose only fault was an unknown facility, where the facility has since arrived.
+
+        The pending rows' reasons name the missing facilities; only when one of them is now in the master are the
+        rows read back and validated again (every run would otherwise re-validate every pending row)."""
+        with self.engine.connect() as conn:
+            reasons = list(conn.execute(select(quarantine.c.reason).where(
+                quarantine.c.reason_code == "unknown_facility", quarantine.c.released_run_id.is_(None)).distinct())
+                .scalars())
+        if not reasons:
+            return None
+        named = [missing_facility_ids(reason) for reason in reasons]
+        if all(ids is not None for ids in named) and not any(
+                self.ctx.facilities.index.isin([i for ids in named if ids for i in ids])):
+            return None
+        return self._release_pending()
+
+    def _release_pending(self) -> FileOutcome | None:
         with self.engine.connect() as conn:
             pending = pd.DataFrame(conn.execute(
                 select(quarantine.c.quarantine_id, quarantine.c.dataset, quarantine.c.row_number, quarantine.c.raw)

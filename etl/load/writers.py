@@ -10,6 +10,7 @@ from sqlalchemy import Column, Connection, MetaData, String, Table, delete, inse
 
 from etl.load.bulk import execute_rows
 from etl.load.corrections import delete_moved_consultations
+from etl.load.rollup_frames import days_are_new, days_of, insert_batch_rollups
 from etl.load.rollups import prepare_temp_tables, record_touched, refresh_touched
 from etl.transform.datasets import FACT_CONSULTATION_COLUMNS
 from etl.warehouse.partitions import ensure_month_partitions
@@ -51,7 +52,6 @@ def write_consultations(conn: Connection, rows: pd.DataFrame, run_id: int, *,
     since from a corrected file is not overwritten by an older copy)."""
     if rows.empty:
         return WriteResult(0)
-    prepare_temp_tables(conn)
     f = fact_consultation.c
     staged = _staged_ids(conn, rows["consultation_id"].tolist())
     old = pd.DataFrame(conn.execute(
@@ -66,7 +66,12 @@ def write_consultations(conn: Connection, rows: pd.DataFrame, run_id: int, *,
     ensure_month_partitions(conn, rows["day"])
     delete_moved_consultations(conn, old, rows)
     frame = rows[FACT_CONSULTATION_COLUMNS].assign(run_id=run_id)
-    execute_rows(conn, upsert_statement(conn, fact_consultation), frame)
+    # None of the batch's ids is stored yet (the common case): a plain insert, no conflict handling per row.
+    execute_rows(conn, insert(fact_consultation) if old.empty else upsert_statement(conn, fact_consultation), frame)
+    if old.empty and days_are_new(conn, days_of(rows)):
+        insert_batch_rollups(conn, rows)
+        return WriteResult(len(rows))
+    prepare_temp_tables(conn)
     touched = pd.concat([old[TOUCHED_KEYS], rows[TOUCHED_KEYS]], ignore_index=True)
     record_touched(conn, touched)
     refresh_touched(conn)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
@@ -34,13 +35,26 @@ def _unknown_facility_rule(ids: dict[str, pd.Series], ctx: TransformContext) -> 
 
     def message(index: pd.Index) -> pd.Series:
         texts = [
-            "; ".join(f"{label} '{ids[label].at[i]}' is not in the facility master"
-                      for label in ids if unknown[label].at[i])
+            UNKNOWN_FACILITY_SEPARATOR.join(UNKNOWN_FACILITY_MESSAGE.format(label, ids[label].at[i])
+                                            for label in ids if unknown[label].at[i])
             for i in index
         ]
         return pd.Series(texts, index=index, dtype=object)
 
     return Rule("unknown_facility", bad, message)
+
+
+UNKNOWN_FACILITY_MESSAGE = "{0} '{1}' is not in the facility master"
+UNKNOWN_FACILITY_SEPARATOR = "; "
+_UNKNOWN_FACILITY_PART = re.compile(r"(?:spoke|hub|facility) '(.*)' is not in the facility master")
+
+
+def missing_facility_ids(reason: str) -> list[str] | None:
+    """The facility ids an ``unknown_facility`` reason names, or None if the text is not one this rule wrote."""
+    parts = [_UNKNOWN_FACILITY_PART.fullmatch(part) for part in reason.split(UNKNOWN_FACILITY_SEPARATOR)]
+    if not parts or any(p is None for p in parts):
+        return None
+    return [p.group(1) for p in parts if p is not None]
 
 
 def _facility_attr(ids: pd.Series, ctx: TransformContext, column: str) -> pd.Series:
@@ -51,6 +65,20 @@ def _place_at_facility(rows: pd.DataFrame, ctx: TransformContext) -> None:
     """Give rows keyed by ``facility_id`` that facility's district and block from the master."""
     rows["district_lgd"] = _facility_attr(rows["facility_id"], ctx, "district_lgd")
     rows["block_lgd"] = _facility_attr(rows["facility_id"], ctx, "block_lgd").astype("Int64")
+
+
+def _minutes_of_day(clock: pd.Series) -> np.ndarray:
+    """``HH:MM`` texts as minutes after midnight (looked up once per distinct value)."""
+    codes, uniques = pd.factorize(clock)
+    minutes = np.array([int(u[:2]) * 60 + int(u[3:5]) for u in uniques], dtype=np.int64)
+    return minutes[codes]
+
+
+def _served_on(service_days: pd.Series, weekday: np.ndarray) -> np.ndarray:
+    """Whether each row's weekday (Monday 0) is one of its ``1111100``-style service days."""
+    codes, uniques = pd.factorize(service_days)
+    table = np.array([[str(u)[i:i + 1] == "1" for i in range(7)] for u in uniques], dtype=bool).reshape(-1, 7)
+    return table[codes, weekday]
 
 
 def consultations(raw: pd.DataFrame, rows: np.ndarray, problems: list[str], ctx: TransformContext,
@@ -88,11 +116,9 @@ def consultations(raw: pd.DataFrame, rows: np.ndarray, problems: list[str], ctx:
     hub_start = _facility_attr(hub, ctx, "service_start").fillna("09:00")
     hub_end = _facility_attr(hub, ctx, "service_end").fillna("16:00")
     hub_days = _facility_attr(hub, ctx, "service_days").fillna("1111111")
-    clock = started.dt.strftime("%H:%M")
-    weekday = started.dt.day_of_week
-    day_flags = hub_days.str.slice(0, 7).map(lambda d: [c == "1" for c in d])
-    served_day = pd.Series([flags[w] for flags, w in zip(day_flags, weekday, strict=True)], index=good.index)
-    outside = (clock < hub_start) | (clock >= hub_end) | ~served_day
+    minute_of_day = (started.dt.hour * 60 + started.dt.minute).to_numpy()
+    outside = ((minute_of_day < _minutes_of_day(hub_start)) | (minute_of_day >= _minutes_of_day(hub_end))
+               | ~_served_on(hub_days, started.dt.day_of_week.to_numpy()))
     duration = (good["ended_at"] - started).dt.total_seconds() / 60.0
     out = pd.DataFrame({
         "consultation_id": good["consultation_id"],
@@ -117,7 +143,7 @@ def consultations(raw: pd.DataFrame, rows: np.ndarray, problems: list[str], ctx:
                                                           raw_good["phone"], good.index),
         "age": good["age"].astype(int),
         "sex": good["sex"],
-        "outside_hours": outside.astype(bool),
+        "outside_hours": pd.Series(outside, index=good.index, dtype=bool),
         "_row": good["_row"],
     })
     result.rows = out

@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 from sqlalchemy import Engine, func, select, text
 
+from etl.load import writers
 from etl.load.ledger import recent_runs, top_rejection_reasons
 from etl.load.rollups import rebuild_all
 from etl.load.runner import EtlRunner
@@ -258,3 +259,77 @@ def test_etl029_report_lists_runs_and_reasons(settings: Settings, engine: Engine
     assert set(runs["status"]) == {"loaded"} and runs["rows_rejected"].sum() == 1
     with engine.connect() as conn:
         assert conn.execute(text("SELECT version FROM data_version WHERE id = 1")).scalar() >= 2
+
+
+def _rows_of(engine: Engine, table) -> list[tuple]:  # type: ignore[no-untyped-def]
+    order = list(table.primary_key.columns)
+    with engine.connect() as conn:
+        return [tuple(round(v, 9) if isinstance(v, float) else v for v in row)
+                for row in conn.execute(select(table).order_by(*order))]
+
+
+def test_etl039_pandas_rollups_of_new_days_equal_the_sql_refresh(settings: Settings, engine: Engine, masters: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    batches: list[int] = []
+    pandas_path = writers.insert_batch_rollups
+
+    def spy(conn, rows):  # type: ignore[no-untyped-def]
+        batches.append(len(rows))
+        pandas_path(conn, rows)
+
+    monkeypatch.setattr(writers, "insert_batch_rollups", spy)
+    day1 = consultation_rows(300)
+    for i in (3, 17, 101):
+        day1[i][9] = ""  # no wait time: counted in neither wait_n nor a bucket
+    day1[5][9] = "250"  # the open last wait bucket
+    write_csv(settings.landing_dir / "consultations_2025-08-01.csv", CONSULTATION_HEADER, day1)
+    run(settings, engine)
+    write_csv(settings.landing_dir / "consultations_2025-08-02.csv", CONSULTATION_HEADER,
+              consultation_rows(170, day="2025-08-02", spokes=("S1", "S3", "S4"), prefix="D"))
+    run(settings, engine)
+    assert batches == [300, 170]  # both days took the pandas path
+    from_batches = {t.name: _rows_of(engine, t) for t in ROLLUPS}
+    assert all(from_batches.values())
+    with engine.begin() as conn:
+        rebuild_all(conn)  # the SQL refresh of every key
+    assert {t.name: _rows_of(engine, t) for t in ROLLUPS} == from_batches
+
+
+def test_etl040_a_day_loaded_in_two_parts_takes_the_sql_refresh(settings: Settings, engine: Engine,
+                                                                  masters: Path) -> None:
+    rows = consultation_rows(200)
+    write_csv(settings.landing_dir / "consultations_2025-08-01_a.csv", CONSULTATION_HEADER, rows[:120])
+    run(settings, engine)
+    write_csv(settings.landing_dir / "consultations_2025-08-01_b.csv", CONSULTATION_HEADER, rows[120:])
+    run(settings, engine)
+    with engine.connect() as conn:
+        total = conn.execute(select(func.sum(rollup_facility_day.c.consultations))).scalar()
+    assert total == 200
+    assert_rollups_match_facts(engine)
+
+
+def test_etl041_pending_rows_are_read_again_only_when_a_missing_facility_arrives(
+        settings: Settings, engine: Engine, masters: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    rereads: list[int] = []
+    full_release = EtlRunner._release_pending
+
+    def spy(self):  # type: ignore[no-untyped-def]
+        rereads.append(1)
+        return full_release(self)
+
+    monkeypatch.setattr(EtlRunner, "_release_pending", spy)
+    write_csv(settings.landing_dir / "consultations_2025-08-01.csv", CONSULTATION_HEADER,
+              consultation_rows(10, spokes=("S1", "S9")))
+    run(settings, engine)
+    write_csv(settings.landing_dir / "consultations_2025-08-02.csv", CONSULTATION_HEADER,
+              consultation_rows(10, day="2025-08-02", prefix="D"))
+    write_csv(settings.landing_dir / "facilities_other.csv", FACILITY_HEADER, [
+        ["H8", "PHC Other", "PHC", "hub", "203", "20302", "Dighalbank", "26.3", "88.0", ""]])
+    run(settings, engine)
+    assert rereads == []  # S9 and H9 are still unknown: the pending rows stay as they are, unread
+    write_csv(settings.landing_dir / "facilities_late.csv", FACILITY_HEADER, [
+        ["H9", "PHC Late", "PHC", "hub", "203", "20302", "Dighalbank", "26.3", "88.0", ""],
+        ["S9", "HSC Late", "SC", "spoke", "203", "20302", "Dighalbank", "26.31", "88.01", "H9"]])
+    outcomes = run(settings, engine)
+    assert rereads == [1] and outcomes[-1].counts.released == 5
+    assert count(engine, fact_consultation) == 20
