@@ -218,16 +218,16 @@ class Client:
 FORM_TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
-def sign_in(app: Any, client: Client) -> str | None:
-    """Sign the client in as a state-wide user, through the real sign-in form, when the app requires sign-in.
-    Returns the session cookie's "name=value" (for the browser), or None when the app has no sign-in."""
+def sign_in(app: Any, client: Client, role: str = "state") -> str | None:
+    """Sign the client in as a state-wide user (of ``role``), through the real sign-in form, when the app requires
+    sign-in. Returns the session cookie's "name=value" (for the browser), or None when the app has no sign-in."""
     if "arogya_auth.login" not in app.server.view_functions:
         return None
     from dashboard.auth import users
     from dashboard.auth.session import EXTENSION as AUTH
 
     name = f"bench-{uuid.uuid4().hex[:10]}"
-    _, password = users.add_user(app.server.extensions[AUTH].engine, name, "state", states=["*"])
+    _, password = users.add_user(app.server.extensions[AUTH].engine, name, role, states=["*"])
     form = client.request("GET", "/login").body.decode()
     token = FORM_TOKEN.search(form)
     if token is None:
@@ -365,7 +365,7 @@ def _median_of(rounds: list[dict[str, float]]) -> dict[str, float]:
     return {k: round(statistics.median(r[k] for r in rounds), 3) for k in rounds[0]}
 
 
-def run_latency(t: Target, client: Client, calls: int, rounds: int) -> dict[str, Any]:
+def run_latency(t: Target, client: Client, calls: int, rounds: int, only: tuple[str, ...] = ()) -> dict[str, Any]:
     data = t.app.server.extensions["arogya"].data
 
     def clear() -> None:
@@ -376,6 +376,8 @@ def run_latency(t: Target, client: Client, calls: int, rounds: int) -> dict[str,
     noop = payload(t.app, NOOP_OUTPUT, {"bench-noop-in.data": 1})
     results: dict[str, Any] = {}
     for case in cases(t):
+        if only and not any(case.name == o or case.name.startswith(o.rstrip(".") + ".") for o in only):
+            continue
         body = payload(t.app, case.output, case.values)
         cold, warm = [], []
         for _ in range(rounds):
@@ -500,6 +502,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--add-indexes", action="store_true",
                         help="first create the indexes the dashboard recommends for the warehouse (written into "
                              "--data-dir's warehouse; see dashboard/data/activity.py RECOMMENDED_INDEXES)")
+    parser.add_argument("--only", default="",
+                        help="comma-separated case names or prefixes (e.g. hubs,overview.map) to time only those; "
+                             "for quick checks while working (the results file is then not a full run)")
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
     if args.calls < 1 or args.rounds < 1:
@@ -521,7 +526,8 @@ def main(argv: list[str] | None = None) -> int:
             client.request("POST", "/_dash-update-component", payload(target.app, NOOP_OUTPUT,
                                                                       {"bench-noop-in.data": 1}))
         print(f"latency: {args.calls} calls x {args.rounds} rounds per callback and cache state", flush=True)
-        latency = run_latency(target, client, args.calls, args.rounds)
+        only = tuple(x.strip() for x in args.only.split(",") if x.strip())
+        latency = run_latency(target, client, args.calls, args.rounds, only)
         maps = map_update_bytes(target, client)
         first = first_load_bytes(target, client)
         browser = None if args.no_browser else browser_load_bytes(server.port, cookie)

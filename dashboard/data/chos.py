@@ -11,12 +11,13 @@ neither.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date
+from datetime import date, datetime
 
 import numpy as np
 import pandas as pd
 from sqlalchemy import and_, case, func, select
 
+from dashboard.data.activity import cho_last_day
 from dashboard.data.context import DataContext, cached
 from dashboard.data.filters import Filter, Scope
 from dashboard.data.hubs import names, pick, read_frame
@@ -41,6 +42,12 @@ def _days_between(later: date, earlier: pd.Series) -> pd.Series:
 
 
 def _as_date(value: object) -> date | None:
+    if value is None or value is pd.NaT:
+        return None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):  # what the driver returns for a Date column: no conversion
+        return value
     return None if value is None or pd.isna(value) else pd.Timestamp(value).date()
 
 
@@ -62,19 +69,20 @@ def roster(ctx: DataContext, f: Filter, scope: Scope) -> pd.DataFrame:
         .where(*cho_dim_clauses(f, scope))
         .order_by(dim_district.c.name_en, c.name, c.cho_id)
     )
+    # (day, cho_id) is the rollup's key: one row per active day, so a plain count is the distinct-day count.
     activity = (select(rcd.c.cho_id, func.sum(rcd.c.consultations).label("consultations"),
-                       func.count(rcd.c.day.distinct()).label("active_days"))
+                       func.count().label("active_days"))
                 .where(rcd.c.day >= f.start, rcd.c.day <= f.end, rcd.c.consultations > 0, rcd.c.cho_id.in_(ids),
                        scope_clause(rcd.c.district_lgd, scope))
                 .group_by(rcd.c.cho_id))
-    last = (select(rcd.c.cho_id, func.max(rcd.c.day).label("last_active"))
-            .where(rcd.c.day <= f.end, rcd.c.consultations > 0, rcd.c.cho_id.in_(ids),
-                   scope_clause(rcd.c.district_lgd, scope))
-            .group_by(rcd.c.cho_id))
+    # One backward probe along (cho_id, day) per CHO, not a GROUP BY over the whole history.
+    last = (select(c.cho_id, cho_last_day(ctx, c.cho_id, c.district_lgd, f.end).label("last_active"))
+            .where(*cho_dim_clauses(f, scope)))
     with ctx.engine.connect() as conn:
         frame = read_frame(conn, dims)
         act = read_frame(conn, activity)
         latest = read_frame(conn, last)
+    latest = latest[latest["last_active"].notna()] if not latest.empty else latest
     if act.empty:
         act = pd.DataFrame(columns=["cho_id", "consultations", "active_days"])
     if latest.empty:

@@ -26,12 +26,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import numpy as np
 import pandas as pd
 from sqlalchemy import ColumnElement, Select, distinct, func, or_, select
 
+from dashboard.data.activity import last_day
 from dashboard.data.context import DataContext, cached
 from dashboard.data.filters import Filter, Scope
 from dashboard.data.sql import bucket_sums, facility_clauses, facility_dim_clauses, scope_clause
@@ -97,6 +98,17 @@ def _plain(value: object) -> object:
     if isinstance(value, date):  # and datetime
         return value.isoformat()
     return value
+
+
+def _as_date(value: object) -> date | None:
+    """A date from what the driver returns (a date already, usually: kept as is) or None."""
+    if value is None or value is pd.NaT:
+        return None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    return None if value is None or pd.isna(value) else pd.Timestamp(value).date()
 
 
 def grid_records(frame: pd.DataFrame, limit: int | None = None) -> list[dict[str, object]]:
@@ -432,26 +444,27 @@ def spoke_activity(ctx: DataContext, f: Filter, scope: Scope) -> pd.DataFrame:
     activity = (select(rfd.c.spoke_id.label("facility_id"), func.sum(rfd.c.consultations).label("consultations"),
                        func.count(distinct(rfd.c.day)).label("active_days"))
                 .where(*period).group_by(rfd.c.spoke_id))
-    last = (select(rfd.c.spoke_id.label("facility_id"), func.max(rfd.c.day).label("last_consultation"))
-            .where(rfd.c.day <= f.end, rfd.c.consultations > 0, rfd.c.spoke_id.in_(spoke_ids),
-                   scope_clause(rfd.c.district_lgd, scope))
-            .group_by(rfd.c.spoke_id))
+    # One backward probe along (spoke_id, day) per spoke, not a GROUP BY over the whole history.
+    last = (select(fac.c.facility_id, last_day(rfd.c.spoke_id, fac.c.facility_id, f.end,
+                                               scope_clause(rfd.c.district_lgd, scope)).label("last_consultation"))
+            .where(*spoke_dim_clauses(f, scope)))
     with ctx.engine.connect() as conn:
         spokes = read_frame(conn, dims)
         active = _frame_or_empty(read_frame(conn, activity), ["facility_id", "consultations", "active_days"])
         latest = _frame_or_empty(read_frame(conn, last), ["facility_id", "last_consultation"])
         chos = _chonames(conn, spoke_ids)
+    latest = latest[latest["last_consultation"].notna()]
     frame = spokes.merge(active, on="facility_id", how="left").merge(latest, on="facility_id", how="left")
     frame = frame.merge(chos, on="facility_id", how="left")
     for col in ("consultations", "active_days"):
         frame[col] = pd.to_numeric(frame[col], errors="coerce").fillna(0).astype("int64")
     frame["cho_ids"] = frame["cho_ids"].fillna("")
     frame["cho_names"] = frame["cho_names"].fillna("")
-    frame["last_consultation"] = [None if pd.isna(v) else pd.Timestamp(v).date() for v in frame["last_consultation"]]
+    frame["last_consultation"] = [_as_date(v) for v in frame["last_consultation"]]
     frame["per_active_day"] = _rate(frame["consultations"], frame["active_days"], 1.0)
     frame["days_since"] = pd.Series([None if v is None else (f.end - v).days for v in frame["last_consultation"]],
                                     index=frame.index, dtype="Int64")
-    since = [None if pd.isna(v) else pd.Timestamp(v).date() for v in frame["operational_since"]]
+    since = [_as_date(v) for v in frame["operational_since"]]
     frame["operational_since"] = pd.Series(since, index=frame.index, dtype="object")
     for days in IDLE_WINDOWS:
         # Idle for N days: no consultation in the N days to the period's end, and open for all of them.

@@ -107,13 +107,16 @@ def count_indicator(ctx: DataContext, code: str | None) -> str:
 def catalogue(ctx: DataContext, f: Filter, scope: Scope) -> pd.DataFrame:
     """Every indicator with its unit and package, and over the period and filter: centres reporting, value,
     target and % achieved."""
+    known = indicators(ctx)
+    # Only the catalogue's indicators are shown: naming them lets the (indicator, month) index seek each one.
+    codes = [fsv.c.indicator_code.in_(known["indicator_code"].tolist())] if not known.empty else []
     stmt = (select(fsv.c.indicator_code, func.count(fsv.c.facility_id.distinct()).label("centres"), *_sums())
-            .where(*scheme_clauses(f, scope)).group_by(fsv.c.indicator_code))
+            .where(*scheme_clauses(f, scope), *codes).group_by(fsv.c.indicator_code))
     with ctx.engine.connect() as conn:
         sums = read_frame(conn, stmt)
     if sums.empty:
         sums = pd.DataFrame(columns=["indicator_code", "centres", "value", "value_with_target", "target"])
-    frame = indicators(ctx).merge(sums, on="indicator_code", how="left")
+    frame = known.merge(sums, on="indicator_code", how="left")
     frame["centres"] = pd.to_numeric(frame["centres"], errors="coerce").fillna(0).astype("int64")
     frame["package"] = pd.to_numeric(frame["package"], errors="coerce").astype("Int64")
     return _achieved(frame)
@@ -226,7 +229,8 @@ def packages(ctx: DataContext, f: Filter, scope: Scope) -> pd.DataFrame:
             .select_from(fsv.join(latest, (latest.c.facility_id == fsv.c.facility_id)
                                   & (latest.c.month == fsv.c.month))
                          .join(ind, ind.c.indicator_code == fsv.c.indicator_code))
-            .where(ind.c.unit == "flag", scope_clause(fsv.c.district_lgd, scope))
+            # The flag codes on fsv too: each centre's flags are then read by key, not all its rows.
+            .where(ind.c.unit == "flag", fsv.c.indicator_code.in_(flags), scope_clause(fsv.c.district_lgd, scope))
             .group_by(fsv.c.facility_id))
     fac = dim_facility.c
     names = (select(fac.facility_id, fac.name, fac.facility_type, fac.district_lgd,

@@ -180,6 +180,11 @@ fact_scheme_value = Table(
     Column("run_id", Integer, nullable=False),
 )
 
+# One indicator (or the package flags) over a few months, read from the index alone (migration 0006).
+Index("ix_fact_scheme_value_indicator_month", fact_scheme_value.c.indicator_code, fact_scheme_value.c.month,
+      fact_scheme_value.c.district_lgd, fact_scheme_value.c.block_lgd, fact_scheme_value.c.facility_id,
+      fact_scheme_value.c.value, fact_scheme_value.c.target)
+
 fact_status_event = Table(
     "fact_status_event",
     metadata,
