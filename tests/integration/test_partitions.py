@@ -244,3 +244,14 @@ def test_part008_sqlite_stays_a_plain_schema(sqlite_settings: Settings) -> None:
         assert conn.execute(select(func.count()).select_from(fact_consultation)).scalar() == 10
     assert_rollups_match_facts(engine)
     engine.dispose()
+
+
+def test_part009_migrations_keep_a_single_head(sqlite_settings: Settings) -> None:
+    from alembic.script import ScriptDirectory
+
+    from etl.warehouse.migrate import alembic_config
+
+    engine = make_engine(sqlite_settings)
+    heads = ScriptDirectory.from_config(alembic_config(engine)).get_heads()
+    engine.dispose()
+    assert len(heads) == 1, f"several Alembic heads {heads}: chain the newest revision onto the previous one"
