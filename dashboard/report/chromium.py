@@ -32,6 +32,7 @@ ORIGIN = "http://arogya-report.invalid"
 DOCUMENT_PATH = "/report/district"
 A4_VIEWPORT = {"width": 794, "height": 1123}  # 210 x 297 mm at 96 dpi
 PNG_SCALE = 1.5
+PDF_SCALE = 2  # the map is a picture of a canvas in the PDF: two device pixels per CSS pixel keep it sharp on paper
 # Set by the page's script once every figure is drawn and the fonts are loaded (a selector: no eval, so it also
 # works under the app's Content Security Policy).
 READY_SELECTOR = "html[data-report-ready='1']"
@@ -183,8 +184,8 @@ def _render(executable: str, html: str, kind: Kind, static: StaticFiles, footer:
         browser = pw.chromium.launch(executable_path=executable, args=ARGS, headless=True,
                                      timeout=_remaining_ms(deadline))
         try:
-            context = browser.new_context(viewport=A4_VIEWPORT, device_scale_factor=PNG_SCALE if kind == "png" else 1,
-                                          service_workers="block")
+            scale = PNG_SCALE if kind == "png" else PDF_SCALE
+            context = browser.new_context(viewport=A4_VIEWPORT, device_scale_factor=scale, service_workers="block")
             context.route("**/*", answer)
             page = context.new_page()
             page.set_default_timeout(_remaining_ms(deadline))

@@ -27,8 +27,8 @@ EN: dict[str, str] = {
     "report.generated": "Generated on {date}",
     "report.kpis": "Key figures",
     "report.map": "Facilities and consultations in the month",
-    "report.map_note": "Large dots are hubs, small dots spokes; colour shows the month's consultations, red marks an "
-                       "idle spoke. {n} facilities, of which {spokes} spokes.",
+    "report.map_note": "Large dots are hubs, small dots spokes; colour shows the month's consultations, and idle "
+                       "spokes have their own colour (see the legend). {n} facilities, of which {spokes} spokes.",
     "report.print": "Print",
     "report.map_failed": "The map could not be drawn here; the tables below hold the same facilities.",
     "report.blocks_breaching": "{n} of {total} blocks have fewer than two spokes.",
@@ -70,8 +70,8 @@ HI: dict[str, str] = {
     "report.generated": "{date} को तैयार",
     "report.kpis": "मुख्य आंकड़े",
     "report.map": "माह में स्वास्थ्य केंद्र और परामर्श",
-    "report.map_note": "बड़े बिंदु हब हैं, छोटे बिंदु स्पोक; रंग माह के परामर्श दिखाता है, लाल निष्क्रिय स्पोक है। "
-                       "{n} स्वास्थ्य केंद्र, जिनमें {spokes} स्पोक।",
+    "report.map_note": "बड़े बिंदु हब हैं, छोटे बिंदु स्पोक; रंग माह के परामर्श दिखाता है, और निष्क्रिय स्पोक का अपना रंग "
+                       "है (संकेत-सूची देखें)। {n} स्वास्थ्य केंद्र, जिनमें {spokes} स्पोक।",
     "report.print": "प्रिंट करें",
     "report.map_failed": "नक्शा यहाँ नहीं बन सका; नीचे की तालिकाओं में वही स्वास्थ्य केंद्र हैं।",
     "report.blocks_breaching": "{total} में से {n} प्रखंडों में दो से कम स्पोक हैं।",
