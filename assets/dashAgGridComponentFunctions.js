@@ -26,3 +26,32 @@ dagcomponentfuncs.RuleFlag = function (props) {
   return React.createElement("span", {className: breach ? "badge bg-danger" : "badge bg-success-subtle text-success"},
     props.value);
 };
+
+// A cell that opens something (a district page, a facility's details), by mouse and by keyboard: the value is shown
+// as a link; a click anywhere in the cell, or Enter/Space on the focused cell, fires the grid's cellClicked, which
+// the page's callback turns into the same action as a click on the map. cellRendererParams.href ("{id}" → row id)
+// is the link's target for "open in new tab" and for screen readers.
+dagcomponentfuncs.OpenLink = function (props) {
+  var params = props.colDef && props.colDef.cellRendererParams ? props.colDef.cellRendererParams : {};
+  var id = props.node && props.node.id != null ? String(props.node.id) : "";
+  var cell = props.eGridCell;
+  if (cell && !cell.__arogyaOpenLink) {
+    cell.__arogyaOpenLink = true;
+    cell.addEventListener("keydown", function (event) {
+      if ((event.key === "Enter" || event.key === " ") && event.target === cell) {
+        event.preventDefault();
+        cell.dispatchEvent(new MouseEvent("click", {bubbles: true, cancelable: true, view: window}));
+      }
+    });
+  }
+  return React.createElement("a", {
+    href: (params.href || "#").replace("{id}", encodeURIComponent(id)),
+    className: "grid-link",
+    tabIndex: -1,
+    onClick: function (event) {
+      if (!(event.ctrlKey || event.metaKey || event.shiftKey || event.button === 1)) {
+        event.preventDefault();  // the grid's cellClicked does the opening, inside the app
+      }
+    }
+  }, props.valueFormatted != null ? props.valueFormatted : props.value);
+};

@@ -7,14 +7,32 @@ from typing import Any
 
 from dashboard.i18n import format_indian
 
-FONT = {"family": "system-ui, -apple-system, 'Segoe UI', 'Noto Sans Devanagari', sans-serif", "size": 12}
-# Colour-blind-safe (Okabe–Ito) for categories; a sequential blue for magnitudes.
-CATEGORY_COLOURS = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
-SEQUENTIAL = [[0.0, "#f7fbff"], [0.25, "#c6dbef"], [0.5, "#6baed6"], [0.75, "#2171b5"], [1.0, "#08306b"]]
-# For "lower is better" metrics (waits, breaches): light → dark red.
-SEQUENTIAL_BAD = [[0.0, "#fff5eb"], [0.5, "#fd8d3c"], [1.0, "#7f2704"]]
-IDLE_COLOUR = "#d62728"
+# The self-hosted Devanagari font first (assets/fonts), so Hindi in charts matches the page.
+FONT = {"family": "'Noto Sans Devanagari', system-ui, -apple-system, 'Segoe UI', Roboto, Arial, sans-serif",
+        "size": 12, "color": "#212529"}
+# Colour-blind-safe palettes (tests/unit/test_a11y_palettes.py checks them under simulated colour-vision deficiency):
+# Okabe–Ito for categories (every colour stays distinguishable for protan, deutan and tritan vision) ...
+OKABE_ITO: dict[str, str] = {"blue": "#0072B2", "orange": "#E69F00", "bluish_green": "#009E73",
+                             "reddish_purple": "#CC79A7", "sky_blue": "#56B4E9", "vermillion": "#D55E00",
+                             "yellow": "#F0E442", "black": "#000000"}
+CATEGORY_COLOURS = tuple(OKABE_ITO.values())
+# ... and perceptually uniform scales for magnitudes, light (low) to dark (high), readable in greyscale too:
+# viridis reversed for "more is better or neutral" ...
+SEQUENTIAL = [[0.0, "#fde725"], [0.125, "#b5de2b"], [0.25, "#6ece58"], [0.375, "#35b779"], [0.5, "#1f9e89"],
+              [0.625, "#26828e"], [0.75, "#31688e"], [0.875, "#482878"], [1.0, "#440154"]]
+# ... and inferno reversed for "lower is better" metrics (waits, breaches).
+SEQUENTIAL_BAD = [[0.0, "#fcffa4"], [0.125, "#f7d13d"], [0.25, "#fb9b06"], [0.375, "#ed6925"], [0.5, "#cf4446"],
+                  [0.625, "#a52c60"], [0.75, "#781c6d"], [0.875, "#4a0c6b"], [1.0, "#1b0c41"]]
+IDLE_COLOUR = OKABE_ITO["vermillion"]
+# Live service states: Okabe–Ito, so "serving" and "offline" never rely on telling red from green.
+STATUS_COLOURS: dict[str, str] = {"serving": OKABE_ITO["bluish_green"], "idle": OKABE_ITO["orange"],
+                                  "offline": OKABE_ITO["vermillion"], "off_hours": "#555555"}
 MAP_CENTRE_BIHAR = {"lat": 25.95, "lon": 85.85}
+
+
+def reversed_scale(scale: list[list[Any]]) -> list[list[Any]]:
+    """A colour scale running the other way (dark for low values), stops still in increasing order."""
+    return [[round(1.0 - float(stop), 6), colour] for stop, colour in reversed(scale)]
 
 
 def base_layout(height: int = 320, **extra: Any) -> dict[str, Any]:

@@ -12,11 +12,17 @@ from typing import Any
 
 import pandas as pd
 
-from dashboard.figures.common import MAP_CENTRE_BIHAR, base_layout
+from dashboard.figures.common import (
+    MAP_CENTRE_BIHAR,
+    SEQUENTIAL_BAD,
+    STATUS_COLOURS,
+    base_layout,
+    reversed_scale,
+)
 from dashboard.figures.facility_map import fit_view
 from dashboard.i18n import format_date, format_indian, t
 
-STATE_COLOURS: dict[str, str] = {"serving": "#1b9e4b", "idle": "#e6a700", "offline": "#d62728", "off_hours": "#9aa5ae"}
+STATE_COLOURS: dict[str, str] = STATUS_COLOURS
 SPOKE_TRACE, HUB_RING_TRACE, HUB_TRACE = 1, 2, 3
 
 
@@ -141,7 +147,7 @@ def compliance_grid(table: pd.DataFrame, days: list[date], lang: str) -> dict[st
     height = max(180, 28 * len(names) + 80)
     return {
         "data": [{"type": "heatmap", "z": z, "x": labels, "y": names, "text": text, "zmin": 0, "zmax": 100,
-                  "colorscale": [[0, "#d62728"], [0.8, "#e6a700"], [1, "#1b9e4b"]], "xgap": 2, "ygap": 2,
+                  "colorscale": reversed_scale(SEQUENTIAL_BAD), "xgap": 2, "ygap": 2,
                   "hovertemplate": "%{y} · %{x}<br>%{text}<extra></extra>",
                   "colorbar": {"title": {"text": t("live.history.online_pct", lang)}, "thickness": 12}}],
         "layout": base_layout(height, margin={"l": 160, "r": 10, "t": 10, "b": 40},

@@ -18,6 +18,7 @@ from dashboard.figures import choropleth
 from dashboard.figures import chos as figures
 from dashboard.i18n import format_date, format_indian, format_pct, format_short, t
 from dashboard.runtime import current_scope, get_runtime
+from dashboard.ui.chart_table import table_view
 from dashboard.ui.frame import export_link, frame, page_layout, search_from_kwargs, url_id
 from dashboard.ui.geo import geojson_url, has_boundaries
 from dashboard.ui.memo import memoised
@@ -54,8 +55,8 @@ def layout(**kwargs: Any) -> Any:
     if has_boundaries():
         districts = reference.districts(rt.data, current_scope())
         base = choropleth.base_figure(geojson_url(), districts["district_lgd"], height=460)
-        map_body: list[Any] = [dcc.Graph(id="chos-map", figure=base,
-                                         config={**GRAPH_CONFIG, "scrollZoom": True})]
+        map_body: list[Any] = [html.Div([dcc.Graph(id="chos-map", figure=base,
+                                         config={**GRAPH_CONFIG, "scrollZoom": True}), table_view("chos-map", lang)])]
     else:
         map_body = [dbc.Alert(t("state.no_boundaries", lang), color="warning"), html.Div(id="chos-map")]
     body = [
@@ -74,7 +75,9 @@ def layout(**kwargs: Any) -> Any:
             dbc.Col(section(t("chos.silent", lang), loading(grid("chos-silent", _columns(data.SILENT_COLUMNS, lang),
                                                                  lang, row_id="cho_id", height=340)),
                             tools=export_link("chos-silent-export", lang)), lg=6),
-            dbc.Col(section(t("chos.distribution", lang), loading(dcc.Graph(id="chos-dist", config=GRAPH_CONFIG)),
+            dbc.Col(section(t("chos.distribution", lang), html.Div([loading(dcc.Graph(id="chos-dist",
+                                                                                      config=GRAPH_CONFIG)),
+                                                                    table_view("chos-dist", lang)]),
                             tools=html.Div([
                                 dcc.Dropdown(id=url_id("dist"), value=dist, clearable=False, searchable=False,
                                              options=[{"value": m, "label": t(f"chos.dist.{m}", lang)}
@@ -83,7 +86,8 @@ def layout(**kwargs: Any) -> Any:
                     lg=6),
         ], className="g-3"),
         section(t("chos.compare", lang), dbc.Row([
-            dbc.Col(loading(dcc.Graph(id="chos-compare-figure", config=GRAPH_CONFIG)), lg=5),
+            dbc.Col(html.Div([loading(dcc.Graph(id="chos-compare-figure", config=GRAPH_CONFIG)),
+                              table_view("chos-compare-figure", lang)]), lg=5),
             dbc.Col(loading(grid("chos-compare", _columns(data.COMPARE_COLUMNS, lang), lang, row_id="key",
                                  height=560)), lg=7),
         ], className="g-2"), tools=html.Div([

@@ -14,6 +14,7 @@ from dashboard.figures.compare import measure_panels
 from dashboard.figures.trend import district_lines
 from dashboard.i18n import format_date, name_of, t
 from dashboard.runtime import current_scope, get_runtime
+from dashboard.ui.chart_table import table_view
 from dashboard.ui.frame import export_link, frame, page_layout, search_from_kwargs, url_id
 from dashboard.ui.memo import memoised
 from dashboard.ui.states import error, loading, message_figure
@@ -41,9 +42,12 @@ def layout(**kwargs: Any) -> Any:
                   dcc.Dropdown(id=url_id("cmp"), options=options, value=compare_ids(view.params), multi=True,
                                placeholder=t("compare.pick", lang))], className="mb-2", style={"maxWidth": "720px"}),
         html.Div(id="compare-status"),
-        section(t("compare.trend", lang), loading(dcc.Graph(id="compare-trend", config={"displayModeBar": False}))),
+        section(t("compare.trend", lang), html.Div([loading(dcc.Graph(id="compare-trend",
+                                                                      config={"displayModeBar": False})),
+                                                    table_view("compare-trend", lang)])),
         section(t("compare.metrics", lang), [
-            loading(dcc.Graph(id="compare-panels", config={"displayModeBar": False})),
+            html.Div([loading(dcc.Graph(id="compare-panels", config={"displayModeBar": False})),
+                      table_view("compare-panels", lang)]),
             loading(grid("compare-grid", [], lang, row_id="measure", height=380)),
         ], tools=html.Div([export_link("compare-export", lang),
                            export_link("compare-dictionary", lang, "export.dictionary")])),

@@ -32,6 +32,7 @@ from dashboard.i18n import format_date, format_indian, name_of, t
 from dashboard.pages.district_blocks import block_layer, boundary_panel, register_callbacks
 from dashboard.pages.district_report import report_panel
 from dashboard.runtime import current_scope, get_runtime
+from dashboard.ui.chart_table import table_view
 from dashboard.ui.frame import export_link, frame, page_layout, search_from_kwargs, url_id
 from dashboard.ui.geo import geojson_url, has_boundaries
 from dashboard.ui.kpis import kpi_cards
@@ -75,6 +76,11 @@ def _chooser(lang: str, value: int | None = None) -> html.Div:
                     style={"maxWidth": "360px"}, className="mb-3")
 
 
+# A facility's name opens its details (as a click on its map point does), by mouse or by Enter on the focused cell.
+FACILITY_LINK = {"cellRenderer": "OpenLink", "cellClass": "link-cell",
+                 "cellRendererParams": {"href": "#district-detail"}}
+
+
 def district_body(view: ViewState, lgd: int | None, search: str) -> list[Any]:
     lang = view.lang
     row = _district_row(lgd)
@@ -95,7 +101,8 @@ def district_body(view: ViewState, lgd: int | None, search: str) -> list[Any]:
         loading(html.Div(id="district-kpis", className="mb-3")),
         dbc.Row([
             dbc.Col(section(t("district.map", lang), [
-                loading(dcc.Graph(id="district-map", config={"displayModeBar": False, "scrollZoom": True})),
+                html.Div([loading(dcc.Graph(id="district-map", config={"displayModeBar": False, "scrollZoom": True})),
+                          table_view("district-map", lang)]),
                 html.Div(id="district-map-status"),
                 html.Small(t("district.map_hint", lang), className="text-muted map-hint d-block"),
                 html.Div(id="district-summary", className="small mt-1"),
@@ -118,8 +125,9 @@ def district_body(view: ViewState, lgd: int | None, search: str) -> list[Any]:
                                                                      lang, row_id="cho_id", height=300)),
                             tools=export_link("district-silent-export", lang)), lg=6),
         ], className="g-3"),
-        section(t("district.map", lang), loading(grid("district-facilities", _columns(FACILITY_COLUMNS, lang), lang,
-                                                      row_id="facility_id", height=360)),
+        section(t("district.map", lang), loading(grid("district-facilities", _columns(FACILITY_COLUMNS, lang,
+                                                                                      facility=FACILITY_LINK),
+                                                      lang, row_id="facility_id", height=360)),
                 tools=export_link("district-facilities-export", lang)),
     ]
 
@@ -275,6 +283,15 @@ def show_facility(click: dict | None, search: str | None, pathname: str | None) 
     if not detail.found:
         return dbc.Alert(t("facility.unknown", view.lang, id=facility_id), color="warning")
     return facility_panel(detail, view)
+
+
+@callback(Output("district-detail", "children", allow_duplicate=True), Input("district-facilities", "cellClicked"),
+          State("url", "search"), State("url", "pathname"), prevent_initial_call=True)
+def show_facility_from_table(cell: dict | None, search: str | None, pathname: str | None) -> Any:
+    """The facility table's keyboard and mouse way to what a click on the map shows (a facility's details)."""
+    if not cell or cell.get("colId") != "facility" or not cell.get("rowId"):
+        return no_update
+    return show_facility({"points": [{"customdata": str(cell["rowId"])}]}, search, pathname)
 
 
 @callback(Output("url", "pathname", allow_duplicate=True), Input("district-choose", "value"),

@@ -18,6 +18,7 @@ from dashboard.data.tables import ColumnSpec
 from dashboard.figures import hubs as figures
 from dashboard.i18n import format_date, format_indian, format_pct, format_short, name_of, t
 from dashboard.runtime import current_scope, get_runtime
+from dashboard.ui.chart_table import table_view
 from dashboard.ui.frame import export_link, frame, page_layout, search_from_kwargs, url_id
 from dashboard.ui.geo import geojson_url, has_boundaries
 from dashboard.ui.memo import memoised
@@ -60,16 +61,21 @@ def layout(**kwargs: Any) -> Any:
                            export_link("hubs-load-dictionary", lang, "export.dictionary")])),
         dbc.Row([
             dbc.Col(section(t("hubs.capacity", lang), [
-                loading(dcc.Graph(id="hubs-capacity", config=GRAPH_CONFIG)),
+                html.Div([loading(dcc.Graph(id="hubs-capacity", config=GRAPH_CONFIG)),
+                          table_view("hubs-capacity", lang)]),
                 html.Small(t("hubs.capacity_hint", lang), className="text-muted"),
             ]), lg=5),
-            dbc.Col(section(t("hubs.specialty", lang), loading(dcc.Graph(id="hubs-specialty", config=GRAPH_CONFIG)),
+            dbc.Col(section(t("hubs.specialty", lang), html.Div([loading(dcc.Graph(id="hubs-specialty",
+                                                                                   config=GRAPH_CONFIG)),
+                                                                 table_view("hubs-specialty", lang)]),
                             tools=export_link("hubs-specialty-export", lang)), lg=4),
-            dbc.Col(section(t("hubs.channel", lang), loading(dcc.Graph(id="hubs-channel", config=GRAPH_CONFIG)),
+            dbc.Col(section(t("hubs.channel", lang), html.Div([loading(dcc.Graph(id="hubs-channel",
+                                                                                 config=GRAPH_CONFIG)),
+                                                               table_view("hubs-channel", lang)]),
                             tools=export_link("hubs-channel-export", lang)), lg=3),
         ], className="g-3"),
         section(t("hubs.heatmap", lang), [
-            loading(dcc.Graph(id="hubs-heatmap", config=GRAPH_CONFIG)),
+            html.Div([loading(dcc.Graph(id="hubs-heatmap", config=GRAPH_CONFIG)), table_view("hubs-heatmap", lang)]),
             html.Small(t("hubs.heatmap_hint", lang), className="text-muted"),
         ], tools=export_link("hubs-heatmap-export", lang)),
         section(t("hubs.service", lang), [
@@ -95,7 +101,9 @@ def layout(**kwargs: Any) -> Any:
         section(t("hubs.network", lang), [
             html.Div(id="hubs-network-status"),
             dbc.Row([
-                dbc.Col(loading(dcc.Graph(id="hubs-network-map", config={**GRAPH_CONFIG, "scrollZoom": True})),
+                dbc.Col(html.Div([loading(dcc.Graph(id="hubs-network-map",
+                                                    config={**GRAPH_CONFIG, "scrollZoom": True})),
+                                  table_view("hubs-network-map", lang)]),
                         lg=7),
                 dbc.Col(loading(grid("hubs-network", _columns(data.NETWORK_COLUMNS, lang), lang, height=520)),
                         lg=5),

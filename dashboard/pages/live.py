@@ -30,6 +30,7 @@ from dashboard.data import reference
 from dashboard.figures.live import STATE_COLOURS, compliance_grid, live_map, point_text, state_timeline
 from dashboard.i18n import format_date, format_indian, name_of, t
 from dashboard.runtime import current_scope, get_runtime
+from dashboard.ui.chart_table import table_view
 from dashboard.ui.frame import bare_frame, page_layout, search_from_kwargs
 from dashboard.ui.geo import geojson_url, has_boundaries
 from dashboard.ui.states import empty, error, loading
@@ -125,7 +126,8 @@ def board_body(view: ViewState, lgd: int | None, search: str) -> list[Any]:
         loading(html.Div(id="live-kpis", className="mb-3")),
         dbc.Row([
             dbc.Col(section(t("live.map", lang), [
-                dcc.Graph(id="live-map", config={"displayModeBar": False, "scrollZoom": True}),
+                html.Div([dcc.Graph(id="live-map", config={"displayModeBar": False, "scrollZoom": True}),
+                          table_view("live-map", lang)]),
                 html.Div(id="live-map-status"),
             ]), lg=8),
             dbc.Col(section(t("live.alerts", lang), html.Div(id="live-alerts", className="live-alerts")), lg=4),
@@ -136,9 +138,11 @@ def board_body(view: ViewState, lgd: int | None, search: str) -> list[Any]:
                       dcc.Dropdown(id="live-history-day", options=day_options, value=today.isoformat(),
                                    clearable=False, searchable=False)], style={"maxWidth": "220px"}),
             html.H3(t("live.history.timeline", lang), className="h6 mt-3"),
-            loading(dcc.Graph(id="live-timeline", config={"displayModeBar": False})),
+            html.Div([loading(dcc.Graph(id="live-timeline", config={"displayModeBar": False})),
+                      table_view("live-timeline", lang)]),
             html.H3(t("live.history.compliance", lang, days=len(days)), className="h6 mt-3"),
-            loading(dcc.Graph(id="live-compliance", config={"displayModeBar": False})),
+            html.Div([loading(dcc.Graph(id="live-compliance", config={"displayModeBar": False})),
+                      table_view("live-compliance", lang)]),
             html.Div(id="live-history-status"),
         ]),
     ]

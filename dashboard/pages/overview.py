@@ -15,6 +15,7 @@ from dashboard.figures import choropleth
 from dashboard.figures.trend import sparkline_values, trend_figure
 from dashboard.i18n import format_date, t
 from dashboard.runtime import current_scope, get_runtime
+from dashboard.ui.chart_table import table_view
 from dashboard.ui.frame import export_link, frame, page_layout, search_from_kwargs, url_id
 from dashboard.ui.geo import geojson_url, has_boundaries
 from dashboard.ui.kpis import kpi_cards
@@ -36,8 +37,9 @@ def _grid_columns(lang: str) -> list[dict[str, Any]]:
     cols = [column(key, labels[key], kinds[key], hide=key not in shown) for key in labels]
     for col in cols:
         if col["field"] == "district":
-            col.update(pinned="left", minWidth=150, cellClass="link-cell", cellStyle={"cursor": "pointer",
-                                                                                      "color": "#0d6efd"})
+            # A link by mouse and keyboard (Enter on the focused cell): the same as a click on the map.
+            col.update(pinned="left", minWidth=150, cellClass="link-cell", cellRenderer="OpenLink",
+                       cellRendererParams={"href": dash.get_relative_path("/district/{id}")})
         if col["field"] == "rank":
             col.update(maxWidth=90, pinned="left")
     cols.append({"field": "trend", "headerName": t("col.trend", lang), "cellRenderer": "Sparkline",
@@ -57,8 +59,9 @@ def layout(**kwargs: Any) -> Any:
     map_body: list[Any]
     if has_boundaries():
         base = choropleth.base_figure(geojson_url(), districts["district_lgd"])
-        map_body = [dcc.Graph(id="overview-map", figure=base, config={"displayModeBar": False, "scrollZoom": True},
-                              className="overview-map")]
+        graph = dcc.Graph(id="overview-map", figure=base, config={"displayModeBar": False, "scrollZoom": True},
+                          className="overview-map")
+        map_body = [html.Div([graph, table_view("overview-map", lang)])]
     else:
         map_body = [dbc.Alert(t("state.no_boundaries", lang), color="warning"), html.Div(id="overview-map")]
     metric_options = [{"value": m, "label": t(f"metric.{m}", lang)} for m in choropleth.METRICS]
@@ -78,8 +81,9 @@ def layout(**kwargs: Any) -> Any:
                                dcc.Dropdown(id=url_id("metric"), options=metric_options, value=metric,
                                             clearable=False, searchable=False, style={"minWidth": "260px"})],
                               className="d-flex align-items-center")), lg=7),
-            dbc.Col(section(t("overview.trend", lang), loading(dcc.Graph(id="overview-trend",
-                                                                         config={"displayModeBar": False})),
+            dbc.Col(section(t("overview.trend", lang), [
+                loading(dcc.Graph(id="overview-trend", config={"displayModeBar": False})),
+                table_view("overview-trend", lang)],
                             tools=dbc.RadioItems(id=url_id("grain"), options=grain_options, value=grain,
                                                  inline=True, className="small")), lg=5),
         ], className="g-3"),

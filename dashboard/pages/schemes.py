@@ -19,6 +19,7 @@ from dashboard.figures import schemes as figures
 from dashboard.figures.chos import district_values
 from dashboard.i18n import format_date, format_indian, format_pct, name_of, t
 from dashboard.runtime import current_scope, get_runtime
+from dashboard.ui.chart_table import table_view
 from dashboard.ui.frame import export_link, frame, page_layout, search_from_kwargs, url_id
 from dashboard.ui.geo import geojson_url, has_boundaries
 from dashboard.ui.memo import memoised
@@ -66,7 +67,9 @@ def layout(**kwargs: Any) -> Any:
     if has_boundaries():
         districts = reference.districts(rt.data, current_scope())
         base = choropleth.base_figure(geojson_url(), districts["district_lgd"], height=440)
-        map_body: list[Any] = [dcc.Graph(id="schemes-map", figure=base, config={**GRAPH_CONFIG, "scrollZoom": True})]
+        map_body: list[Any] = [html.Div([dcc.Graph(id="schemes-map",
+                                                   figure=base, config={**GRAPH_CONFIG, "scrollZoom": True}),
+                                         table_view("schemes-map", lang)])]
     else:
         map_body = [dbc.Alert(t("state.no_boundaries", lang), color="warning"), html.Div(id="schemes-map")]
     body = [
@@ -92,7 +95,8 @@ def layout(**kwargs: Any) -> Any:
         ], tools=html.Div([export_link("schemes-catalogue-export", lang),
                            export_link("schemes-catalogue-dictionary", lang, "export.dictionary")])),
         section(html.Span(id="schemes-achievement-title", children=t("schemes.achievement", lang)), dbc.Row([
-            dbc.Col(loading(dcc.Graph(id="schemes-achievement-figure", config=GRAPH_CONFIG)), lg=5),
+            dbc.Col(html.Div([loading(dcc.Graph(id="schemes-achievement-figure", config=GRAPH_CONFIG)),
+                              table_view("schemes-achievement-figure", lang)]), lg=5),
             dbc.Col(loading(grid("schemes-achievement",
                                  _columns(data.ACHIEVEMENT_COLUMNS, lang, HIDDEN_BY_LEVEL[level]), lang,
                                  row_id="key", height=420)), lg=7),
@@ -101,7 +105,8 @@ def layout(**kwargs: Any) -> Any:
             dbc.Col(section(t("schemes.map", lang), [loading(map_body), html.Div(id="schemes-map-status")],
                             tools=export_link("schemes-map-export", lang)), lg=6),
             dbc.Col(section(t("schemes.trend", lang), [
-                loading(dcc.Graph(id="schemes-trend", config=GRAPH_CONFIG)),
+                html.Div([loading(dcc.Graph(id="schemes-trend", config=GRAPH_CONFIG)),
+                          table_view("schemes-trend", lang)]),
                 html.Small(t("schemes.trend_hint", lang, n=data.TREND_MIN_MONTHS), className="text-muted"),
             ], tools=export_link("schemes-trend-export", lang)), lg=6),
         ], className="g-3"),
@@ -111,7 +116,8 @@ def layout(**kwargs: Any) -> Any:
         ], tools=export_link("schemes-laggards-export", lang)),
         section(t("schemes.packages", lang), [
             dbc.Row([
-                dbc.Col(loading(dcc.Graph(id="schemes-packages-figure", config=GRAPH_CONFIG)), lg=5),
+                dbc.Col(html.Div([loading(dcc.Graph(id="schemes-packages-figure", config=GRAPH_CONFIG)),
+                                  table_view("schemes-packages-figure", lang)]), lg=5),
                 dbc.Col(loading(grid("schemes-packages", _package_columns(lang), lang, row_id="facility_id",
                                      height=380)), lg=7),
             ], className="g-2"),

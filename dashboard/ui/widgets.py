@@ -37,7 +37,9 @@ def section(title: Any, body: Any, tools: Any = None, id_: str | None = None) ->
 
 
 def column(field: str, label: str, kind: str = "text", **extra: Any) -> dict[str, Any]:
-    col: dict[str, Any] = {"field": field, "headerName": label, "sortable": True, "resizable": True}
+    # The full header as a tooltip too: on a phone a long (Hindi) header is cut short.
+    col: dict[str, Any] = {"field": field, "headerName": label, "headerTooltip": label, "sortable": True,
+                           "resizable": True}
     if kind in FORMATTERS:
         col["valueFormatter"] = FORMATTERS[kind]
         col["type"] = "rightAligned"
@@ -59,7 +61,8 @@ def grid(id_: str, columns: list[dict[str, Any]], lang: str, row_id: str | None 
         # dash-ag-grid evaluates this with a safe expression parser that has no String(): concatenate instead.
         kwargs["getRowId"] = f"'' + params.data.{row_id}"
     return dag.AgGrid(
-        id=id_, columnDefs=columns, rowData=[], defaultColDef={"minWidth": 80, "filter": True},
+        id=id_, columnDefs=columns, rowData=[],
+        defaultColDef={"minWidth": 80, "filter": True, "wrapHeaderText": True, "autoHeaderHeight": True},
         dashGridOptions=options, columnSize="responsiveSizeToFit", style={"height": f"{height}px"},
         **kwargs, **extra,
     )

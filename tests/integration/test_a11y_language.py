@@ -216,3 +216,50 @@ def test_a11y001_every_page_has_skip_link_main_and_language(app, path):  # type:
         assert find(layout, "nav-lang")
         toggle = find(layout, "nav-toggle")
         assert toggle["props"].get("aria-label") and toggle["props"].get("aria-controls") == "nav-collapse"
+
+
+def components(tree: Any, out: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    if isinstance(tree, dict):
+        if "type" in tree and "props" in tree:
+            out.append(tree)
+        for value in (tree.get("props") or {}).values():
+            components(value, out)
+    elif isinstance(tree, list):
+        for item in tree:
+            components(item, out)
+    return out
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_a11y002_every_chart_has_a_table_view(app, path):  # type: ignore[no-untyped-def]
+    client = logged_in_client(app, role="admin")
+    for lang in ("en", "hi"):
+        found = components(page_layout(app, client, path, f"?lang={lang}"), [])
+        graphs = [c["props"]["id"] for c in found if c["type"] == "Graph" and isinstance(c["props"].get("id"), str)]
+        views = {c["props"].get("data-graph"): c for c in found if c["type"] == "Details"}
+        for graph in graphs:
+            assert graph in views, (path, graph)
+            summary = views[graph]["props"]["children"][0]["props"]["children"]
+            assert summary == ("इस चार्ट को तालिका के रूप में देखें" if lang == "hi" else "Show this chart as a table")
+            assert views[graph]["props"]["data-value"] in ("Value", "मान")
+
+
+def test_a11y003_grid_link_cells_open_by_keyboard(app):  # type: ignore[no-untyped-def]
+    """The overview's district cell and the district page's facility cell are links (OpenLink renderer: Enter on
+    the focused cell clicks it), and a cell click does what a map click does."""
+    client = logged_in_client(app)
+    overview = components(page_layout(app, client, "/", ""), [])
+    cols = next(c for c in overview if c["props"].get("id") == "overview-grid")["props"]["columnDefs"]
+    district = next(c for c in cols if c["field"] == "district")
+    assert district["cellRenderer"] == "OpenLink" and district["cellRendererParams"]["href"] == "/district/{id}"
+    assert all(c.get("headerTooltip") == c["headerName"] for c in cols if c["field"] != "trend")
+    page = components(page_layout(app, client, "/district/203", ""), [])
+    cols = next(c for c in page if c["props"].get("id") == "district-facilities")["props"]["columnDefs"]
+    assert next(c for c in cols if c["field"] == "facility")["cellRenderer"] == "OpenLink"
+    key = next(k for k, v in app.callback_map.items()
+               if k.startswith("district-detail.children") and v["inputs"][0]["id"] == "district-facilities")
+    body = call(app, client, key, [{"colId": "facility", "rowId": "H2", "value": "DH Kishanganj"}],
+                state=[AUGUST, "/district/203"], changed=["district-facilities.cellClicked"])
+    assert "DH Kishanganj" in texts(body["district-detail"]["children"])
+    assert call(app, client, key, [{"colId": "block", "rowId": "H2"}], state=[AUGUST, "/district/203"],
+                changed=["district-facilities.cellClicked"]) == {}
