@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 from pathlib import Path
+from urllib.parse import urlencode
 
 import dash
 import plotly
@@ -20,7 +21,7 @@ from dashboard import audit
 from dashboard.auth.roles import VIEW
 from dashboard.auth.session import get_auth, require
 from dashboard.data.filters import ist_today
-from dashboard.i18n import normalise_lang, t
+from dashboard.i18n import t
 from dashboard.report.chromium import KINDS, Renderer, RenderError, StaticFiles
 from dashboard.report.content import DistrictNotFound, DistrictReport, assemble
 from dashboard.report.month import MonthError, ReportMonth, parse_month
@@ -101,8 +102,9 @@ def district_report(lgd: int, kind: str = "html") -> Response:
     require(VIEW)
     if kind != "html" and kind not in KINDS:
         abort(404)
-    lang = normalise_lang(request.args.get("lang"))
     rt = get_runtime()
+    # The language as every page picks it: ?lang=, else the one the user chose last, else English.
+    lang = rt.view("?" + urlencode({"lang": request.args.get("lang") or ""})).lang
     today = rt.today()
     try:
         month = parse_month(request.args.get("month"), today)
