@@ -214,3 +214,38 @@ def test_etl015_contracts_markdown_lists_every_field() -> None:
     for contract in CONTRACTS.values():
         for f in contract.fields:
             assert f"`{f.name}`" in text
+
+
+def test_etl016_fast_paths_give_what_the_general_parsers_give() -> None:
+    values = pd.Series(["2025-08-01T09:30:00", " 2025-08-01T23:59:59 ", "2025-08-01T09:30:00+00:00",
+                        "2025-8-1T09:30:00", "2025-08-01T25:00:00", "01-08-2025 09:30", "45870", "", "x"],
+                       dtype=object)
+    parsed, bad = parse.parse_datetime(values)
+    assert parsed.tolist()[:3] == [pd.Timestamp("2025-08-01 09:30"), pd.Timestamp("2025-08-01 23:59:59"),
+                                   pd.Timestamp("2025-08-01 15:00")]
+    assert parsed[5] == pd.Timestamp("2025-08-01 09:30") and parsed[6] == pd.Timestamp("2025-08-01")
+    # Unpadded ISO and a 25th hour are unreadable (as they were before the one-pass ISO parse), never shifted.
+    assert bad.tolist() == [False, False, False, True, True, False, False, False, True]
+    assert parsed[bad].isna().all()
+    assert parse.clean_text(pd.Series([" a ", None, 3, "\tb\n"], dtype=object)).tolist() == ["a", "", "3", "b"]
+    number, bad_number = parse.parse_int(pd.Series(["1,234", "12.0", "1.5", ""], dtype=object))
+    assert number.tolist()[:2] == [1234, 12] and bad_number.tolist() == [False, False, True, False]
+
+
+def test_etl017_column_tokens_equal_one_by_one_tokens() -> None:
+    p = Pseudonymiser(b"k" * 32)
+    values = pd.Series(["91-1234-5678-9012", "91-1234-5678-9012", "", None, "12", "hmac:abc", "hmac:"], dtype=object)
+    expected = [p.token("abha", v) if v else None for v in values.fillna("")]
+    assert p.tokens("abha", values).tolist() == expected
+    assert expected[0] and expected[4] is None and expected[5] == "abc" and expected[6] is None
+
+
+def test_etl018_sqlite_timestamp_text_matches_strftime() -> None:
+    from sqlalchemy import Date, DateTime
+
+    from etl.load.bulk import SQLITE_DATE, SQLITE_DATETIME, column_values
+
+    stamps = pd.Series(pd.to_datetime(["2025-08-01 09:30:00", None, "1999-12-31 23:59:59.123456"], format="ISO8601"))
+    assert column_values(stamps, DateTime(), "sqlite") == [
+        None if pd.isna(s) else s.strftime(SQLITE_DATETIME) for s in stamps]
+    assert column_values(stamps, Date(), "sqlite") == [None if pd.isna(s) else s.strftime(SQLITE_DATE) for s in stamps]
