@@ -17,14 +17,14 @@ from dashboard.auth.roles import AUDIT
 from dashboard.auth.session import can, get_auth
 from dashboard.i18n import format_date, t
 from dashboard.runtime import get_runtime
-from dashboard.ui.frame import bare_frame, page_layout, search_from_kwargs
+from dashboard.ui.frame import bare_frame, page_layout, page_title, search_from_kwargs
 from dashboard.ui.states import error
 from dashboard.ui.widgets import column, grid, section
 
 PAGE = "admin-audit"
 LIMIT = 1000
 
-dash.register_page(__name__, path="/admin/audit", name="Audit log", title="Arogya – audit log")
+dash.register_page(__name__, path="/admin/audit", name="Audit log", title=page_title("nav.audit"))
 
 
 def _columns(lang: str) -> list[dict[str, Any]]:

@@ -19,7 +19,7 @@ from dashboard.figures import chos as figures
 from dashboard.i18n import format_date, format_indian, format_pct, format_short, t
 from dashboard.runtime import current_scope, get_runtime
 from dashboard.ui.chart_table import table_view
-from dashboard.ui.frame import export_link, frame, page_layout, search_from_kwargs, url_id
+from dashboard.ui.frame import export_link, frame, page_layout, page_title, search_from_kwargs, url_id
 from dashboard.ui.geo import geojson_url, has_boundaries
 from dashboard.ui.memo import memoised
 from dashboard.ui.states import empty, error, loading, message_figure
@@ -29,7 +29,7 @@ from dashboard.urlstate import ViewState
 PAGE = "chos"
 GRAPH_CONFIG = {"displayModeBar": False}
 
-dash.register_page(__name__, path="/chos", name="CHOs", title="Arogya – CHOs")
+dash.register_page(__name__, path="/chos", name="CHOs", title=page_title("nav.chos"))
 
 
 def _columns(specs: tuple[ColumnSpec, ...], lang: str) -> list[dict[str, Any]]:

@@ -15,14 +15,14 @@ from dashboard.figures.trend import district_lines
 from dashboard.i18n import format_date, name_of, t
 from dashboard.runtime import current_scope, get_runtime
 from dashboard.ui.chart_table import table_view
-from dashboard.ui.frame import export_link, frame, page_layout, search_from_kwargs, url_id
+from dashboard.ui.frame import export_link, frame, page_layout, page_title, search_from_kwargs, url_id
 from dashboard.ui.memo import memoised
 from dashboard.ui.states import error, loading, message_figure
 from dashboard.ui.widgets import INDIAN_1DP, export_href, grid, section
 
 PAGE = "compare"
 
-dash.register_page(__name__, path="/compare", name="Compare districts", title="Arogya – compare districts")
+dash.register_page(__name__, path="/compare", name="Compare districts", title=page_title("nav.compare"))
 
 
 @page_layout

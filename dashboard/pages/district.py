@@ -33,7 +33,7 @@ from dashboard.pages.district_blocks import block_layer, boundary_panel, registe
 from dashboard.pages.district_report import report_panel
 from dashboard.runtime import current_scope, get_runtime
 from dashboard.ui.chart_table import table_view
-from dashboard.ui.frame import export_link, frame, page_layout, search_from_kwargs, url_id
+from dashboard.ui.frame import export_link, frame, page_layout, page_title, search_from_kwargs, url_id
 from dashboard.ui.geo import geojson_url, has_boundaries
 from dashboard.ui.kpis import kpi_cards
 from dashboard.ui.memo import memoised
@@ -44,7 +44,7 @@ from dashboard.urlstate import ViewState, merge_search
 PAGE = "district"
 PATH_RE = re.compile(r"^district/(\d+)$")
 
-dash.register_page(__name__, path_template="/district/<lgd>", name="District", title="Arogya – district")
+dash.register_page(__name__, path_template="/district/<lgd>", name="District", title=page_title("nav.district"))
 register_callbacks()  # the block boundary upload
 
 
@@ -148,7 +148,7 @@ def index_layout(**kwargs: Any) -> Any:
     return frame(view, PAGE, "/district", search, district_body(view, district, search))
 
 
-dash.register_page(f"{__name__}_index", path="/district", name="District", title="Arogya – district",
+dash.register_page(f"{__name__}_index", path="/district", name="District", title=page_title("nav.district"),
                    layout=index_layout)
 
 

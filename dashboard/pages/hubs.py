@@ -19,7 +19,7 @@ from dashboard.figures import hubs as figures
 from dashboard.i18n import format_date, format_indian, format_pct, format_short, name_of, t
 from dashboard.runtime import current_scope, get_runtime
 from dashboard.ui.chart_table import table_view
-from dashboard.ui.frame import export_link, frame, page_layout, search_from_kwargs, url_id
+from dashboard.ui.frame import export_link, frame, page_layout, page_title, search_from_kwargs, url_id
 from dashboard.ui.geo import geojson_url, has_boundaries
 from dashboard.ui.memo import memoised
 from dashboard.ui.states import empty, error, loading, message_figure
@@ -31,7 +31,7 @@ GRAPH_CONFIG = {"displayModeBar": False}
 LOAD_SHOWN = ("load_rank", "hub", "district", "spokes_assigned", "consultations", "per_serving_hour", "wait_p50",
               "wait_p90", "abandoned_pct", "no_show_pct", "referral_pct", "doctors_per_day")
 
-dash.register_page(__name__, path="/hubs", name="Hubs & spokes", title="Arogya – hubs & spokes")
+dash.register_page(__name__, path="/hubs", name="Hubs & spokes", title=page_title("nav.hubs"))
 
 
 def _columns(specs: tuple[ColumnSpec, ...], lang: str, shown: tuple[str, ...] | None = None) -> list[dict[str, Any]]:

@@ -31,7 +31,7 @@ from dashboard.figures.live import STATE_COLOURS, compliance_grid, live_map, poi
 from dashboard.i18n import format_date, format_indian, name_of, t
 from dashboard.runtime import current_scope, get_runtime
 from dashboard.ui.chart_table import table_view
-from dashboard.ui.frame import bare_frame, page_layout, search_from_kwargs
+from dashboard.ui.frame import bare_frame, page_layout, page_title, search_from_kwargs
 from dashboard.ui.geo import geojson_url, has_boundaries
 from dashboard.ui.states import empty, error, loading
 from dashboard.ui.widgets import column, grid, kpi_card, section
@@ -43,7 +43,7 @@ PATH_RE = re.compile(r"^live/(\d+)$")
 HISTORY_REFRESH_MS = 60_000
 RECENT_CLEARED = timedelta(hours=2)
 
-dash.register_page(__name__, path_template="/live/<lgd>", name="Live", title="Arogya – live status")
+dash.register_page(__name__, path_template="/live/<lgd>", name="Live", title=page_title("nav.live"))
 
 
 def config() -> data.LiveConfig:
@@ -164,7 +164,7 @@ def index_layout(**kwargs: Any) -> Any:
     return live_frame(view, "/live", search, board_body(view, district, search))
 
 
-dash.register_page(f"{__name__}_index", path="/live", name="Live", title="Arogya – live status", layout=index_layout)
+dash.register_page(f"{__name__}_index", path="/live", name="Live", title=page_title("nav.live"), layout=index_layout)
 
 
 # ---------------------------------------------------------------------------- rows as shown

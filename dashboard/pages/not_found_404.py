@@ -10,9 +10,9 @@ from dash import dcc, html
 
 from dashboard.i18n import t
 from dashboard.runtime import get_runtime
-from dashboard.ui.frame import frame, page_layout, search_from_kwargs
+from dashboard.ui.frame import frame, page_layout, page_title, search_from_kwargs
 
-dash.register_page(__name__, path="/404", title="Arogya")
+dash.register_page(__name__, path="/404", title=page_title())
 
 
 @page_layout

@@ -16,7 +16,7 @@ from dashboard.figures.trend import sparkline_values, trend_figure
 from dashboard.i18n import format_date, t
 from dashboard.runtime import current_scope, get_runtime
 from dashboard.ui.chart_table import table_view
-from dashboard.ui.frame import export_link, frame, page_layout, search_from_kwargs, url_id
+from dashboard.ui.frame import export_link, frame, page_layout, page_title, search_from_kwargs, url_id
 from dashboard.ui.geo import geojson_url, has_boundaries
 from dashboard.ui.kpis import kpi_cards
 from dashboard.ui.memo import memoised
@@ -26,7 +26,7 @@ from dashboard.urlstate import ViewState
 
 PAGE = "overview"
 
-dash.register_page(__name__, path="/", name="State overview", title="Arogya")
+dash.register_page(__name__, path="/", name="State overview", title=page_title())
 
 
 def _grid_columns(lang: str) -> list[dict[str, Any]]:

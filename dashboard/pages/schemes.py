@@ -20,7 +20,7 @@ from dashboard.figures.chos import district_values
 from dashboard.i18n import format_date, format_indian, format_pct, name_of, t
 from dashboard.runtime import current_scope, get_runtime
 from dashboard.ui.chart_table import table_view
-from dashboard.ui.frame import export_link, frame, page_layout, search_from_kwargs, url_id
+from dashboard.ui.frame import export_link, frame, page_layout, page_title, search_from_kwargs, url_id
 from dashboard.ui.geo import geojson_url, has_boundaries
 from dashboard.ui.memo import memoised
 from dashboard.ui.states import empty, error, loading, message_figure
@@ -32,7 +32,7 @@ GRAPH_CONFIG = {"displayModeBar": False}
 HIDDEN_BY_LEVEL = {"district": ("block", "district"), "block": ("block",), "facility": ()}
 FLAG_CELL = {"function": "params.value == null ? '–' : (params.value > 0 ? '✓' : '✗')"}
 
-dash.register_page(__name__, path="/schemes", name="Schemes", title="Arogya – schemes")
+dash.register_page(__name__, path="/schemes", name="Schemes", title=page_title("nav.schemes"))
 
 
 def _columns(specs: tuple[ColumnSpec, ...], lang: str, hide: tuple[str, ...] = ()) -> list[dict[str, Any]]:

@@ -17,7 +17,7 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
-from dashboard.auth.language import switch_href
+from dashboard.auth.language import remembered_lang, switch_href
 from dashboard.auth.ui import admin_links, may_export, may_open, user_menu
 from dashboard.data import reference
 from dashboard.data.filters import PERIOD_PRESETS
@@ -61,6 +61,21 @@ def page_layout(fn: Callable[..., Any]) -> Callable[..., Any]:
         return fn(**kwargs)
 
     return wrapper
+
+
+def page_title(key: str | None = None) -> Callable[..., str]:
+    """A page's browser-tab title in the page's language (Dash calls it with the path's variables only, so the
+    language comes from the router's query string, else the remembered one)."""
+
+    def title(**_path_variables: Any) -> str:
+        try:
+            search = dash.ctx.inputs.get("_pages_location.search")
+        except Exception:  # noqa: BLE001 - outside a callback
+            search = None
+        lang = parse_params(search).get("lang") or remembered_lang()
+        return t("app.title", lang) + (f" – {t(key, lang)}" if key else "")
+
+    return title
 
 
 def search_from_kwargs(kwargs: dict[str, Any]) -> str:

@@ -12,6 +12,7 @@ import pytest
 from dashboard.app_factory import create_app
 from dashboard.auth import users
 from dashboard.auth.language import COOKIE
+from dashboard.i18n import t
 from tests.auth_helpers import auth_engine, form_token, logged_in_client, login, make_user, post_login
 from tests.fixtures.warehouse_factory import build_warehouse, reader_engine
 from tests.integration.test_dash_callbacks import AUGUST, call, texts
@@ -263,3 +264,23 @@ def test_a11y003_grid_link_cells_open_by_keyboard(app):  # type: ignore[no-untyp
     assert "DH Kishanganj" in texts(body["district-detail"]["children"])
     assert call(app, client, key, [{"colId": "block", "rowId": "H2"}], state=[AUGUST, "/district/203"],
                 changed=["district-facilities.cellClicked"]) == {}
+
+
+def test_i18n008_browser_tab_title_follows_the_language(app):  # type: ignore[no-untyped-def]
+    client = logged_in_client(app)
+    key = next(k for k in app.callback_map if k.startswith("..") and "_pages_content.children" in k)
+    spec = app.callback_map[key]
+
+    def title(path: str, search: str) -> str:
+        inputs = [{"id": d["id"], "property": d["property"],
+                   "value": {"pathname": path, "search": search}.get(d["property"])} for d in spec["inputs"]]
+        body = {"output": key, "outputs": [{"id": o.split(".")[0], "property": o.split(".")[1]}
+                                           for o in key[2:-2].split("...")],
+                "inputs": inputs, "state": [], "changedPropIds": ["_pages_location.pathname"]}
+        return client.post("/_dash-update-component", json=body).get_json()["response"]["_pages_store"]["data"][
+            "title"]
+
+    assert title("/compare", "") == "Arogya – Compare districts"
+    assert title("/compare", "?lang=hi") == f"{t('app.title', 'hi')} – जिलों की तुलना"
+    client.get("/lang/hi?next=/")
+    assert title("/hubs", "") == f"{t('app.title', 'hi')} – हब और स्पोक"
