@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
+import tempfile
 import threading
 import time
 from collections.abc import Mapping
@@ -32,6 +34,7 @@ ORIGIN = "http://arogya-report.invalid"
 DOCUMENT_PATH = "/report/district"
 A4_VIEWPORT = {"width": 794, "height": 1123}  # 210 x 297 mm at 96 dpi
 PNG_SCALE = 1.5
+KILL_GRACE_S = 10.0  # after the deadline, before a hung Chromium is killed
 PDF_SCALE = 2  # the map is a picture of a canvas in the PDF: two device pixels per CSS pixel keep it sharp on paper
 # Set by the page's script once every figure is drawn and the fonts are loaded (a selector: no eval, so it also
 # works under the app's Content Security Policy).
@@ -180,12 +183,17 @@ def _render(executable: str, html: str, kind: Kind, static: StaticFiles, footer:
                 route.fulfill(status=200, body=path.read_bytes(),
                               content_type=CONTENT_TYPES.get(path.suffix, "application/octet-stream"))
 
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=executable, args=ARGS, headless=True,
-                                     timeout=_remaining_ms(deadline))
+    with sync_playwright() as pw, tempfile.TemporaryDirectory(prefix="arogya-report-") as profile:
+        # A profile folder of its own marks this render's Chromium processes: if the browser hangs past the deadline
+        # in a call without a timeout (printing), the watchdog kills exactly those, and the calls here fail.
+        watchdog = threading.Timer(max(0.0, deadline - time.monotonic()) + KILL_GRACE_S, kill_marked, (profile,))
+        watchdog.daemon = True
+        watchdog.start()
+        context = pw.chromium.launch_persistent_context(
+            profile, executable_path=executable, args=ARGS, headless=True, timeout=_remaining_ms(deadline),
+            viewport=A4_VIEWPORT, device_scale_factor=PNG_SCALE if kind == "png" else PDF_SCALE,
+            service_workers="block")
         try:
-            scale = PNG_SCALE if kind == "png" else PDF_SCALE
-            context = browser.new_context(viewport=A4_VIEWPORT, device_scale_factor=scale, service_workers="block")
             context.route("**/*", answer)
             page = context.new_page()
             page.set_default_timeout(_remaining_ms(deadline))
@@ -202,4 +210,28 @@ def _render(executable: str, html: str, kind: Kind, static: StaticFiles, footer:
                                 footer_template=footer_template(footer))
             return page.screenshot(full_page=True, type="png", timeout=_remaining_ms(deadline))
         finally:
-            browser.close()
+            watchdog.cancel()
+            context.close()
+
+
+def kill_marked(profile: str) -> int:
+    """Kill the processes started with ``--user-data-dir=<profile>`` (a render's own profile folder, so only the
+    Chromium this module started for that render); returns how many. Linux (/proc)."""
+    marker = f"--user-data-dir={profile}".encode()
+    killed = 0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            args = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if marker in args:
+            try:
+                os.kill(int(entry.name), signal.SIGKILL)
+                killed += 1
+            except OSError:
+                pass
+    if killed:
+        log.error("district report: Chromium hung past the deadline; killed %d process(es)", killed)
+    return killed

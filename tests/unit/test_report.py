@@ -20,6 +20,7 @@ from dashboard.report.chromium import (
     RenderTimeout,
     StaticFiles,
     footer_template,
+    kill_marked,
 )
 from dashboard.report.content import DistrictNotFound, assemble
 from dashboard.report.month import MonthError, ReportMonth, default_month, month_options, parse_month
@@ -250,3 +251,22 @@ def test_rep033_a_page_that_never_gets_ready_times_out(tmp_path):  # type: ignor
     assert info.value.params == {"seconds": 3} and info.value.status == 503
     assert renderer._slots.acquire(timeout=30)  # the slot comes back once the abandoned render has stopped
     renderer._slots.release()
+
+
+def test_rep034_watchdog_kills_only_the_marked_processes(tmp_path):  # type: ignore[no-untyped-def]
+    import subprocess
+    import sys
+
+    sleeper = [sys.executable, "-c", "import time; time.sleep(60)"]
+    profile = str(tmp_path / "arogya-report-1")
+    marked = subprocess.Popen([*sleeper, f"--user-data-dir={profile}"])
+    other = subprocess.Popen([*sleeper, f"--user-data-dir={profile}0"])  # another render's profile
+    try:
+        assert kill_marked(profile) == 1
+        assert marked.wait(timeout=10) == -9
+        assert other.poll() is None
+    finally:
+        for proc in (marked, other):
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
