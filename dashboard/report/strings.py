@@ -13,9 +13,11 @@ EN: dict[str, str] = {
                            "spokes, silent CHOs and scheme achievement, in the page's language.",
     "report.month": "Month",
     "report.pdf": "PDF",
-    "report.pdf.title": "Download the review report as a PDF (A4)",
+    "report.pdf.title": "Download the review report as a PDF (A4); it is prepared on the server, which can take "
+                        "up to a minute",
     "report.png": "PNG",
-    "report.png.title": "Download the review report as one PNG image",
+    "report.png.title": "Download the review report as one PNG image; it is prepared on the server, which can "
+                        "take up to a minute",
     "report.view": "Print view",
     "report.view.title": "Open the review report in the browser, ready to print",
     "report.month.label": "{month} {year}",
@@ -57,9 +59,11 @@ HI: dict[str, str] = {
                            "निष्क्रिय सीएचओ और योजनाओं की उपलब्धि, पेज की भाषा में।",
     "report.month": "माह",
     "report.pdf": "PDF",
-    "report.pdf.title": "समीक्षा रिपोर्ट PDF (A4) के रूप में डाउनलोड करें",
+    "report.pdf.title": "समीक्षा रिपोर्ट PDF (A4) के रूप में डाउनलोड करें; यह सर्वर पर तैयार होती है, जिसमें एक मिनट तक "
+                        "लग सकता है",
     "report.png": "PNG",
-    "report.png.title": "समीक्षा रिपोर्ट एक PNG चित्र के रूप में डाउनलोड करें",
+    "report.png.title": "समीक्षा रिपोर्ट एक PNG चित्र के रूप में डाउनलोड करें; यह सर्वर पर तैयार होती है, जिसमें एक "
+                        "मिनट तक लग सकता है",
     "report.view": "प्रिंट दृश्य",
     "report.view.title": "समीक्षा रिपोर्ट ब्राउज़र में खोलें, छपाई के लिए तैयार",
     "report.month.label": "{month} {year}",
