@@ -93,8 +93,8 @@ def pick(frame: pd.DataFrame, columns: tuple[ColumnSpec, ...]) -> pd.DataFrame:
 def _plain(value: object) -> object:
     if value is None or value is pd.NA or value is pd.NaT:
         return None
-    if isinstance(value, float):
-        return None if value != value else value
+    if isinstance(value, float):  # nine significant digits: half the bytes of a full repr, far below what is shown
+        return None if value != value else float(f"{value:.9g}")
     if isinstance(value, date):  # and datetime
         return value.isoformat()
     return value

@@ -210,8 +210,12 @@ def update_achievement(search: str | None, _ready: Any = None) -> tuple[Any, ...
     with_target = int(centres["achieved_pct"].notna().sum())
     summary = t("schemes.laggards_summary", lang, n=format_indian(len(laggards)), of=format_indian(with_target),
                 pct=int(data.LAGGARD_PCT), indicator=label)
-    return (title, figure, grid_records(table), columns, grid_records(laggards),
-            html.Span(summary, id="schemes-laggards-count"))
+    status: Any = html.Span(summary, id="schemes-laggards-count")
+    if len(laggards) > MAX_GRID_ROWS:  # the grid shows the furthest behind; the CSV has every row
+        status = html.Div([status, html.Small(t("grid.capped", lang, shown=format_indian(MAX_GRID_ROWS),
+                                                total=format_indian(len(laggards))),
+                                              className="text-muted d-block mt-1 grid-capped")])
+    return (title, figure, grid_records(table), columns, grid_records(laggards, MAX_GRID_ROWS), status)
 
 
 @callback(Output("schemes-map", "figure"), Output("schemes-map-status", "children"),
