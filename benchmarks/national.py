@@ -208,6 +208,27 @@ def time_cases(target: Any, client: Any, chosen: list[Any], calls: int, rounds: 
     return results
 
 
+def _schema_facts(settings: Any) -> dict[str, Any]:
+    """Which tables are partitioned and how big each month of the facts is (what the timings ran against)."""
+    from sqlalchemy import text
+
+    from etl.warehouse.engine import make_engine
+    from etl.warehouse.migrate import current_revision
+    from etl.warehouse.partitions import PARTITIONED_TABLES, existing_partitions
+
+    engine = make_engine(settings, read_only=True)
+    with engine.connect() as conn:
+        partitions = existing_partitions(conn)
+        sizes = dict(conn.execute(text(
+            "SELECT c.relname, pg_size_pretty(pg_total_relation_size(c.oid)) FROM pg_class c "
+            "WHERE c.relname LIKE 'fact_consultation%' AND c.relkind = 'r' ORDER BY 1")).all())
+    facts = {"revision": current_revision(engine),
+             "partitions": {t: sorted(partitions[t]) for t in PARTITIONED_TABLES},
+             "fact_consultation_partition_sizes": sizes}
+    engine.dispose()
+    return facts
+
+
 def dashboard(args: argparse.Namespace) -> int:
     os.environ.setdefault("AROGYA_QUIET", "1")
     settings = _settings(args.work, args.database_url)
@@ -236,6 +257,7 @@ def dashboard(args: argparse.Namespace) -> int:
         "p95_ms": {name: {"cold": r["cold"]["p95_ms"], "warm": r["warm"]["p95_ms"]} for name, r in latency.items()},
         "latency": latency,
     }
+    result["schema"] = _schema_facts(settings)
     result["machine"] = {"cpus": os.cpu_count(), "python": sys.version.split()[0],
                          "note": "2 cores shared with other work; timings are noisy"}
     _write_results(args.out, result)
