@@ -166,9 +166,10 @@ def install(app: dash.Dash, settings: Settings) -> None:
 
 def error_response(code: int, ref: str | None, description: str | None = None) -> tuple[Response, int]:
     """A short page (or JSON for API and Dash requests) with no internals: code, a generic text, a reference."""
+    from dashboard.auth.language import request_lang
     from dashboard.i18n import t
 
-    lang = "hi" if request.args.get("lang") == "hi" else "en"
+    lang = request_lang()  # ?lang=, else the remembered language (cookie, signed-in user)
     wants_json = (request.path.startswith(("/api/", "/_dash-")) or request.is_json
                   or request.accept_mimetypes.best == "application/json")
     safe_description = description if code in (400, 404, 405, 413, 415, 429) else None

@@ -2,8 +2,9 @@
 
 Which language a request is shown in, first match wins:
 1. ``?lang=`` in the URL (a shared link keeps its language);
-2. the ``arogya_lang`` cookie (set by the switch, and at sign-in from the user's record);
-3. the signed-in user's ``app_user.language``;
+2. the signed-in user's ``app_user.language`` (so her choice follows her to any browser; re-read every
+   ``AROGYA_AUTH_RECHECK_S`` seconds like the rest of her account);
+3. the ``arogya_lang`` cookie (the last choice made in this browser: the sign-in page and error pages use it);
 4. English.
 
 The switch is a plain link to ``/lang/<code>?next=<path>``: it works without script and by keyboard, stores the
@@ -35,22 +36,21 @@ def cookie_lang() -> str | None:
 
 
 def remembered_lang() -> str:
-    """The language to use when the URL does not say: the cookie, else the signed-in user's, else English."""
-    from_cookie = cookie_lang()
-    if from_cookie:
-        return from_cookie
+    """The language to use when the URL does not say: the signed-in user's, else this browser's cookie, else
+    English."""
     from dashboard.auth.session import current_principal
 
     principal = current_principal()
     if principal is not None and principal.language in LANGS:
         return principal.language
-    return DEFAULT_LANG
+    return cookie_lang() or DEFAULT_LANG
 
 
-def request_lang() -> str:
-    """The language of the current request: ``?lang=`` if valid, else the remembered one."""
+def request_lang(*, form: bool = False) -> str:
+    """The language of the current request: ``?lang=`` (or, with ``form``, a posted ``lang`` field) if valid, else
+    the remembered one. Error pages leave ``form`` off: parsing a refused body there would fail again."""
     if has_request_context():
-        explicit = request.args.get("lang") or request.form.get("lang")
+        explicit = request.args.get("lang") or (request.form.get("lang") if form else None)
         if explicit in LANGS:
             return str(explicit)
     return remembered_lang()

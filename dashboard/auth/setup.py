@@ -14,6 +14,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from dashboard import audit
 from dashboard.auth import language, views
 from dashboard.auth.guard import guard
+from dashboard.auth.language import remembered_lang
 from dashboard.auth.session import EXTENSION, AuthState, current_principal, get_auth
 from etl.settings import Settings
 
@@ -81,7 +82,7 @@ def _guarded(layout: Any, page: dict[str, Any]) -> Any:
         pathname, search, triggered = _router_inputs()
         path = pathname or page.get("path") or "/"
         if principal is None or not principal.may_open("/" + (dash.strip_relative_path(path) or "")):
-            return forbidden_layout("hi" if kwargs.get("lang") == "hi" else "en")
+            return forbidden_layout(kwargs.get("lang") if kwargs.get("lang") in ("en", "hi") else remembered_lang())
         if principal is not None and (triggered is None or ROUTER_PATH in triggered):
             audit.record(get_auth().engine, "page_view", username=principal.username, scope=principal.scope,
                          detail={"path": path, "search": search or "", "page": page.get("module")})

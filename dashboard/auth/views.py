@@ -71,7 +71,7 @@ PAGE = """<!DOCTYPE html>
 
 
 def _lang() -> str:
-    return normalise_lang(request_lang())
+    return normalise_lang(request_lang(form=True))
 
 
 def _render(*, lang: str, status: int = 200, message: str = "", kind: str = "danger", username: str = "",
@@ -164,8 +164,7 @@ def login_post() -> Response:
     start_session(principal)
     audit.record(auth.engine, "login", username=principal.username, scope=principal.scope,
                  detail={"address": address, "role": principal.role})
-    # The user's stored language wins over whatever this browser last used; the cookie follows it.
-    return set_cookie(redirect(_after_login_target(next_, principal.language), code=302), principal.language)
+    return redirect(_after_login_target(next_, principal.language), code=302)
 
 
 @blueprint.get("/logout")

@@ -28,7 +28,7 @@ from dashboard.data.tables import (
     district_silent,
 )
 from dashboard.figures.facility_map import facility_map, fit_view
-from dashboard.i18n import format_indian, format_pct, format_short, name_of, t
+from dashboard.i18n import format_date, format_indian, format_pct, format_short, name_of, t
 from dashboard.report.month import ReportMonth
 
 DISTRICTS_GEOJSON = "bihar_districts.geojson"
@@ -110,8 +110,6 @@ def kpi_items(row: dict[str, Any], days: int, blocks_total: int, blocks_breachin
 
 def freshness_text(frame: pd.DataFrame, lang: str) -> str:
     """The freshness line of every page: when each dataset was last loaded."""
-    from dashboard.i18n import format_date
-
     if frame.empty:
         return t("fresh.never", lang)
     items = [t("fresh.item", lang, dataset=t(f"dataset.{r.dataset}", lang), when=format_date(r.last_loaded))

@@ -74,6 +74,8 @@ def test_i18n003_sign_in_page_honours_the_cookie(app):  # type: ignore[no-untype
     page = client.get("/login").get_data(as_text=True)
     assert '<html lang="hi">' in page and "साइन इन" in page
     assert re.search(r'href="/login\?lang=en"', page)
+    missing = client.get("/assets/no-such-file.css")  # a public route's error page follows the cookie too
+    assert missing.status_code == 404 and '<html lang="hi">' in missing.get_data(as_text=True)
     assert client.get("/lang/hi?next=/").status_code == 302  # the switch route itself needs a session
 
 
@@ -81,11 +83,15 @@ def test_i18n004_the_users_stored_language_wins_at_sign_in(app):  # type: ignore
     name, password = make_user(app)
     users.set_language(auth_engine(app), name, "hi")
     client = app.server.test_client()
-    client.get("/login?lang=en")
+    client.get("/login?lang=en")  # this browser last chose English
     response = post_login(client, name, password)
     assert response.status_code == 302 and "lang=hi" in response.headers["Location"]
-    assert cookie_of(response).startswith(f"{COOKIE}=hi;")
+    assert client.get_cookie(COOKIE).value == "en"
     assert '<html lang="hi">' in client.get("/").get_data(as_text=True)
+    # Signed out, the browser's own choice applies again.
+    token = form_token(client, "/logout")
+    client.post("/logout", data={"csrf_token": token})
+    assert '<html lang="en">' in client.get("/login").get_data(as_text=True)
 
 
 def test_i18n005_switch_refuses_bad_input(app):  # type: ignore[no-untyped-def]
