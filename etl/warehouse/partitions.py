@@ -100,7 +100,7 @@ def is_partitioned(conn: Connection, table_name: str) -> bool:
         {"name": table_name}).first())
 
 
-def _attach_month(conn: Connection, table_name: str, month: date) -> None:
+def _attach_month(conn: Connection, table_name: str, month: date, *, has_default: bool = True) -> None:
     """Add one month's partition. Built beside the table and attached, which needs only a SHARE UPDATE EXCLUSIVE
     lock on the parent (``CREATE TABLE ... PARTITION OF`` would block every reader); rows of that month already
     sitting in the DEFAULT partition move into it first, as ATTACH requires."""
@@ -109,9 +109,10 @@ def _attach_month(conn: Connection, table_name: str, month: date) -> None:
     column = _q(conn, PARTITION_COLUMN)
     lo, hi = month.isoformat(), next_month(month).isoformat()
     conn.execute(text(f"CREATE TABLE {part} (LIKE {table} INCLUDING DEFAULTS)"))
-    conn.execute(text(
-        f"WITH moved AS (DELETE FROM {default} WHERE {column} >= :lo AND {column} < :hi RETURNING *) "
-        f"INSERT INTO {part} SELECT * FROM moved"), {"lo": month, "hi": next_month(month)})
+    if has_default:
+        conn.execute(text(
+            f"WITH moved AS (DELETE FROM {default} WHERE {column} >= :lo AND {column} < :hi RETURNING *) "
+            f"INSERT INTO {part} SELECT * FROM moved"), {"lo": month, "hi": next_month(month)})
     conn.execute(text(f"ALTER TABLE {table} ATTACH PARTITION {part} FOR VALUES FROM ('{lo}') TO ('{hi}')"))
 
 
@@ -127,7 +128,9 @@ def _ensure(conn: Connection, months: list[date]) -> list[str]:
     created = []
     for table_name, month in wanted:
         if partition_name(table_name, month) not in present[table_name]:
-            _attach_month(conn, table_name, month)
+            # A deployment may drop the DEFAULT partition (it makes PostgreSQL lock more when adding a month).
+            _attach_month(conn, table_name, month,
+                          has_default=default_partition_name(table_name) in present[table_name])
             created.append(partition_name(table_name, month))
     return created
 

@@ -200,6 +200,10 @@ def test_part006_rows_in_the_default_partition_move_to_a_new_month(pg_engine: En
     with pg_engine.connect() as conn:
         total = conn.execute(select(func.sum(rollup_facility_day.c.consultations))).scalar()
     assert total == 47
+    # A deployment that dropped a DEFAULT partition still gets its months.
+    with pg_engine.begin() as conn:
+        conn.execute(text("DROP TABLE rollup_hub_day_default"))
+    assert partition_name("rollup_hub_day", date(2024, 4, 1)) in ensure_month_partitions(pg_engine, [date(2024, 4, 2)])
 
 
 @pytest.mark.postgres
