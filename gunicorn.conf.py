@@ -2,16 +2,24 @@
 
 Every value comes from the one settings object (``AROGYA_BIND``, ``AROGYA_WORKERS``, ``AROGYA_THREADS``,
 ``AROGYA_WORKER_TIMEOUT``, ``AROGYA_GRACEFUL_TIMEOUT``, ``AROGYA_ACCESS_LOG``, ``AROGYA_FORWARDED_ALLOW_IPS``; see
-the README's settings table). Workers come from the core count; each worker is a separate process with its own
-database pool and, without ``AROGYA_CACHE_URL``, its own in-process cache: set ``AROGYA_CACHE_URL=redis://...`` so
-every worker shares cached results and sees the same invalidations.
+the README's settings table). One worker per core, four threads each: the callbacks are CPU-bound, so more
+processes only queue and compute the same results again (benchmarks/results/load.json).
+
+Each worker is a separate process with its own database pool. The workers share one result cache: Redis when
+``AROGYA_CACHE_URL=redis://...`` (several hosts), otherwise a folder of files under ``AROGYA_DATA_DIR`` (one host,
+e.g. the SQLite warehouse), emptied when the server starts.
 """
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
+
 from etl.settings import Settings
 
 _settings = Settings.from_env()
+_cache_url = _settings.served_cache_url
+raw_env = [f"AROGYA_CACHE_URL={_cache_url}"]  # what the workers' Settings.from_env() reads
 
 bind = _settings.bind
 workers = _settings.worker_count
@@ -31,3 +39,9 @@ errorlog = "-"
 access_log_format = '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s %(M)sms'
 forwarded_allow_ips = _settings.forwarded_allow_ips
 preload_app = False
+
+
+def on_starting(server: object) -> None:
+    # A cache folder left by an earlier run may hold results of a warehouse since rebuilt with the same data version.
+    if _cache_url.startswith("file://") and not _settings.cache_url:
+        shutil.rmtree(Path(_cache_url.removeprefix("file://")), ignore_errors=True)

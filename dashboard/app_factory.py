@@ -31,8 +31,18 @@ ASSETS_DIR = PROJECT_ROOT / "assets"
 
 
 def cache_config(settings: Settings) -> dict[str, object]:
-    """Redis when ``AROGYA_CACHE_URL`` is set (shared by all workers), else an in-process cache. Short socket
-    timeouts so a Redis outage costs milliseconds, not seconds, before the cache is bypassed."""
+    """Redis when ``AROGYA_CACHE_URL`` is redis://... (shared by all workers and hosts; short socket timeouts so a
+    Redis outage costs milliseconds, not seconds, before the cache is bypassed); a folder of files when it is
+    file:///path (shared by the workers of one host: gunicorn on SQLite without Redis); else (empty or simple://)
+    an in-process cache."""
+    if settings.cache_url.startswith("simple://"):
+        return {"CACHE_TYPE": "SimpleCache", "CACHE_DEFAULT_TIMEOUT": settings.cache_timeout_s,
+                "CACHE_THRESHOLD": 2000}
+    if settings.cache_url.startswith("file://"):
+        folder = Path(settings.cache_url.removeprefix("file://"))
+        folder.mkdir(parents=True, exist_ok=True)
+        return {"CACHE_TYPE": "FileSystemCache", "CACHE_DIR": str(folder), "CACHE_THRESHOLD": 20_000,
+                "CACHE_DEFAULT_TIMEOUT": settings.cache_timeout_s}
     if settings.cache_url:
         return {
             "CACHE_TYPE": "RedisCache",

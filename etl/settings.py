@@ -84,7 +84,7 @@ class Settings:
     # Serving (gunicorn.conf.py) and the database's timeouts.
     bind: str = "127.0.0.1:8050"
     workers: int = 0
-    threads: int = 2
+    threads: int = 4
     worker_timeout_s: int = 60
     graceful_timeout_s: int = 30
     access_log: str = "-"
@@ -143,7 +143,7 @@ class Settings:
             report_max_renders=max(1, _env_int("REPORT_MAX_RENDERS", 2)),
             bind=_env("BIND", "127.0.0.1:8050"),
             workers=max(0, _env_int("WORKERS", 0)),
-            threads=max(1, _env_int("THREADS", 2)),
+            threads=max(1, _env_int("THREADS", 4)),
             worker_timeout_s=max(1, _env_int("WORKER_TIMEOUT", 60)),
             graceful_timeout_s=max(1, _env_int("GRACEFUL_TIMEOUT", 30)),
             access_log=_env("ACCESS_LOG", "-"),
@@ -173,8 +173,17 @@ class Settings:
 
     @property
     def worker_count(self) -> int:
-        """gunicorn workers: ``workers`` if set, else two per core plus one."""
-        return self.workers or (os.cpu_count() or 1) * 2 + 1
+        """gunicorn workers: ``workers`` if set, else one per core (at least two). The callbacks are CPU-bound and
+        every worker keeps its own pool and single-flight state: more processes than cores only add queueing and
+        duplicated work (measured in benchmarks/results/load.json)."""
+        return self.workers or max(2, os.cpu_count() or 1)
+
+    @property
+    def served_cache_url(self) -> str:
+        """The cache gunicorn's workers use: ``cache_url`` if set, else a folder of files under ``data_dir`` that
+        all workers of this host share (per-process caches would each compute and hold every result again, and
+        miss each other's sign-outs). ``simple://`` asks for the per-process cache anyway."""
+        return self.cache_url or f"file://{self.data_dir / 'cache'}"
 
 
 SETTINGS_DOC: dict[str, str] = {
@@ -185,7 +194,9 @@ SETTINGS_DOC: dict[str, str] = {
     "AROGYA_PSEUDONYM_KEY": "Secret key for HMAC tokens of patient ids; if unset, a key file is used.",
     "AROGYA_PSEUDONYM_KEY_FILE": "Key file, created with mode 0600 on first run "
     "(default: ~/.config/arogya/pseudonym.key).",
-    "AROGYA_CACHE_URL": "redis://host:6379/0 for a cache shared by all workers (default: in-process cache).",
+    "AROGYA_CACHE_URL": "redis://host:6379/0 for a cache shared by all workers and hosts; file:///path for a folder "
+    "shared by the workers of one host; simple:// for a cache per process (default: in-process for `arogya serve`, "
+    "a folder under AROGYA_DATA_DIR for gunicorn's workers).",
     "AROGYA_CACHE_TIMEOUT": "Seconds a cached query result lives (default 300).",
     "AROGYA_SECRET_KEY": "Flask secret key; required when AROGYA_ENV=production.",
     "AROGYA_ENV": "development (default) or production.",
@@ -232,8 +243,8 @@ SETTINGS_DOC: dict[str, str] = {
     "(default 0).",
     "AROGYA_BIND": "Address gunicorn listens on when started as `gunicorn -c gunicorn.conf.py app:server` "
     "(default 127.0.0.1:8050; `arogya serve --prod` takes --host/--port instead).",
-    "AROGYA_WORKERS": "gunicorn worker processes (default 0: two per CPU core plus one).",
-    "AROGYA_THREADS": "Threads per gunicorn worker (default 2).",
+    "AROGYA_WORKERS": "gunicorn worker processes (default 0: one per CPU core, at least two).",
+    "AROGYA_THREADS": "Threads per gunicorn worker (default 4).",
     "AROGYA_WORKER_TIMEOUT": "Seconds a request may take before gunicorn replaces its worker (default 60).",
     "AROGYA_GRACEFUL_TIMEOUT": "Seconds a worker gets to finish its requests on restart or shutdown (default 30).",
     "AROGYA_ACCESS_LOG": "Where gunicorn writes its access log: a file, - for standard output (default), or empty "

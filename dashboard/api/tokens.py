@@ -212,4 +212,6 @@ class RedisRateLimiter:
 
 
 def make_rate_limiter(cache_url: str) -> RateLimiter:
-    return RedisRateLimiter(cache_url) if cache_url else LocalRateLimiter()
+    # A file:// or simple:// cache has no atomic counters: each worker keeps its own buckets.
+    return RedisRateLimiter(cache_url) if cache_url.startswith(("redis://", "rediss://", "unix://")) \
+        else LocalRateLimiter()
