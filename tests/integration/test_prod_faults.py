@@ -521,3 +521,31 @@ def test_prod006_two_instances_share_postgres_and_redis_and_see_a_load(
         after_a = eventually(lambda: (t := kpi_text(post_callback(first, a.base, kpi_body))) != before and t)
         assert after_a == after_b
         assert set(store.scan_iter("arogya:*")) == keys
+
+
+def test_prod007_gunicorn_conf_reads_the_settings_object(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import runpy
+
+    for name in [k for k in os.environ if k.startswith("AROGYA_")]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("AROGYA_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("AROGYA_WORKERS", "3")
+    monkeypatch.setenv("AROGYA_THREADS", "5")
+    monkeypatch.setenv("AROGYA_WORKER_TIMEOUT", "45")
+    monkeypatch.setenv("AROGYA_ACCESS_LOG", "")
+    conf = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+    assert (conf["workers"], conf["threads"], conf["timeout"], conf["accesslog"]) == (3, 5, 45, None)
+    # Without a cache URL the workers share a folder of files under the data folder, emptied at start.
+    assert conf["raw_env"] == [f"AROGYA_CACHE_URL=file://{tmp_path / 'cache'}"]
+    (tmp_path / "cache").mkdir()
+    (tmp_path / "cache" / "stale").write_text("x")
+    conf["on_starting"](None)
+    assert not (tmp_path / "cache").exists()
+    monkeypatch.setenv("AROGYA_CACHE_URL", "redis://127.0.0.1:6379/3")
+    monkeypatch.delenv("AROGYA_WORKERS")
+    conf = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+    assert conf["raw_env"] == ["AROGYA_CACHE_URL=redis://127.0.0.1:6379/3"]
+    assert conf["workers"] == max(2, os.cpu_count() or 1)
+    monkeypatch.setenv("AROGYA_WORKERS", "many")
+    with pytest.raises(ValueError, match="AROGYA_WORKERS must be a whole number"):
+        runpy.run_path(str(ROOT / "gunicorn.conf.py"))
