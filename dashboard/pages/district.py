@@ -30,6 +30,7 @@ from dashboard.data.tables import (
 from dashboard.figures.facility_map import daily_bars, facility_map
 from dashboard.i18n import format_date, format_indian, name_of, t
 from dashboard.pages.district_blocks import block_layer, boundary_panel, register_callbacks
+from dashboard.pages.district_report import register_callbacks as register_report_callbacks
 from dashboard.pages.district_report import report_panel
 from dashboard.runtime import current_scope, get_runtime
 from dashboard.ui.chart_table import table_view
@@ -46,6 +47,7 @@ PATH_RE = re.compile(r"^district/(\d+)$")
 
 dash.register_page(__name__, path_template="/district/<lgd>", name="District", title=page_title("nav.district"))
 register_callbacks()  # the block boundary upload
+register_report_callbacks()  # the review report's links follow its month picker
 
 
 def district_of(pathname: str | None, view: ViewState) -> int | None:

@@ -49,10 +49,6 @@ def report_panel(view: ViewState, lgd: int) -> html.Div:
         className="district-report d-flex align-items-center flex-wrap gap-2 mb-2")
 
 
-@callback(Output("district-report-pdf", "href"), Output("district-report-png", "href"),
-          Output("district-report-view", "href"),
-          Input("district-report-month", "value"), State("district-ready", "data"), State("url", "search"),
-          prevent_initial_call=True)
 def update_report_links(month: str | None, lgd: Any, search: str | None) -> tuple[Any, ...]:
     if not month or lgd is None:
         return no_update, no_update, no_update
@@ -62,3 +58,12 @@ def update_report_links(month: str | None, lgd: Any, search: str | None) -> tupl
         return no_update, no_update, no_update
     lang = get_runtime().view(search).lang
     return tuple(report_href(int(lgd), month, lang, kind) for kind, _ in KINDS)
+
+
+def register_callbacks() -> None:
+    """Called by the district page module, which Dash executes once per app (this module is imported only once per
+    process, so a decorator here would give the callback to the first app alone)."""
+    callback(Output("district-report-pdf", "href"), Output("district-report-png", "href"),
+             Output("district-report-view", "href"),
+             Input("district-report-month", "value"), State("district-ready", "data"), State("url", "search"),
+             prevent_initial_call=True)(update_report_links)
