@@ -30,7 +30,9 @@ worker_class = "gthread"
 # answers 503 before this fires.
 timeout = _settings.worker_timeout_s
 graceful_timeout = _settings.graceful_timeout_s
-keepalive = 5
+# Longer than the proxy's (and the load test's) idle keep-alive: otherwise a request sent on a connection the server
+# is just closing gets no answer (measured: HTTP 0 errors on the first request after a pause, with 5 s).
+keepalive = _settings.keepalive_s
 # Recycle workers now and then so a slow leak can never grow without bound.
 max_requests = 2000
 max_requests_jitter = 200
@@ -45,3 +47,12 @@ def on_starting(server: object) -> None:
     # A cache folder left by an earlier run may hold results of a warehouse since rebuilt with the same data version.
     if _cache_url.startswith("file://") and not _settings.cache_url:
         shutil.rmtree(Path(_cache_url.removeprefix("file://")), ignore_errors=True)
+
+
+def post_worker_init(worker: object) -> None:
+    # Dash sets itself up on its first request (it registers the pages' router callback then), which is not safe
+    # with several threads: two first requests at once failed with "dictionary changed size during iteration".
+    # One request before the worker accepts connections does the setup in one thread.
+    app = getattr(worker, "wsgi", None)
+    if app is not None and hasattr(app, "test_client"):
+        app.test_client().get("/login")

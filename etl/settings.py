@@ -87,6 +87,7 @@ class Settings:
     threads: int = 4
     worker_timeout_s: int = 60
     graceful_timeout_s: int = 30
+    keepalive_s: int = 75
     access_log: str = "-"
     forwarded_allow_ips: str = "127.0.0.1"
     db_connect_timeout_s: int = 5
@@ -146,6 +147,7 @@ class Settings:
             threads=max(1, _env_int("THREADS", 4)),
             worker_timeout_s=max(1, _env_int("WORKER_TIMEOUT", 60)),
             graceful_timeout_s=max(1, _env_int("GRACEFUL_TIMEOUT", 30)),
+            keepalive_s=max(1, _env_int("KEEPALIVE", 75)),
             access_log=_env("ACCESS_LOG", "-"),
             forwarded_allow_ips=_env("FORWARDED_ALLOW_IPS", "127.0.0.1"),
             db_connect_timeout_s=max(1, _env_int("DB_CONNECT_TIMEOUT", 5)),
@@ -247,6 +249,9 @@ SETTINGS_DOC: dict[str, str] = {
     "AROGYA_THREADS": "Threads per gunicorn worker (default 4).",
     "AROGYA_WORKER_TIMEOUT": "Seconds a request may take before gunicorn replaces its worker (default 60).",
     "AROGYA_GRACEFUL_TIMEOUT": "Seconds a worker gets to finish its requests on restart or shutdown (default 30).",
+    "AROGYA_KEEPALIVE": "Seconds gunicorn keeps an idle connection open (default 75). Keep it longer than the "
+    "reverse proxy's idle timeout for upstream connections (nginx: 60 s), or a request sent on a connection the "
+    "server is just closing fails.",
     "AROGYA_ACCESS_LOG": "Where gunicorn writes its access log: a file, - for standard output (default), or empty "
     "for none.",
     "AROGYA_FORWARDED_ALLOW_IPS": "Addresses of the reverse proxies gunicorn takes X-Forwarded-* headers from "
