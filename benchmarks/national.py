@@ -208,6 +208,34 @@ def time_cases(target: Any, client: Any, chosen: list[Any], calls: int, rounds: 
     return results
 
 
+def _days_complete(settings: Any, work: Path) -> dict[str, Any]:
+    """Days whose every consultation file (one per state) the ledger shows as loaded, and days loaded in part."""
+    from collections import Counter
+
+    from sqlalchemy import select
+
+    from etl.warehouse.engine import make_engine
+    from etl.warehouse.schema import etl_run
+
+    def day_of(name: str) -> str:
+        return name.split("_")[1]
+
+    folders = (settings.landing_dir, settings.archive_dir, settings.rejected_dir)  # archive/ may lie in landing/
+    files = {p.resolve() for folder in folders if folder.is_dir() for p in folder.rglob("consultations_*")
+             if p.is_file() and not p.name.endswith(".reason.txt")}
+    expected = Counter(day_of(p.name) for p in files)
+    engine = make_engine(settings, read_only=True)
+    with engine.connect() as conn:
+        names = set(conn.execute(select(etl_run.c.file_name).where(
+            etl_run.c.dataset == "consultations", etl_run.c.status == "loaded")).scalars())
+    engine.dispose()
+    loaded = Counter(day_of(n) for n in names if n and n.startswith("consultations_"))
+    complete = sorted(d for d, n in loaded.items() if n >= expected[d])
+    partial = {d: f"{n} of {expected[d]} files" for d, n in sorted(loaded.items()) if n < expected[d]}
+    return {"days_complete": len(complete), "complete": complete, "partial": partial,
+            "days_in_files": len(expected)}
+
+
 def _schema_facts(settings: Any) -> dict[str, Any]:
     """Which tables are partitioned and how big each month of the facts is (what the timings ran against)."""
     from sqlalchemy import text
@@ -258,6 +286,7 @@ def dashboard(args: argparse.Namespace) -> int:
         "latency": latency,
     }
     result["schema"] = _schema_facts(settings)
+    result.setdefault("etl", {})["days"] = _days_complete(settings, args.work)
     result["machine"] = {"cpus": os.cpu_count(), "python": sys.version.split()[0],
                          "note": "2 cores shared with other work; timings are noisy"}
     _write_results(args.out, result)
