@@ -292,6 +292,48 @@ def server_problems(log: Path) -> dict[str, int]:
             "cache_unavailable": text.count("cache unavailable")}
 
 
+# ---------------------------------------------------------------- where the time goes
+
+
+def profile_requests(target: Any, plan: dict[str, Any]) -> dict[str, Any]:
+    """CPU milliseconds of each request type of the plan's first view of every page, with an empty cache (cold)
+    and right after (warm), served one at a time in this process (werkzeug, like one gunicorn thread). CPU time,
+    not wall time, so other work on the machine does not count; includes the HTTP client's small share."""
+    bench = _bench()
+    data = target.app.server.extensions["arogya"].data
+
+    def clear() -> None:
+        with target.app.server.app_context():
+            data.cache.clear()
+        data.forget_version()
+
+    out: dict[str, Any] = {}
+    with bench.Server(target.app.server) as server:
+        client = bench.Client(server.port)
+        bench.sign_in(target.app, client, role="analyst")
+        requests = [(f"{page}.layout", "POST", views_[0]["router"]) for page, views_ in plan["pages"].items()]
+        requests += [(c["name"], "POST", c["body"]) for views_ in plan["pages"].values()
+                     for c in views_[0]["callbacks"]]
+        requests += [(e["name"], "GET", e["path"]) for e in plan["exports"]]
+        for name, method, what in requests:
+            if name in out:
+                continue
+            timings = []
+            for cold in (True, False):
+                if cold:
+                    clear()
+                started = time.process_time()
+                if method == "POST":
+                    reply = client.request("POST", "/_dash-update-component", json.dumps(what).encode())
+                else:
+                    reply = client.request("GET", what)
+                timings.append((time.process_time() - started) * 1000)
+            out[name] = {"cold_cpu_ms": round(timings[0], 1), "warm_cpu_ms": round(timings[1], 1),
+                         "status": reply.status, "bytes": len(reply.body)}
+        client.close()
+    return dict(sorted(out.items(), key=lambda kv: -kv[1]["cold_cpu_ms"]))
+
+
 # ---------------------------------------------------------------- one backend
 
 
@@ -379,6 +421,9 @@ def run_backend(backend: str, args: argparse.Namespace, work: Path) -> dict[str,
         workers = server.workers()
         threads = Settings(threads=int(env.get("AROGYA_THREADS") or Settings().threads)).threads
     result = analyse(samples_file, started, ramp_s, ended)
+    if args.profile:
+        print(f"[{backend}] profiling each request type (cold and warm CPU) …", flush=True)
+        result["profile"] = profile_requests(target, plan)
     server_cpu = sum(cpu_after[pid] - cpu_before.get(pid, 0.0) for pid in cpu_after)
     locust_cpu = (children_after.ru_utime + children_after.ru_stime
                   - children_before.ru_utime - children_before.ru_stime)
@@ -434,6 +479,8 @@ def print_report(result: dict[str, Any]) -> None:
                 continue
             print(f"   {name:34s} {s['requests']:6d} {s['errors']:4d} {s['requests_per_s']:7.2f} "
                   f"{s['p50_ms']:7.0f} {s['p95_ms']:7.0f} {s['p99_ms']:7.0f}")
+        for name, prof in list(r.get("profile", {}).items())[:12]:
+            print(f"   profile {name:30s} cold {prof['cold_cpu_ms']:7.0f} ms CPU, warm {prof['warm_cpu_ms']:6.0f} ms")
         cpu = r["cpu"]
         print(f"   server CPU {cpu['server_s']} s ({cpu['server_ms_per_request']} ms a request); locust CPU "
               f"{cpu['locust_s']} s")
@@ -461,6 +508,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=0, help="AROGYA_THREADS (default: gunicorn.conf.py's)")
     parser.add_argument("--work-dir", type=Path, default=Path(tempfile.gettempdir()) / "arogya-load")
     parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument("--profile", action="store_true",
+                        help="after the load, time each request type's CPU alone, cold and warm (in this process)")
     parser.add_argument("--note", default="", help="a remark stored with the results")
     parser.add_argument("--label", default="", help="name of the run in the results (default: the backend); "
                                                      "runs under other names are kept")
