@@ -69,3 +69,12 @@ def stored_blocks(geo_dir: Path, district_lgd: int) -> StoredBlocks | None:
     except (OSError, ValueError):
         return None
     return StoredBlocks(name=name, version=f"{stat.st_mtime_ns:x}-{stat.st_size:x}", codes=codes)
+
+
+def blocks_version(geo_dir: Path, district_lgd: int) -> str | None:
+    """The version of the district's uploaded block file (None when there is none), cheap enough for a cache key."""
+    try:
+        stat = (geo_dir / block_file_name(district_lgd)).stat()
+    except OSError:
+        return None
+    return f"{stat.st_mtime_ns:x}-{stat.st_size:x}"

@@ -11,6 +11,7 @@ import dash_bootstrap_components as dbc
 import pandas as pd
 from dash import Input, Output, State, callback, dcc, html, no_update
 
+from dashboard.boundaries.store import blocks_version
 from dashboard.data import district as data
 from dashboard.data import overview, reference
 from dashboard.data.tables import (
@@ -159,6 +160,12 @@ def _context(search: str | None, pathname: str | None) -> tuple[ViewState, int |
     return view, district_of(pathname, view)
 
 
+def _blocks_version(search: str | None, pathname: str | None) -> str | None:
+    """The uploaded block file's version: the map is drawn anew when a district's blocks are uploaded or removed."""
+    lgd = _context(search, pathname)[1]
+    return None if lgd is None else blocks_version(get_runtime().settings.geo_dir, lgd)
+
+
 def _records(frame_: pd.DataFrame) -> list[dict[str, Any]]:
     return grid_records(frame_)
 
@@ -184,7 +191,7 @@ def update_kpis(search: str | None, _ready: Any, pathname: str | None) -> tuple[
           Output("district-summary", "children"),
           Input("url", "search"), Input("district-ready", "data"), Input("district-boundary-version", "data"),
           State("url", "pathname"))
-@memoised
+@memoised(key=lambda search, _ready, _blocks, pathname: _blocks_version(search, pathname))
 def update_map(search: str | None, _ready: Any, _blocks: Any, pathname: str | None) -> tuple[Any, Any, Any]:
     view, lgd = _context(search, pathname)
     if lgd is None:

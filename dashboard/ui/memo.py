@@ -14,7 +14,7 @@ import functools
 import logging
 from collections.abc import Callable
 from contextvars import ContextVar
-from typing import ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
 import orjson
 from plotly.io.json import to_json_plotly
@@ -46,8 +46,13 @@ def _watch_errors() -> None:
         logger.addFilter(_MARKER)
 
 
-def memoised(fn: Callable[P, R]) -> Callable[P, R]:
-    """Memoise a Dash callback's output per (arguments, scope, today, data version); see the module doc."""
+def memoised(fn: Callable[P, R] | None = None, *, key: Callable[..., Any] | None = None) -> Any:
+    """Memoise a Dash callback's output per (arguments, scope, today, data version); see the module doc.
+
+    ``key``, called with the callback's arguments, adds what else the output depends on that the data version does
+    not cover (an uploaded boundary file, say): ``@memoised(key=lambda search, path: ...)``."""
+    if fn is None:
+        return functools.partial(memoised, key=key)
     name = f"callback:{fn.__module__}.{fn.__qualname__}"
     _watch_errors()
 
@@ -64,7 +69,9 @@ def memoised(fn: Callable[P, R]) -> Callable[P, R]:
                 _error_logged.reset(token)
 
         # The search carries filter and an explicit language; view(None) adds the remembered language.
-        parts = (current_scope(), rt.today().isoformat(), rt.view(None).lang, args, tuple(sorted(kwargs.items())))
+        extra = key(*args, **kwargs) if key is not None else None
+        parts = (current_scope(), rt.today().isoformat(), rt.view(None).lang, args, tuple(sorted(kwargs.items())),
+                 extra)
         # Kept as JSON bytes: the cache stores and returns them as one block (no pickling of a large tree), and
         # orjson parses them back several times faster than pickle would.
         return orjson.loads(rt.data.memoise(name, parts, compute))
