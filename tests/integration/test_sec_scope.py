@@ -207,7 +207,7 @@ def test_sec209_audit_page_and_csv_for_admins_only(app, engine):  # type: ignore
     assert _find(page, "admin-audit-grid") is not None
     body = call(app, admin, "admin-audit-grid.rowData", [None, "login", None, None, "en"])
     logins = body["admin-audit-grid"]["rowData"]
-    assert logins and all(r["action"] == "login" for r in logins)
+    assert logins and all(r["action"] == "Sign-in" for r in logins)  # the action's label in the page's language
     assert body["admin-audit-export"]["href"] == "/admin/audit.csv?action=login"
     csv = admin.get("/admin/audit.csv?action=login")
     assert csv.status_code == 200 and csv.headers["Content-Type"].startswith("text/csv")
