@@ -265,7 +265,8 @@ def facility_panel(detail: data.FacilityDetail, view: ViewState) -> list[Any]:
         html.Div(t("facility.last30", lang, date=format_date(view.filter.end)), className="small mt-2"),
         html.Div(t("facility.total", lang, n=format_indian(total)), className="fw-semibold",
                  id="district-detail-total"),
-        dcc.Graph(figure=daily_bars(detail.daily, lang), config={"displayModeBar": False}),
+        dcc.Graph(id="district-detail-daily", figure=daily_bars(detail.daily, lang), config={"displayModeBar": False}),
+        table_view("district-detail-daily", lang),
     ]
     if not is_hub:
         hub = info["hub_name"] or info["hub_id"] or t("facility.none", lang)

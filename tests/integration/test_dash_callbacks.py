@@ -229,6 +229,8 @@ def test_dash114_facility_detail(app, client):  # type: ignore[no-untyped-def]
     text = texts(body["district-detail"]["children"])
     assert "PHC Bahadurganj" in text and "3 consultations" in text
     assert "HSC Dighalbank (S1): 2" in text and "HSC Lohagara (S2): 1" in text
+    detail = json.dumps(body["district-detail"]["children"])
+    assert '"district-detail-daily-table-view"' in detail  # the daily chart's text alternative
 
 
 def test_dash115_unknown_district(client):  # type: ignore[no-untyped-def]
