@@ -40,13 +40,19 @@ FIGURE_JS = """(id) => {
 
 def sign_in(page: Page, app: Any, base_url: str, next_path: str, *, role: str) -> str:
     """Create an account with ``role`` (all districts) and sign in through the real form; lands on ``next_path``."""
-    username, password = make_user(app, role=role)
+    account = make_user(app, role=role)
+    sign_in_as(page, base_url, next_path, account)
+    return account[0]
+
+
+def sign_in_as(page: Page, base_url: str, next_path: str, account: tuple[str, str]) -> None:
+    """Sign in with an existing (username, password) through the real form; lands on ``next_path``."""
+    username, password = account
     page.goto(f"{base_url}/login?next={quote(next_path, safe='')}")
     page.fill("#username", username)
     page.fill("#password", password)
     with page.expect_navigation():
         page.press("#password", "Enter")
-    return username
 
 
 def wait_idle(page: Page) -> None:
@@ -69,3 +75,37 @@ def grid_header(page: Page, grid_id: str) -> list[tuple[str, str]]:
 def figure_traces(page: Page, graph_id: str) -> list[dict[str, Any]] | None:
     """The traces Plotly has drawn in the graph (type, name, geojson URL, locations, customdata)."""
     return page.evaluate(FIGURE_JS, graph_id)
+
+
+GRID_TABLE_JS = """(id) => {
+  const api = dash_ag_grid.getApi(id);
+  const columns = api.getAllDisplayedColumns();
+  const rows = [];
+  api.forEachNodeAfterFilterAndSort((node) => {
+    rows.push(columns.map((col) => {
+      const text = api.getCellValue({rowNode: node, colKey: col, useFormatter: true});
+      return text == null ? '' : String(text);
+    }));
+  });
+  return {header: columns.map((col) => [col.getColId(), col.getColDef().headerName]), rows};
+}"""
+
+
+def grid_table(page: Page, grid_id: str) -> tuple[list[tuple[str, str]], list[list[str]]]:
+    """Every row of the grid as the grid formats it, in display order, whether or not it is scrolled into view:
+    ((column id, header) of the displayed columns, rows of cell texts)."""
+    table = page.evaluate(GRID_TABLE_JS, grid_id)
+    return [tuple(pair) for pair in table["header"]], table["rows"]
+
+
+def as_shown(value: str, kind: str) -> str:
+    """A CSV cell as the grid shows a column of ``kind``: Indian digit grouping for counts, a dash for nothing."""
+    assert kind in ("int", "code", "text"), f"no rule for a {kind} column yet"
+    if value == "":
+        return "–" if kind == "int" else ""
+    if kind == "int":
+        sign, digits = ("-", value[1:]) if value.startswith("-") else ("", value)
+        head, tail = digits[:-3], digits[-3:]
+        groups = [head[max(0, i - 2):i] for i in range(len(head), 0, -2)][::-1]
+        return sign + ",".join([*groups, tail]) if head else sign + tail
+    return value

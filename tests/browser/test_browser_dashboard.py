@@ -15,7 +15,7 @@ import pytest
 
 from dashboard.data.tables import BLOCK_COLUMNS
 from tests.browser.conftest import END_DATE, LiveApp, Watched
-from tests.browser.pages import figure_traces, grid_header, grid_rows, sign_in, wait_idle
+from tests.browser.pages import as_shown, figure_traces, grid_header, grid_rows, sign_in, wait_idle
 from tests.fixtures.block_geojson import district_outline, strips
 
 pytestmark = pytest.mark.browser
@@ -27,19 +27,6 @@ PERIOD = "?period=last7"
 
 def _number(text: str) -> int:
     return int(text.replace(",", ""))
-
-
-def _as_shown(value: str, kind: str) -> str:
-    """A CSV cell as the grid shows a column of ``kind``: Indian digit grouping for counts, a dash for nothing."""
-    assert kind in ("int", "code", "text"), f"no rule for a {kind} column yet"
-    if value == "":
-        return "–" if kind == "int" else ""
-    if kind == "int":
-        sign, digits = ("-", value[1:]) if value.startswith("-") else ("", value)
-        head, tail = digits[:-3], digits[-3:]
-        groups = [head[max(0, i - 2):i] for i in range(len(head), 0, -2)][::-1]
-        return sign + ",".join([*groups, tail]) if head else sign + tail
-    return value
 
 
 def test_br001_overview_to_kishanganj_and_its_block_csv(live_app: LiveApp, watched: Watched,
@@ -89,7 +76,7 @@ def test_br001_overview_to_kishanganj_and_its_block_csv(live_app: LiveApp, watch
     rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
     assert rows[0] == [label for _, label in header]
     kinds = [next(c.kind for c in BLOCK_COLUMNS if c.key == col) for col, _ in header]
-    assert [[_as_shown(v, k) for v, k in zip(row, kinds, strict=True)] for row in rows[1:]] == \
+    assert [[as_shown(v, k) for v, k in zip(row, kinds, strict=True)] for row in rows[1:]] == \
         [[row[col] for col, _ in header] for row in shown]
     page.locator("#district-blocks").screenshot(path=str(artifacts / "03-district-blocks-exported.png"))
     watched.check_clean("the export")

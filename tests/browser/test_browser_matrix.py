@@ -1,0 +1,90 @@
+"""Every page in a real browser at desktop (1280×800) and phone (390×844) width, in English and in Hindi: it loads
+with no console error and no uncaught script error, asks no host but the app's own for anything, shows the chosen
+language, and at phone width is no wider than the screen (tables scroll inside their own boxes). A screenshot of
+every combination goes to ``test-artifacts/browser/matrix/``. One signed-in context per (width, language) serves
+all pages, so the matrix costs page loads, not sign-ins."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+from dashboard.i18n import t
+from tests.browser.conftest import LiveApp
+from tests.browser.matrix import (
+    DESKTOP,
+    DEVANAGARI,
+    LANGS,
+    MAIN_PAGES,
+    PAGES,
+    PHONE,
+    SCREENS,
+    AppPage,
+    Screen,
+    Sessions,
+    watch,
+)
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def sessions(browser, live_app: LiveApp) -> Iterator[Sessions]:  # type: ignore[no-untyped-def]
+    # An administrator sees every page, the audit log included.
+    opened = Sessions(browser, live_app.url, live_app.app, role="admin")
+    try:
+        yield opened
+    finally:
+        opened.close()
+
+
+@pytest.fixture(scope="module")
+def shots(artifacts: Path) -> Path:
+    folder = artifacts / "matrix"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+@pytest.mark.parametrize("target", PAGES, ids=lambda p: p.name)
+@pytest.mark.parametrize("lang", LANGS)
+@pytest.mark.parametrize("screen", SCREENS, ids=lambda s: s.name)
+def test_br010_page_loads_cleanly(sessions: Sessions, live_app: LiveApp, shots: Path, screen: Screen, lang: str,
+                                  target: AppPage) -> None:
+    visit = sessions.visit(screen, lang, signed_in=target.signed_in)
+    visit.open(live_app.url, target, lang, shots / f"{target.name}-{screen.name}-{lang}.png")
+    page = visit.page
+
+    assert visit.console_errors == [], f"console errors on {target.name}: {visit.console_errors}"
+    assert visit.foreign_requests() == [], f"requests to other hosts: {visit.foreign_requests()}"
+    assert page.locator("html").get_attribute("lang") == lang or page.locator(f"[lang='{lang}']").count() > 0
+    heading = page.locator("h1").first.inner_text() if page.locator("h1").count() else page.title()
+    if lang == "hi":
+        assert DEVANAGARI.search(heading), f"the heading is not in Hindi: {heading!r}"
+    else:
+        assert not DEVANAGARI.search(heading), f"the heading is not in English: {heading!r}"
+    if target.signed_in:
+        assert page.locator("#nav-overview").inner_text() == t("nav.overview", lang)
+    if screen == PHONE:
+        overflow = visit.overflow()
+        assert overflow["scrollWidth"] <= overflow["width"] + 1, \
+            f"{target.name} is {overflow['scrollWidth']} px wide on a {overflow['width']} px screen: {overflow['wide']}"
+
+
+@pytest.mark.parametrize("target", MAIN_PAGES, ids=lambda p: p.name)
+def test_br011_full_page_load_asks_only_the_app(sessions: Sessions, live_app: LiveApp, shots: Path,
+                                                target: AppPage) -> None:
+    """A first visit in a new browser (empty cache), in Hindi so that the Devanagari font is needed too: every
+    script, stylesheet, font, map file and callback comes from 127.0.0.1 (``data:`` and ``blob:`` URLs allowed)."""
+    visit = watch(sessions.new_context(DESKTOP, signed_in=target.signed_in, lang="hi").new_page())
+    visit.open(live_app.url, target, "hi", shots / f"{target.name}-first-load-hi.png")
+    assert visit.foreign_requests() == [], f"{target.name} asked other hosts: {visit.foreign_requests()}"
+    local = [urlsplit(url).path for url in visit.requests if url.startswith(live_app.url)]
+    assert any(path.endswith(".css") for path in local)  # the page's own stylesheets were fetched
+    if target.signed_in:
+        assert any(path.startswith("/_dash-component-suites/") for path in local)  # and Dash's scripts
+    assert any(path.startswith("/assets/fonts/") and path.endswith(".woff2") for path in local), \
+        "the Devanagari font did not come from the app's own assets"
+    assert visit.console_errors == [], visit.console_errors
