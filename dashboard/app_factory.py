@@ -106,18 +106,15 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"}],
     )
     app.layout = shell
+    _lang_on_html(app)
     security.install(app, settings)
     auth = auth_setup.install(app, settings, auth_engine or make_engine(settings), backend)
     unavailable.install(server, [data.engine, auth.engine])  # 503 when the database cannot answer
-    _lang_on_html(app)
     sync.register(app)
     _claim_page_callbacks(app)
     return app
 
 
-def _claim_page_callbacks(app: dash.Dash) -> None:
-    """Pages register their callbacks with the global ``dash.callback``; Dash hands them to the first app that
-    serves a request. Claim them now, so that several apps in one process (tests) each get their own."""
 def _lang_on_html(app: dash.Dash) -> None:
     """``<html lang>`` of the page shell in the request's language (URL, else the remembered one), so the browser
     and screen readers treat Hindi as Hindi from the first paint (assets/a11y.js keeps it in step afterwards)."""
@@ -131,6 +128,9 @@ def _lang_on_html(app: dash.Dash) -> None:
     app.interpolate_index = with_lang  # type: ignore[method-assign]
 
 
+def _claim_page_callbacks(app: dash.Dash) -> None:
+    """Pages register their callbacks with the global ``dash.callback``; Dash hands them to the first app that
+    serves a request. Claim them now, so that several apps in one process (tests) each get their own."""
     from dash import _callback
 
     for key in list(_callback.GLOBAL_CALLBACK_MAP):

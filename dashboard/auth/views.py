@@ -35,6 +35,7 @@ PAGE = """<!DOCTYPE html>
 <title>{{ title }}</title>
 <link rel="icon" type="image/x-icon" href="{{ root }}/_favicon.ico">
 <link rel="stylesheet" href="{{ root }}/assets/00_bootstrap.min.css">
+<link rel="stylesheet" href="{{ root }}/assets/arogya.css">
 </head>
 <body class="bg-light">
 <main class="container">

@@ -75,8 +75,7 @@ def test_br010_page_loads_cleanly(sessions: Sessions, live_app: LiveApp, shots: 
 
 # The sign-in page links only bootstrap's stylesheet (dashboard/auth/views.py), not assets/arogya.css with the
 # @font-face rules, so in Hindi it falls back to whatever Devanagari font the machine has. To remove once it does.
-SIGN_IN_FONT = pytest.mark.xfail(strict=False, reason="the sign-in page does not load the shipped Devanagari font")
-FIRST_LOADS = [pytest.param(p, id=p.name, marks=SIGN_IN_FONT if p.name == "sign-in" else ()) for p in MAIN_PAGES]
+FIRST_LOADS = [pytest.param(p, id=p.name) for p in MAIN_PAGES]
 
 
 @pytest.mark.parametrize("target", FIRST_LOADS)
