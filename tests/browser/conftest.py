@@ -98,6 +98,12 @@ class LiveApp:
 
 
 @pytest.fixture(scope="session")
+def warehouse(demo_dir: Path) -> Path:
+    """The demo's SQLite warehouse, for tests that compute expected numbers with their own SQL."""
+    return demo_dir / "arogya.sqlite"
+
+
+@pytest.fixture(scope="session")
 def live_app(demo_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApp]:
     from werkzeug.serving import make_server
 

@@ -173,6 +173,12 @@ class Sessions:
         for context in self._contexts:
             context.close()
 
+    def __enter__(self) -> Sessions:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
 
 def number_in(text: str, pattern: str = r"([\d,]+)") -> int:
     """The first number in ``text`` (Indian or international grouping)."""

@@ -32,16 +32,8 @@ DISTRICT = next(p for p in PAGES if p.name == "district")
 
 @pytest.fixture(scope="module")
 def analyst(browser, live_app: LiveApp) -> Iterator[Sessions]:  # type: ignore[no-untyped-def]
-    opened = Sessions(browser, live_app.url, live_app.app, role="analyst")  # analysts may export
-    try:
+    with Sessions(browser, live_app.url, live_app.app, role="analyst") as opened:  # analysts may export
         yield opened
-    finally:
-        opened.close()
-
-
-@pytest.fixture(scope="module")
-def warehouse(demo_dir: Path) -> Path:
-    return demo_dir / "arogya.sqlite"
 
 
 def test_br020_period_preset_changes_the_url_and_the_kpi(analyst: Sessions, live_app: LiveApp, warehouse: Path,

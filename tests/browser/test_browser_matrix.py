@@ -34,11 +34,8 @@ pytestmark = pytest.mark.browser
 @pytest.fixture(scope="module")
 def sessions(browser, live_app: LiveApp) -> Iterator[Sessions]:  # type: ignore[no-untyped-def]
     # An administrator sees every page, the audit log included.
-    opened = Sessions(browser, live_app.url, live_app.app, role="admin")
-    try:
+    with Sessions(browser, live_app.url, live_app.app, role="admin") as opened:
         yield opened
-    finally:
-        opened.close()
 
 
 @pytest.fixture(scope="module")

@@ -25,16 +25,8 @@ BY_NAME = {p.name: p for p in PAGES}
 
 @pytest.fixture(scope="module")
 def viewer(browser, live_app: LiveApp) -> Iterator[Sessions]:  # type: ignore[no-untyped-def]
-    opened = Sessions(browser, live_app.url, live_app.app, role="state")
-    try:
+    with Sessions(browser, live_app.url, live_app.app, role="state") as opened:
         yield opened
-    finally:
-        opened.close()
-
-
-@pytest.fixture(scope="module")
-def warehouse(demo_dir: Path) -> Path:
-    return demo_dir / "arogya.sqlite"
 
 
 def test_br030_hubs_page_counts_idle_and_cross_district_spokes(viewer: Sessions, live_app: LiveApp, warehouse: Path,
