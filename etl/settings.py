@@ -35,6 +35,13 @@ def _env_bool(name: str, default: bool) -> bool:
     return raw.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
+    raw = os.environ.get(f"AROGYA_{name}", "").strip().lower() or default
+    if raw not in choices:
+        raise ValueError(f"AROGYA_{name} must be one of {', '.join(choices)}, got {raw!r}")
+    return raw
+
+
 @dataclass(frozen=True)
 class Settings:
     """Typed settings. Build with ``Settings.from_env()``; override fields with ``settings.with_(...)``."""
@@ -49,6 +56,8 @@ class Settings:
     secret_key: str = ""
     environment: str = "development"
     batch_rows: int = 50_000
+    etl_prefetch: bool = True
+    etl_bulk_indexes: str = "auto"
     sqlite_busy_timeout_ms: int = 30_000
     api_sources: str = ""
     watch_interval_s: int = 300
@@ -110,6 +119,8 @@ class Settings:
             secret_key=_env("SECRET_KEY", ""),
             environment=_env("ENV", "development"),
             batch_rows=_env_int("BATCH_ROWS", 50_000),
+            etl_prefetch=_env_bool("ETL_PREFETCH", True),
+            etl_bulk_indexes=_env_choice("ETL_BULK_INDEXES", "auto", ("auto", "always", "never")),
             sqlite_busy_timeout_ms=_env_int("SQLITE_BUSY_TIMEOUT_MS", 30_000),
             api_sources=_env("API_SOURCES", ""),
             watch_interval_s=_env_int("WATCH_INTERVAL", 300),
@@ -203,6 +214,10 @@ SETTINGS_DOC: dict[str, str] = {
     "AROGYA_SECRET_KEY": "Flask secret key; required when AROGYA_ENV=production.",
     "AROGYA_ENV": "development (default) or production.",
     "AROGYA_BATCH_ROWS": "Rows per ETL transaction (default 50000).",
+    "AROGYA_ETL_PREFETCH": "1 (default): with two or more cores, a second process reads and transforms the next "
+    "consultation files while the ETL writes; 0: one process.",
+    "AROGYA_ETL_BULK_INDEXES": "auto (default): a load of at least 200,000 consultations and at least as many as "
+    "are stored sets the fact and rollup indexes aside and rebuilds them at the end; always; never.",
     "AROGYA_SQLITE_BUSY_TIMEOUT_MS": "How long a SQLite writer waits for a lock (default 30000).",
     "AROGYA_API_SOURCES": "JSON file describing partner HTTP APIs to poll (see README).",
     "AROGYA_WATCH_INTERVAL": "Seconds between polls of `arogya etl watch` (default 300).",

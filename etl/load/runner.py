@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import shutil
 import time
 from collections.abc import Callable
@@ -25,15 +26,17 @@ from etl.contracts import CONTRACTS, map_headers
 from etl.contracts.base import Contract, normalise_choice
 from etl.load import ledger
 from etl.load.ledger import RunCounts
+from etl.load.prefetch import Prefetcher, check_headers, prepare_chunks, segments, total_bytes
 from etl.load.writers import WRITERS, register_specialties
 from etl.settings import Settings
-from etl.sources.files import FileRejected, LandingFile, file_sha256, list_landing_files, read_file
+from etl.sources.files import FileRejected, LandingFile, file_sha256, list_landing_files
 from etl.sources.http_api import ApiError, ApiSourceConfig, fetch_pages
 from etl.sources.jsonrecords import records_chunk
 from etl.transform.context import FACILITY_INDEX_COLUMNS, TransformContext
 from etl.transform.datasets import TRANSFORMS, missing_facility_ids
 from etl.transform.pseudonym import Pseudonymiser, load_key
 from etl.transform.validate import FileState, Validated, canonical_frame
+from etl.warehouse import bulk_indexes
 from etl.warehouse.schema import (
     dim_district,
     dim_facility,
@@ -45,6 +48,10 @@ from etl.warehouse.schema import (
 from etl.warehouse.upsert import upsert
 
 log = logging.getLogger("arogya.etl")
+# A bulk load sets the indexes aside when its consultation files hold at least this many rows (estimated from their
+# size) and at least as many as the warehouse stores.
+BULK_MIN_ROWS = 200_000
+BYTES_PER_ROW_ESTIMATE = 160
 Progress = Callable[[str, int], None]  # (what, rows just processed)
 
 
@@ -81,6 +88,7 @@ class EtlRunner:
         self.engine = engine
         self.progress = progress or (lambda what, rows: None)
         self.ctx = build_context(engine, settings)
+        self.index_seconds = 0.0
 
     # ------------------------------------------------------------------ batches
 
@@ -111,18 +119,70 @@ class EtlRunner:
 
     def run_landing(self, folder: Path | None = None) -> list[FileOutcome]:
         folder = folder or self.settings.landing_dir
-        outcomes = []
-        for landing in list_landing_files(folder) if folder.exists() else []:
-            started = time.perf_counter()
-            outcome = self.load_file(landing)
-            outcome.seconds = time.perf_counter() - started
-            outcomes.append(outcome)
-        released = self.release_pending()
-        if released is not None:
-            outcomes.append(released)
+        files = list_landing_files(folder) if folder.exists() else []
+        bulk_indexes.restore_indexes(self.engine)  # a bulk load killed before it could put them back
+        bulk = self._is_bulk_load(files)
+        if bulk:
+            dropped = bulk_indexes.drop_indexes(self.engine)
+            log.info("bulk load: %d indexes set aside until the end of the run", len(dropped))
+        outcomes: list[FileOutcome] = []
+        try:
+            for group, ahead in segments(files, self._prefetch_min_files()):
+                prefetcher = Prefetcher(self.ctx, group, self.settings.batch_rows) if ahead else None
+                try:
+                    for index, landing in enumerate(group):
+                        started = time.perf_counter()
+                        if prefetcher is not None and not prefetcher.alive:
+                            prefetcher.close()
+                            prefetcher = None
+                        outcome = self.load_file(landing, (prefetcher, index) if prefetcher else None)
+                        outcome.seconds = time.perf_counter() - started
+                        outcomes.append(outcome)
+                finally:
+                    if prefetcher is not None:
+                        prefetcher.close()
+            released = self.release_pending()
+            if released is not None:
+                outcomes.append(released)
+        finally:
+            if bulk:
+                started = time.perf_counter()
+                rebuilt = bulk_indexes.restore_indexes(self.engine)
+                self.index_seconds = time.perf_counter() - started
+                if rebuilt:
+                    outcomes.append(FileOutcome("indexes", None, "loaded", None, seconds=self.index_seconds,
+                                                message=f"{len(rebuilt)} indexes rebuilt after the bulk load"))
         return outcomes
 
-    def load_file(self, landing: LandingFile) -> FileOutcome:
+    def _prefetch_min_files(self) -> int:
+        """Files in a row worth a reader process; a very large number turns reading ahead off."""
+        if not self.settings.etl_prefetch or (os.cpu_count() or 1) < 2:
+            return 1 << 30
+        return 2
+
+    def _is_bulk_load(self, files: list[LandingFile]) -> bool:
+        """Whether to set the fact and rollup indexes aside for this run: the consultation files bring at least
+        as many rows as are stored (and enough to matter), or the setting says always."""
+        mode = self.settings.etl_bulk_indexes
+        consultation_files = [f for f in files if f.dataset == "consultations"]
+        if mode == "never" or not consultation_files:
+            return False
+        if mode == "always":
+            return True
+        incoming = total_bytes(consultation_files) / BYTES_PER_ROW_ESTIMATE
+        if incoming < BULK_MIN_ROWS:
+            return False
+        return incoming >= bulk_indexes.stored_consultations(self.engine)
+
+    def load_file(self, landing: LandingFile, prefetched: tuple[Prefetcher, int] | None = None) -> FileOutcome:
+        """Load one file. With ``prefetched`` its chunks come from the reader process (file ``index`` of it)."""
+        try:
+            return self._load_file(landing, prefetched)
+        finally:
+            if prefetched is not None:
+                prefetched[0].skip(prefetched[1])  # whatever of it was not used (already loaded, failed)
+
+    def _load_file(self, landing: LandingFile, prefetched: tuple[Prefetcher, int] | None) -> FileOutcome:
         path = landing.path
         name = path.name
         digest = file_sha256(path)
@@ -146,14 +206,13 @@ class EtlRunner:
             ledger.supersede_quarantine_of_interrupted(conn, digest, run_id)
         counts = RunCounts()
         try:
-            state = FileState()
             header_map = None
-            for chunk in read_file(path, sheet=landing.sheet, chunk_rows=self.settings.batch_rows):
-                if header_map is None:
-                    header_map = map_headers(contract, list(chunk.frame.columns))
-                    _check_headers(contract, header_map)
-                frame = canonical_frame(chunk.frame, header_map, contract)
-                validated = self._apply(contract, frame, chunk.row_numbers, chunk.problems, state)
+            chunks = (prefetched[0].chunks(prefetched[1]) if prefetched is not None
+                      else prepare_chunks(self.ctx, landing, contract, self.settings.batch_rows))
+            for prepared in chunks:
+                header_map = prepared.header_map
+                self.ctx.new_specialties.update(prepared.new_specialties)
+                validated = prepared.validated
                 counts.add(self._commit_batch(run_id, contract.dataset, name, validated))
                 self.progress(name, validated.read)
         except FileRejected as exc:
@@ -297,7 +356,7 @@ class EtlRunner:
                     continue
                 chunk = records_chunk(page.records, first_row=counts.read + 1)
                 header_map = map_headers(contract, list(chunk.frame.columns))
-                _check_headers(contract, header_map)
+                check_headers(contract, header_map)
                 canonical = canonical_frame(chunk.frame, header_map, contract)
                 validated = self._apply(contract, canonical, chunk.row_numbers, chunk.problems, state)
                 # The safe watermark is the newest timestamp certainly complete: records sharing the page's last
@@ -320,15 +379,4 @@ class EtlRunner:
         message = f"{counts.loaded} rows loaded, {counts.rejected} quarantined; watermark {watermark!r}"
         ledger.finish_run(self.engine, run_id, "loaded", message)
         return FileOutcome(config.name, config.dataset, "loaded", run_id, counts, message)
-
-
-def _check_headers(contract: Contract, header_map) -> None:  # type: ignore[no-untyped-def]
-    if header_map.missing_required:
-        accepted = "; ".join(
-            f"{name}: {', '.join((name, *contract.field(name).aliases)[:4])}" for name in header_map.missing_required)
-        raise FileRejected(
-            f"missing required columns for {contract.dataset}: {', '.join(header_map.missing_required)} "
-            f"(accepted headers — {accepted})")
-    if header_map.duplicates:
-        raise FileRejected(f"more than one column maps to: {', '.join(header_map.duplicates)}")
 

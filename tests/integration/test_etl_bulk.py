@@ -1,0 +1,137 @@
+"""A run's consultation files read ahead by a second process, and bulk loads that set the indexes aside: both must
+give exactly the warehouse a plain run gives (SQLite, and PostgreSQL when AROGYA_TEST_DATABASE_URL is set)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, func, select
+
+from etl.load import prefetch
+from etl.load.runner import EtlRunner
+from etl.settings import Settings
+from etl.sources.landing import LandingFile
+from etl.warehouse import bulk_indexes
+from etl.warehouse.engine import make_engine
+from etl.warehouse.migrate import upgrade
+from etl.warehouse.schema import etl_run, fact_consultation, quarantine
+from tests.conftest import reset_postgres
+from tests.integration.etl_files import (
+    CONSULTATION_HEADER,
+    FACILITIES,
+    FACILITY_HEADER,
+    consultation_rows,
+    write_csv,
+)
+from tests.integration.test_etl_load import assert_rollups_match_facts, checksums, count
+
+
+def _landing(settings: Settings) -> None:
+    """Masters, four days (one with a broken file, one repeated under another name), and faulty rows."""
+    write_csv(settings.landing_dir / "facilities_master.csv", FACILITY_HEADER, FACILITIES)
+    for n, day in enumerate(("2025-08-01", "2025-08-02", "2025-08-03", "2025-08-04")):
+        rows = consultation_rows(150 + 10 * n, day=day, prefix=f"D{n}-")
+        rows.append(list(rows[0]))  # a duplicate id: quarantined
+        unknown = list(rows[1]); unknown[0] = f"U{n}"; unknown[3] = "S9"; unknown[4] = "H9"  # noqa: E702
+        rows.append(unknown)
+        rows[2][7] = f"Specialty {n}"  # a new specialty per file: registered by the writer
+        write_csv(settings.landing_dir / f"consultations_{day}.csv", CONSULTATION_HEADER, rows)
+    (settings.landing_dir / "consultations_2025-08-05.csv").write_bytes(b"\x00\x01binary\x00" * 50)
+    same = (settings.landing_dir / "consultations_2025-08-02.csv").read_bytes()
+    (settings.landing_dir / "consultations_2025-08-02_copy.csv").write_bytes(same)
+
+
+def _outcomes(outcomes: list) -> list[tuple[str, str, int, int]]:
+    return [(o.name, o.status, o.counts.loaded, o.counts.rejected) for o in outcomes if o.name != "indexes"]
+
+
+def _second_engine(settings: Settings, tmp_path: Path, name: str) -> tuple[Settings, Engine]:
+    other = settings.with_(data_dir=tmp_path / name, landing_dir=tmp_path / name / "landing",
+                           database_url=(settings.database_url if not settings.is_sqlite
+                                         else f"sqlite:///{tmp_path / name / 'arogya.sqlite'}"))
+    engine = make_engine(other)
+    if engine.dialect.name == "postgresql":
+        reset_postgres(engine)
+    upgrade(engine)
+    return other, engine
+
+
+@pytest.mark.parametrize("mode", ["prefetch", "bulk", "both"])
+def test_etl050_read_ahead_and_bulk_loads_equal_a_plain_run(settings: Settings, engine: Engine, tmp_path: Path,
+                                                             mode: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from etl.load import runner as runner_module
+
+    readers: list[int] = []
+
+    class CountedPrefetcher(prefetch.Prefetcher):
+        def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+            readers.append(len(args[1]))
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(runner_module, "Prefetcher", CountedPrefetcher)
+    plain_settings = settings.with_(etl_prefetch=False, etl_bulk_indexes="never")
+    _landing(plain_settings)
+    plain = _outcomes(EtlRunner(plain_settings, engine).run_landing())
+    assert readers == []
+    expected = checksums(engine)
+    pending = count(engine, quarantine)
+    runs = count(engine, etl_run)
+    engine.dispose()
+
+    other, engine2 = _second_engine(settings, tmp_path, "other")
+    other = other.with_(etl_prefetch=mode != "bulk", etl_bulk_indexes="always" if mode != "prefetch" else "never")
+    _landing(other)
+    runner = EtlRunner(other, engine2)
+    got = _outcomes(runner.run_landing())
+    assert got == plain
+    assert readers == ([6] if mode != "bulk" else [])  # the six consultation files went through the reader
+    assert ("consultations_2025-08-05.csv", "rejected", 0, 0) in got
+    assert ("consultations_2025-08-02_copy.csv", "already_loaded", 0, 0) in got
+    assert checksums(engine2) == expected
+    assert count(engine2, quarantine) == pending and count(engine2, etl_run) == runs
+    assert bulk_indexes.missing_indexes(engine2) == []  # every index is back after a bulk load
+    assert_rollups_match_facts(engine2)
+    engine2.dispose()
+
+
+def test_etl051_a_bulk_load_killed_before_rebuilding_gets_its_indexes_back_on_the_next_run(
+        settings: Settings, engine: Engine) -> None:
+    dropped = bulk_indexes.drop_indexes(engine)  # what a bulk load killed half-way leaves
+    assert dropped and bulk_indexes.missing_indexes(engine) == sorted(dropped)
+    write_csv(settings.landing_dir / "facilities_master.csv", FACILITY_HEADER, FACILITIES)
+    EtlRunner(settings.with_(etl_bulk_indexes="never"), engine).run_landing()
+    assert bulk_indexes.missing_indexes(engine) == []
+
+
+def test_etl052_auto_mode_sets_indexes_aside_only_for_a_load_larger_than_the_warehouse(
+        settings: Settings, engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    from etl.load import runner as runner_module
+
+    monkeypatch.setattr(runner_module, "BULK_MIN_ROWS", 100)
+    write_csv(settings.landing_dir / "facilities_master.csv", FACILITY_HEADER, FACILITIES)
+    write_csv(settings.landing_dir / "consultations_2025-08-01.csv", CONSULTATION_HEADER, consultation_rows(400))
+    dropped: list[int] = []
+    real_drop = bulk_indexes.drop_indexes
+    monkeypatch.setattr(bulk_indexes, "drop_indexes", lambda e: dropped.append(1) or real_drop(e))
+    auto = settings.with_(etl_bulk_indexes="auto")
+    EtlRunner(auto, engine).run_landing()
+    assert dropped == [1]  # 400 rows into an empty warehouse: bulk
+    write_csv(auto.landing_dir / "consultations_2025-08-02.csv", CONSULTATION_HEADER,
+              consultation_rows(120, day="2025-08-02", prefix="E"))
+    EtlRunner(auto, engine).run_landing()
+    assert dropped == [1]  # 120 rows into 400: indexes kept
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(fact_consultation)).scalar() == 520
+    assert bulk_indexes.missing_indexes(engine) == []
+
+
+def test_etl053_segments_read_ahead_only_runs_of_consultation_files(tmp_path: Path) -> None:
+    def f(name: str, dataset: str) -> LandingFile:
+        return LandingFile(tmp_path / name, dataset, None)
+
+    files = [f("facilities_a.csv", "facilities"), f("c1.csv", "consultations"), f("c2.csv", "consultations"),
+             f("schemes.csv", "schemes"), f("c3.csv", "consultations")]
+    got = [([x.path.name for x in group], ahead) for group, ahead in prefetch.segments(files, 2)]
+    assert got == [(["facilities_a.csv"], False), (["c1.csv", "c2.csv"], True), (["schemes.csv"], False),
+                   (["c3.csv"], False)]
