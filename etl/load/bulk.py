@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Boolean, Connection, Date, DateTime, Float, Integer
+from sqlalchemy import Boolean, Connection, Date, DateTime, Float, Insert, Integer
 
 _CHUNK = 50_000
 SQLITE_DATETIME = "%Y-%m-%d %H:%M:%S.%f"
@@ -68,12 +68,37 @@ def column_values(series: pd.Series, column_type: Any, dialect: str) -> list[Any
     return _none_where(values, missing)
 
 
+def _is_plain_insert(statement: Any) -> bool:
+    return isinstance(statement, Insert) and getattr(statement, "_post_values_clause", None) is None
+
+
+def _copy_rows(conn: Connection, table: Any, frame: pd.DataFrame) -> int:
+    """PostgreSQL's COPY of the frame into ``table`` (a partitioned table routes each row to its month)."""
+    from psycopg import sql
+
+    names = list(frame.columns)
+    copy_sql = sql.SQL("COPY {} ({}) FROM STDIN").format(
+        sql.Identifier(table.name), sql.SQL(", ").join(sql.Identifier(name) for name in names))
+    driver = conn.connection.driver_connection
+    with driver.cursor() as cursor:
+        for start in range(0, len(frame), _CHUNK):
+            part = frame.iloc[start:start + _CHUNK]
+            columns = [column_values(part[name], table.c[name].type, "postgresql") for name in names]
+            with cursor.copy(copy_sql) as copy:
+                for row in zip(*columns, strict=True):
+                    copy.write_row(row)
+    return len(frame)
+
+
 def execute_rows(conn: Connection, statement: Any, frame: pd.DataFrame) -> int:
-    """Execute ``statement`` (an insert or upsert on one table) once per row of ``frame``."""
+    """Execute ``statement`` (an insert or upsert on one table) once per row of ``frame``; on PostgreSQL a plain
+    insert goes through COPY, several times faster than any INSERT."""
     if frame.empty:
         return 0
     table = statement.table
     dialect = conn.dialect
+    if dialect.name == "postgresql" and _is_plain_insert(statement):
+        return _copy_rows(conn, table, frame)
     compiled = statement.compile(dialect=dialect, column_keys=list(frame.columns))
     positional = compiled.positiontup is not None
     order = list(compiled.positiontup) if positional else list(frame.columns)
