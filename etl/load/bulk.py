@@ -8,6 +8,8 @@ stores dates and timestamps as ISO text in the same format SQLAlchemy reads back
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -72,42 +74,67 @@ def _is_plain_insert(statement: Any) -> bool:
     return isinstance(statement, Insert) and getattr(statement, "_post_values_clause", None) is None
 
 
-def _copy_rows(conn: Connection, table: Any, frame: pd.DataFrame) -> int:
-    """PostgreSQL's COPY of the frame into ``table`` (a partitioned table routes each row to its month)."""
+@dataclass
+class DriverRows:
+    """A table's rows already converted for the driver (``column_values``), e.g. by the ETL's reader process;
+    ``extra`` names columns whose one value for all rows is appended here (the run id, known only at write time)."""
+
+    columns: list[str]
+    rows: list[tuple]
+    extra: tuple[str, ...] = ()
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+
+def driver_rows(frame: pd.DataFrame, table: Any, dialect: str) -> DriverRows:
+    """``frame`` as driver-ready tuples for ``table`` on ``dialect`` ("sqlite" or "postgresql")."""
+    names = list(frame.columns)
+    columns = [column_values(frame[name], table.c[name].type, dialect) for name in names]
+    return DriverRows(names, list(zip(*columns, strict=True)))
+
+
+def _copy_rows(conn: Connection, table: Any, names: list[str], rows: Iterable[tuple]) -> None:
+    """PostgreSQL's COPY of ``rows`` into ``table`` (a partitioned table routes each row to its month)."""
     from psycopg import sql
 
-    names = list(frame.columns)
     copy_sql = sql.SQL("COPY {} ({}) FROM STDIN").format(
         sql.Identifier(table.name), sql.SQL(", ").join(sql.Identifier(name) for name in names))
     driver = conn.connection.driver_connection
-    with driver.cursor() as cursor:
-        for start in range(0, len(frame), _CHUNK):
-            part = frame.iloc[start:start + _CHUNK]
-            columns = [column_values(part[name], table.c[name].type, "postgresql") for name in names]
-            with cursor.copy(copy_sql) as copy:
-                for row in zip(*columns, strict=True):
-                    copy.write_row(row)
-    return len(frame)
+    with driver.cursor() as cursor, cursor.copy(copy_sql) as copy:
+        for row in rows:
+            copy.write_row(row)
+
+
+def execute_driver_rows(conn: Connection, statement: Any, prepared: DriverRows, extra: tuple = ()) -> int:
+    """Execute ``statement`` once per prepared row, each followed by the values ``extra`` (for ``prepared.extra``).
+    On PostgreSQL a plain insert goes through COPY, several times faster than any INSERT."""
+    if not prepared.rows:
+        return 0
+    names = [*prepared.columns, *prepared.extra]
+    rows: Iterable[tuple] = prepared.rows if not extra else (row + extra for row in prepared.rows)
+    dialect = conn.dialect
+    if dialect.name == "postgresql" and _is_plain_insert(statement):
+        _copy_rows(conn, statement.table, names, rows)
+        return len(prepared)
+    compiled = statement.compile(dialect=dialect, column_keys=names)
+    if compiled.positiontup is not None:
+        order = list(compiled.positiontup)
+        if order != names:
+            at = [names.index(name) for name in order]
+            rows = (tuple(row[i] for i in at) for row in rows)
+        params: list[Any] = list(rows)
+    else:
+        params = [dict(zip(names, row, strict=True)) for row in rows]
+    conn.exec_driver_sql(compiled.string, params)
+    return len(prepared)
 
 
 def execute_rows(conn: Connection, statement: Any, frame: pd.DataFrame) -> int:
-    """Execute ``statement`` (an insert or upsert on one table) once per row of ``frame``; on PostgreSQL a plain
-    insert goes through COPY, several times faster than any INSERT."""
+    """Execute ``statement`` (an insert or upsert on one table) once per row of ``frame``."""
     if frame.empty:
         return 0
-    table = statement.table
-    dialect = conn.dialect
-    if dialect.name == "postgresql" and _is_plain_insert(statement):
-        return _copy_rows(conn, table, frame)
-    compiled = statement.compile(dialect=dialect, column_keys=list(frame.columns))
-    positional = compiled.positiontup is not None
-    order = list(compiled.positiontup) if positional else list(frame.columns)
     for start in range(0, len(frame), _CHUNK):
         part = frame.iloc[start:start + _CHUNK]
-        columns = [column_values(part[name], table.c[name].type, dialect.name) for name in order]
-        if positional:
-            params: list[Any] = list(zip(*columns, strict=True))
-        else:
-            params = [dict(zip(order, row, strict=True)) for row in zip(*columns, strict=True)]
-        conn.exec_driver_sql(compiled.string, params)
+        execute_driver_rows(conn, statement, driver_rows(part, statement.table, conn.dialect.name))
     return len(frame)

@@ -26,6 +26,7 @@ from pathlib import Path
 
 from etl.contracts import CONTRACTS, map_headers
 from etl.contracts.base import Contract, HeaderMap
+from etl.load.writers import PreparedConsultations, prepare_consultations
 from etl.sources.files import FileRejected, LandingFile, read_file
 from etl.transform.context import TransformContext
 from etl.transform.datasets import TRANSFORMS
@@ -44,6 +45,7 @@ class PreparedChunk:
     header_map: HeaderMap
     validated: Validated
     new_specialties: dict[str, str] = field(default_factory=dict)
+    writes: PreparedConsultations | None = None  # the batch converted for the driver ahead of time
 
 
 class PrefetchFailed(RuntimeError):
@@ -61,9 +63,11 @@ def check_headers(contract: Contract, header_map: HeaderMap) -> None:
         raise FileRejected(f"more than one column maps to: {', '.join(header_map.duplicates)}")
 
 
-def prepare_chunks(ctx: TransformContext, landing: LandingFile, contract: Contract,
-                   chunk_rows: int) -> Iterator[PreparedChunk]:
-    """Read, validate and transform one file, chunk by chunk (raises ``FileRejected`` for a file-level problem)."""
+def prepare_chunks(ctx: TransformContext, landing: LandingFile, contract: Contract, chunk_rows: int,
+                   dialect: str | None = None) -> Iterator[PreparedChunk]:
+    """Read, validate and transform one file, chunk by chunk (raises ``FileRejected`` for a file-level problem).
+    With ``dialect``, consultations also come converted for that database's driver, facts and rollups, so the
+    writer only has to execute them."""
     state = FileState()
     header_map = None
     for chunk in read_file(landing.path, sheet=landing.sheet, chunk_rows=chunk_rows):
@@ -74,11 +78,14 @@ def prepare_chunks(ctx: TransformContext, landing: LandingFile, contract: Contra
         validated = TRANSFORMS[contract.dataset](frame, chunk.row_numbers, chunk.problems, ctx, state)
         new = dict(ctx.new_specialties)
         ctx.new_specialties.clear()
-        yield PreparedChunk(header_map, validated, new)
+        writes = None
+        if dialect is not None and contract.dataset == "consultations" and not validated.rows.empty:
+            writes = prepare_consultations(validated.rows, dialect)
+        yield PreparedChunk(header_map, validated, new, writes)
 
 
-def _child(ctx: TransformContext, files: list[LandingFile], chunk_rows: int, out: multiprocessing.Queue,
-           parent: int) -> None:
+def _child(ctx: TransformContext, files: list[LandingFile], chunk_rows: int, dialect: str,
+           out: multiprocessing.Queue, parent: int) -> None:
     def send(message: tuple) -> None:
         while True:
             try:
@@ -90,7 +97,7 @@ def _child(ctx: TransformContext, files: list[LandingFile], chunk_rows: int, out
 
     for index, landing in enumerate(files):
         try:
-            for prepared in prepare_chunks(ctx, landing, CONTRACTS[str(landing.dataset)], chunk_rows):
+            for prepared in prepare_chunks(ctx, landing, CONTRACTS[str(landing.dataset)], chunk_rows, dialect):
                 send(("chunk", index, prepared))
             send(("end", index, None))
         except FileRejected as exc:
@@ -102,10 +109,10 @@ def _child(ctx: TransformContext, files: list[LandingFile], chunk_rows: int, out
 class Prefetcher:
     """Files of one segment read and transformed by a forked child, handed out in order by ``chunks(i)``."""
 
-    def __init__(self, ctx: TransformContext, files: list[LandingFile], chunk_rows: int) -> None:
+    def __init__(self, ctx: TransformContext, files: list[LandingFile], chunk_rows: int, dialect: str) -> None:
         forking = multiprocessing.get_context("fork")
         self._queue: multiprocessing.Queue = forking.Queue(maxsize=_QUEUE_CHUNKS)
-        self._process = forking.Process(target=_child, args=(ctx, files, chunk_rows, self._queue, os.getpid()),
+        self._process = forking.Process(target=_child, args=(ctx, files, chunk_rows, dialect, self._queue, os.getpid()),
                                         name="arogya-etl-reader", daemon=True)
         self._process.start()
         self._pending: tuple | None = None  # a message read ahead that belongs to a later file

@@ -57,14 +57,18 @@ def _measures(rows: pd.DataFrame) -> pd.DataFrame:
     def flag(name: str, condition: np.ndarray) -> None:
         columns[name] = condition.astype(np.int64)
 
-    for o in OUTCOMES:
-        flag(f"n_{o}", (rows["outcome"] == o).to_numpy())
-    for s in SEXES:
-        flag(f"n_sex_{s.lower()}", (rows["sex"] == s).to_numpy())
+    # Text columns compared as category codes: one pass over the strings per column, not one per value.
+    outcome = pd.Categorical(rows["outcome"], categories=OUTCOMES).codes
+    sex = pd.Categorical(rows["sex"], categories=SEXES).codes
+    channel = pd.Categorical(rows["channel"], categories=CHANNELS).codes
+    for i, o in enumerate(OUTCOMES):
+        flag(f"n_{o}", outcome == i)
+    for i, s in enumerate(SEXES):
+        flag(f"n_sex_{s.lower()}", sex == i)
     for band, lo, hi in AGE_BANDS:
         flag(f"n_{band}", (age >= lo) & (age <= hi))
-    for c in CHANNELS:
-        flag(f"n_{c}", (rows["channel"] == c).to_numpy())
+    for i, c in enumerate(CHANNELS):
+        flag(f"n_{c}", channel == i)
     flag("n_outside_hours", rows["outside_hours"].fillna(False).astype(bool).to_numpy())
     columns["wait_sum"] = np.where(np.isnan(wait), 0.0, wait)
     flag("wait_n", ~np.isnan(wait))

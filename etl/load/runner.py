@@ -27,7 +27,7 @@ from etl.contracts.base import Contract, normalise_choice
 from etl.load import ledger
 from etl.load.ledger import RunCounts
 from etl.load.prefetch import Prefetcher, check_headers, prepare_chunks, segments, total_bytes
-from etl.load.writers import WRITERS, register_specialties
+from etl.load.writers import WRITERS, PreparedConsultations, register_specialties, write_consultations
 from etl.settings import Settings
 from etl.sources.files import FileRejected, LandingFile, file_sha256, list_landing_files
 from etl.sources.http_api import ApiError, ApiSourceConfig, fetch_pages
@@ -97,12 +97,17 @@ class EtlRunner:
         return TRANSFORMS[contract.dataset](frame, rows, problems, self.ctx, state)
 
     def _commit_batch(self, run_id: int, dataset: str, file_name: str | None, validated: Validated,
-                      extra: Callable[..., None] | None = None) -> RunCounts:
+                      extra: Callable[..., None] | None = None,
+                      writes: PreparedConsultations | None = None) -> RunCounts:
         counts = RunCounts(read=validated.read, rejected=len(validated.rejects))
         with self.engine.begin() as conn:
             if dataset == "consultations":
                 register_specialties(conn, self.ctx.new_specialties)
-            result = WRITERS[dataset](conn, validated.rows.drop(columns=["_row"], errors="ignore"), run_id)
+            rows = validated.rows.drop(columns=["_row"], errors="ignore")
+            if writes is not None:
+                result = write_consultations(conn, rows, run_id, prepared=writes)
+            else:
+                result = WRITERS[dataset](conn, rows, run_id)
             counts.loaded = result.written + result.ignored
             ledger.quarantine_rows(conn, run_id, dataset, file_name, validated.rejects)
             ledger.add_counts(conn, run_id, counts)
@@ -128,7 +133,8 @@ class EtlRunner:
         outcomes: list[FileOutcome] = []
         try:
             for group, ahead in segments(files, self._prefetch_min_files()):
-                prefetcher = Prefetcher(self.ctx, group, self.settings.batch_rows) if ahead else None
+                prefetcher = Prefetcher(self.ctx, group, self.settings.batch_rows,
+                                                   self.engine.dialect.name) if ahead else None
                 try:
                     for index, landing in enumerate(group):
                         started = time.perf_counter()
@@ -213,7 +219,7 @@ class EtlRunner:
                 header_map = prepared.header_map
                 self.ctx.new_specialties.update(prepared.new_specialties)
                 validated = prepared.validated
-                counts.add(self._commit_batch(run_id, contract.dataset, name, validated))
+                counts.add(self._commit_batch(run_id, contract.dataset, name, validated, writes=prepared.writes))
                 self.progress(name, validated.read)
         except FileRejected as exc:
             reason = str(exc)

@@ -8,9 +8,9 @@ from dataclasses import dataclass
 import pandas as pd
 from sqlalchemy import Column, Connection, MetaData, String, Table, delete, insert, select, update
 
-from etl.load.bulk import execute_rows
+from etl.load.bulk import DriverRows, driver_rows, execute_driver_rows, execute_rows
 from etl.load.corrections import delete_moved_consultations
-from etl.load.rollup_frames import days_are_new, days_of, insert_batch_rollups
+from etl.load.rollup_frames import ROLLUP_TABLES, batch_rollups, days_are_new, days_of, insert_batch_rollups
 from etl.load.rollups import prepare_temp_tables, record_touched, refresh_touched
 from etl.transform.datasets import FACT_CONSULTATION_COLUMNS
 from etl.warehouse.partitions import ensure_month_partitions
@@ -32,6 +32,23 @@ incoming_ids = Table("tmp_incoming_ids", _temp, Column("id", String(64)), prefix
 
 
 @dataclass
+class PreparedConsultations:
+    """What ``write_consultations`` writes for a batch of new consultations of new days, converted ahead of time
+    (by the ETL's reader process): the fact rows without their run id, and every rollup's rows."""
+
+    facts: DriverRows
+    rollups: dict[str, DriverRows]
+
+
+def prepare_consultations(rows: pd.DataFrame, dialect: str) -> PreparedConsultations:
+    facts = driver_rows(rows[FACT_CONSULTATION_COLUMNS], fact_consultation, dialect)
+    facts.extra = ("run_id",)
+    frames = batch_rollups(rows)
+    return PreparedConsultations(facts, {table.name: driver_rows(frames[table.name], table, dialect)
+                                         for table in ROLLUP_TABLES})
+
+
+@dataclass
 class WriteResult:
     written: int
     ignored: int = 0  # rows that changed nothing (e.g. duplicate status events)
@@ -44,8 +61,8 @@ def _staged_ids(conn: Connection, ids: Sequence[str]) -> Table:
     return incoming_ids
 
 
-def write_consultations(conn: Connection, rows: pd.DataFrame, run_id: int, *,
-                        keep_existing: bool = False) -> WriteResult:
+def write_consultations(conn: Connection, rows: pd.DataFrame, run_id: int, *, keep_existing: bool = False,
+                        prepared: PreparedConsultations | None = None) -> WriteResult:
     """Upsert consultations by id and refresh the rollups of every (spoke, day) the batch touched, old and new.
 
     ``keep_existing`` inserts only ids not yet loaded (used when releasing quarantined rows, so that a row loaded
@@ -65,11 +82,19 @@ def write_consultations(conn: Connection, rows: pd.DataFrame, run_id: int, *,
             return WriteResult(0)
     ensure_month_partitions(conn, rows["day"])
     delete_moved_consultations(conn, old, rows)
-    frame = rows[FACT_CONSULTATION_COLUMNS].assign(run_id=run_id)
-    # None of the batch's ids is stored yet (the common case): a plain insert, no conflict handling per row.
-    execute_rows(conn, insert(fact_consultation) if old.empty else upsert_statement(conn, fact_consultation), frame)
+    if old.empty and prepared is not None:
+        # None of the batch's ids is stored yet (the common case): a plain insert, no conflict handling per row.
+        execute_driver_rows(conn, insert(fact_consultation), prepared.facts, (run_id,))
+    else:
+        frame = rows[FACT_CONSULTATION_COLUMNS].assign(run_id=run_id)
+        execute_rows(conn, insert(fact_consultation) if old.empty else upsert_statement(conn, fact_consultation),
+                     frame)
     if old.empty and days_are_new(conn, days_of(rows)):
-        insert_batch_rollups(conn, rows)
+        if prepared is not None:
+            for table in ROLLUP_TABLES:
+                execute_driver_rows(conn, insert(table), prepared.rollups[table.name])
+        else:
+            insert_batch_rollups(conn, rows)
         return WriteResult(len(rows))
     prepare_temp_tables(conn)
     touched = pd.concat([old[TOUCHED_KEYS], rows[TOUCHED_KEYS]], ignore_index=True)
