@@ -7,9 +7,8 @@ latency for the national overview and one district. Writes benchmarks/results/na
 
 ``load`` writes the demo files into ``--work/landing`` (unless a previous run wrote them), brings the warehouse to
 the newest revision with India's reference data, then loads the files as ``arogya demo`` does (the late facility
-additions on a second pass), file by file, logging every file to ``--work/load.log``. With ``--stop-at`` (UTC,
-e.g. 04:50) it stops before the next file once that time has passed; the result then says how many days were loaded.
-The ETL figures are written to national.json after every file, so an interrupted load still leaves its measured rate.
+additions on a second pass) with ``EtlRunner.run_landing`` — a reader process ahead of the writer, the indexes set
+aside and rebuilt at the end — logging progress and every file to ``--work/load.log``.
 ``dashboard`` times the overview's and one district's callbacks (``benchmarks/dashboard.py``'s machinery: real
 ``POST /_dash-update-component`` calls, signed in, cold and warm cache) on the loaded warehouse.
 """
@@ -102,7 +101,6 @@ def load(args: argparse.Namespace) -> int:
     from etl.load.ledger import close_interrupted_runs
     from etl.load.lock import etl_lock
     from etl.load.runner import EtlRunner
-    from etl.sources.landing import list_landing_files
     from etl.warehouse.engine import make_engine
     from etl.warehouse.migrate import upgrade
 
@@ -126,54 +124,51 @@ def load(args: argparse.Namespace) -> int:
     for f in late:
         f.replace(holding / f.name)
     rows = {"consultations": 0, "all": 0}
-    consultation_seconds = 0.0
-    stopped_early = False
+    last_logged = [0.0]
+
+    def progress(what: str, n: int) -> None:
+        rows["all"] += n
+        now = time.perf_counter()
+        if now - last_logged[0] >= 30:
+            last_logged[0] = now
+            _log(log_path, progress=what, rows_total=rows["all"], elapsed=round(now - started, 1))
+
+    outcomes: list[Any] = []
     with etl_lock(engine, settings.data_dir, wait=True):
         upgrade(engine, national=True)
         close_interrupted_runs(engine)
-        runner = EtlRunner(settings, engine)
-        for second_pass in (False, True):
-            if second_pass:
-                for f in late:
-                    (holding / f.name).replace(landing / f.name)
-            for landing_file in list_landing_files(landing):
-                if args.stop_at and datetime.now(UTC).strftime("%H:%M") >= args.stop_at:
-                    stopped_early = True
-                    break
-                t0 = time.perf_counter()
-                outcome = runner.load_file(landing_file)
-                seconds = time.perf_counter() - t0
-                rows["all"] += outcome.counts.read
-                if outcome.dataset == "consultations":
-                    rows["consultations"] += outcome.counts.read
-                    consultation_seconds += seconds
-                elapsed = time.perf_counter() - started
-                _log(log_path, file=outcome.name, status=outcome.status, rows=outcome.counts.read,
-                     loaded=outcome.counts.loaded, seconds=round(seconds, 2),
-                     consultation_rows_total=rows["consultations"],
-                     consultations_per_s=round(rows["consultations"] / consultation_seconds)
-                     if consultation_seconds else None, elapsed=round(elapsed, 1))
-                if outcome.status == "failed":
-                    _log(log_path, failed=outcome.name, message=outcome.message)
-                etl.update({"seconds": round(elapsed, 1), "consultation_rows_read": rows["consultations"],
-                            "all_rows_read": rows["all"], "consultation_seconds": round(consultation_seconds, 1),
-                            "consultations_per_s": round(rows["consultations"] / consultation_seconds)
-                            if consultation_seconds else None,
-                            "all_rows_per_s": round(rows["all"] / elapsed) if elapsed else None,
-                            "last_file": outcome.name})
-                _write_results(args.out, result)
-            if stopped_early:
-                break
-        if not stopped_early:
-            released = runner.release_pending()
-            if released is not None:
-                _log(log_path, file=released.name, status=released.status, rows=released.counts.loaded)
-    etl.update({"complete": not stopped_early, "stopped_early_at": args.stop_at if stopped_early else None,
+        runner = EtlRunner(settings, engine, progress=progress)
+        # The first pass is the bulk load (a reader process transforms the next files while this one writes; the
+        # fact and rollup indexes are set aside and rebuilt at the end); the second brings the late facilities
+        # and releases the rows quarantined for them.
+        first = runner.run_landing(landing)
+        first_seconds = time.perf_counter() - started
+        for f in late:
+            (holding / f.name).replace(landing / f.name)
+        outcomes = first + runner.run_landing(landing)
+    elapsed = time.perf_counter() - started
+    for outcome in outcomes:
+        _log(log_path, file=outcome.name, status=outcome.status, rows=outcome.counts.read,
+             loaded=outcome.counts.loaded, seconds=round(outcome.seconds, 2))
+        if outcome.status == "failed":
+            _log(log_path, failed=outcome.name, message=outcome.message)
+    rows["consultations"] = sum(o.counts.read for o in first if o.dataset == "consultations")
+    # The consultation files' time: the first pass less its master, scheme and status files (it includes the
+    # index rebuild after the bulk load).
+    consultation_seconds = first_seconds - sum(o.seconds for o in first if o.dataset not in ("consultations", None))
+    etl.update({"seconds": round(elapsed, 1), "consultation_rows_read": rows["consultations"],
+                "all_rows_read": sum(o.counts.read for o in outcomes),
+                "consultation_seconds": round(consultation_seconds, 1),
+                "consultations_per_s": round(rows["consultations"] / consultation_seconds)
+                if consultation_seconds else None,
+                "all_rows_per_s": round(sum(o.counts.read for o in outcomes) / elapsed) if elapsed else None,
+                "failed_files": [o.name for o in outcomes if o.status == "failed"]})
+    etl.update({"complete": not etl["failed_files"],
                 "finished": datetime.now(UTC).isoformat(timespec="seconds"),
                 "warehouse": _warehouse_counts(engine)})
     etl["days_loaded"] = etl["warehouse"]["days"]["distinct"]
     _write_results(args.out, result)
-    _log(log_path, stage="done", complete=not stopped_early, days_loaded=etl["days_loaded"])
+    _log(log_path, stage="done", complete=etl["complete"], days_loaded=etl["days_loaded"])
     engine.dispose()
     return 0
 
@@ -318,7 +313,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--database-url", default=DEFAULT_URL, help=f"PostgreSQL warehouse (default {DEFAULT_URL})")
     parser.add_argument("--work", type=Path, default=DEFAULT_WORK, help="folder for the files and the log")
     parser.add_argument("--days", type=int, default=DAYS, help="days of consultations to generate (default 30)")
-    parser.add_argument("--stop-at", help="UTC time HH:MM after which no further file is started (load)")
     parser.add_argument("--calls", type=int, default=10, help="timed calls per callback, cache state and round")
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--no-analyze", action="store_true", help="time without running ANALYZE first (dashboard)")
