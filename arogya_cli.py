@@ -418,6 +418,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
             print("arogya serve: --debug is not allowed with AROGYA_ENV=production (it shows tracebacks)",
                   file=sys.stderr)
             return EXIT_USAGE
+    if settings.is_sqlite:
+        from sqlalchemy.engine import make_url
+
+        warehouse = make_url(settings.database_url).database or ""
+        if warehouse and warehouse != ":memory:" and not Path(warehouse).exists():
+            print(f"arogya serve: warning: no warehouse at {warehouse}; pages answer \"unavailable\" until one is "
+                  "there (`arogya demo`, or `arogya db upgrade` and `arogya etl run`)", file=sys.stderr)
     if args.prod:
         import os
 

@@ -108,7 +108,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.layout = shell
     _lang_on_html(app)
     security.install(app, settings)
-    auth = auth_setup.install(app, settings, auth_engine or make_engine(settings), backend)
+    auth = auth_setup.install(app, settings, auth_engine or make_engine(settings, create=False), backend)
     unavailable.install(server, [data.engine, auth.engine])  # 503 when the database cannot answer
     sync.register(app)
     _claim_page_callbacks(app)

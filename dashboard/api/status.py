@@ -151,7 +151,7 @@ class StatusIngest:
         if self._engine is None:
             with self._engine_lock:
                 if self._engine is None:
-                    self._engine = make_engine(self.settings)
+                    self._engine = make_engine(self.settings, create=False)
         return self._engine
 
     @engine.setter

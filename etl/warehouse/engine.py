@@ -10,17 +10,24 @@ from sqlalchemy.engine import make_url
 from etl.settings import Settings
 
 
-def make_engine(settings: Settings, *, read_only: bool = False) -> Engine:
+def make_engine(settings: Settings, *, read_only: bool = False, create: bool = True) -> Engine:
     """An engine for the warehouse at ``settings.database_url``.
 
-    On SQLite the file's folder is created, WAL journaling lets readers go on while the ETL writes, and a busy
+    On SQLite the file's folder is created (unless ``read_only`` or not ``create``: then a missing file is an
+    error), WAL journaling lets readers go on while the ETL writes, and a busy
     timeout makes a second writer wait instead of failing with "database is locked".
     """
     url = make_url(settings.database_url)
     if url.get_backend_name() == "sqlite":
         database = url.database or ""
-        if database and database != ":memory:":
+        on_disk = bool(database) and database != ":memory:" and not database.startswith("file:")
+        if on_disk and create and not read_only:
             Path(database).parent.mkdir(parents=True, exist_ok=True)
+        elif on_disk:
+            # The dashboard opens the warehouse only if it is there: a missing file (a volume not mounted, a wrong
+            # path) is an error it shows as "unavailable", not a new empty warehouse that looks like no data. Only
+            # the ETL, `arogya db upgrade` and the demo create it.
+            url = url.set(database=f"file:{Path(database).absolute()}?mode=rw", query={**url.query, "uri": "true"})
         engine = create_engine(
             url,
             connect_args={"timeout": settings.sqlite_busy_timeout_ms / 1000, "check_same_thread": False},
