@@ -10,7 +10,8 @@ The child is forked with the run's transform context as it stands (the facility 
 a segment of files is only handed to it when no file of the segment can change that context (``PREFETCHED``).
 Each chunk comes back with the specialties it saw for the first time, for this process to register. A file the
 child rejects or fails on comes back as that error, raised here at the same point as in-process. The queue between
-them is short, so at most a few chunks wait in memory.
+them is short, so at most a few chunks wait (in a spool folder, so that a child killed at any moment cannot leave a
+half-sent chunk behind).
 """
 
 from __future__ import annotations
@@ -18,11 +19,15 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
-import queue
+import pickle
+import shutil
+import tempfile
 import traceback
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
 from pathlib import Path
+from typing import Any
 
 from etl.contracts import CONTRACTS, map_headers
 from etl.contracts.base import Contract, HeaderMap
@@ -38,6 +43,9 @@ log = logging.getLogger("arogya.etl")
 PREFETCHED = frozenset({"consultations"})
 _QUEUE_CHUNKS = 2
 _POLL_S = 1.0
+# Messages stay far below the pipe's atomic write size (4 KiB), so a child killed while sending cannot leave half a
+# message that would block the loader; the chunks themselves travel as files in a spool folder.
+_TEXT_LIMIT = 1500
 
 
 @dataclass
@@ -85,25 +93,34 @@ def prepare_chunks(ctx: TransformContext, landing: LandingFile, contract: Contra
 
 
 def _child(ctx: TransformContext, files: list[LandingFile], chunk_rows: int, dialect: str,
-           out: multiprocessing.Queue, parent: int) -> None:
+           out: Connection, slots: Any, parent: int, spool: Path) -> None:
     def send(message: tuple) -> None:
-        while True:
-            try:
-                out.put(message, timeout=_POLL_S)
-                return
-            except queue.Full:
-                if os.getppid() != parent:  # the loader is gone (killed): nobody will read this
-                    os._exit(0)
+        out.send(message)  # synchronous and small: the message is whole in the pipe when this returns
+
+    def wait_for_slot() -> None:
+        while not slots.acquire(timeout=_POLL_S):
+            if os.getppid() != parent:  # the loader is gone (killed): nobody will read this
+                os._exit(0)
+
+    def spooled(index: int, n: int, prepared: PreparedChunk) -> str:
+        path = spool / f"{index}-{n}.pickle"
+        with open(path.with_suffix(".part"), "wb") as handle:
+            pickle.dump(prepared, handle, protocol=pickle.HIGHEST_PROTOCOL)
+        path.with_suffix(".part").replace(path)
+        return str(path)
 
     for index, landing in enumerate(files):
         try:
-            for prepared in prepare_chunks(ctx, landing, CONTRACTS[str(landing.dataset)], chunk_rows, dialect):
-                send(("chunk", index, prepared))
+            contract = CONTRACTS[str(landing.dataset)]
+            for n, prepared in enumerate(prepare_chunks(ctx, landing, contract, chunk_rows, dialect)):
+                wait_for_slot()
+                send(("chunk", index, spooled(index, n, prepared)))
             send(("end", index, None))
         except FileRejected as exc:
-            send(("rejected", index, str(exc)))
+            send(("rejected", index, str(exc)[:_TEXT_LIMIT]))
         except Exception as exc:  # noqa: BLE001 - reported to the loader, which records it in the ledger
-            send(("failed", index, f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=5)}"))
+            send(("failed", index, (f"{type(exc).__name__}: {exc}"[:_TEXT_LIMIT],
+                                    traceback.format_exc(limit=8)[-_TEXT_LIMIT:])))
 
 
 class Prefetcher:
@@ -111,12 +128,18 @@ class Prefetcher:
 
     def __init__(self, ctx: TransformContext, files: list[LandingFile], chunk_rows: int, dialect: str) -> None:
         forking = multiprocessing.get_context("fork")
-        self._queue: multiprocessing.Queue = forking.Queue(maxsize=_QUEUE_CHUNKS)
-        self._process = forking.Process(target=_child, args=(ctx, files, chunk_rows, dialect, self._queue, os.getpid()),
-                                        name="arogya-etl-reader", daemon=True)
+        self._spool = Path(tempfile.mkdtemp(prefix="arogya-etl-reader-"))
+        self._inbox, outbox = forking.Pipe(duplex=False)
+        self._slots = forking.Semaphore(_QUEUE_CHUNKS)  # chunks the child may have ahead of this process
+        self._process = forking.Process(target=_child, name="arogya-etl-reader", daemon=True,
+                                        args=(ctx, files, chunk_rows, dialect, outbox, self._slots, os.getpid(),
+                                              self._spool))
         self._process.start()
+        outbox.close()  # the child's end; when the child is gone, reading says so instead of waiting
         self._pending: tuple | None = None  # a message read ahead that belongs to a later file
-        self._files = files
+        self._finished: set[int] = set()  # files whose last message has been read
+        self._names = [f.path.name for f in files]
+        self._broken = False
 
     def _next(self) -> tuple:
         if self._pending is not None:
@@ -124,16 +147,20 @@ class Prefetcher:
             return message
         while True:
             try:
-                return self._queue.get(timeout=_POLL_S)
-            except queue.Empty:
-                if not self._process.is_alive():
-                    raise PrefetchFailed(f"the reader process ended unexpectedly (exit code "
-                                         f"{self._process.exitcode})") from None
+                if self._inbox.poll(_POLL_S):
+                    return self._inbox.recv()
+            except EOFError:
+                pass
+            if not self._process.is_alive():
+                self._broken = True
+                raise PrefetchFailed(f"the reader process ended unexpectedly (exit code "
+                                     f"{self._process.exitcode})") from None
 
     @property
-    def alive(self) -> bool:
-        """False when the child has died before sending everything (the rest of the segment loads in-process)."""
-        return self._process.is_alive() or self._process.exitcode == 0 or not self._queue.empty()
+    def broken(self) -> bool:
+        """True once the child was found dead before it sent everything: the file it was reading has failed with
+        that reason, and the rest of the segment is read in-process."""
+        return self._broken
 
     def chunks(self, index: int) -> Iterator[PreparedChunk]:
         """The chunks of file ``index``; raises ``FileRejected`` as reading it in-process would.
@@ -146,16 +173,26 @@ class Prefetcher:
                 self._pending = (kind, at, payload)
                 return
             if kind == "chunk":
-                yield payload
-            elif kind == "end":
+                spooled = Path(payload)
+                with open(spooled, "rb") as handle:
+                    prepared = pickle.load(handle)
+                spooled.unlink()
+                self._slots.release()
+                yield prepared
+                continue
+            self._finished.add(index)
+            if kind == "end":
                 return
-            elif kind == "rejected":
+            if kind == "rejected":
                 raise FileRejected(payload)
-            else:
-                raise PrefetchFailed(payload)
+            summary, trace = payload
+            log.error("the reader process failed on %s:\n%s", self._names[index], trace)
+            raise PrefetchFailed(summary)
 
     def skip(self, index: int) -> None:
         """Discard what is left of file ``index`` (already loaded, or its load stopped early)."""
+        if index in self._finished or self._broken:
+            return
         try:
             for _ in self.chunks(index):
                 pass
@@ -166,8 +203,8 @@ class Prefetcher:
         if self._process.is_alive():
             self._process.terminate()
         self._process.join(timeout=10)
-        self._queue.close()
-        self._queue.join_thread()
+        self._inbox.close()
+        shutil.rmtree(self._spool, ignore_errors=True)
 
 
 def segments(files: list[LandingFile], min_files: int) -> list[tuple[list[LandingFile], bool]]:

@@ -138,7 +138,7 @@ class EtlRunner:
                 try:
                     for index, landing in enumerate(group):
                         started = time.perf_counter()
-                        if prefetcher is not None and not prefetcher.alive:
+                        if prefetcher is not None and prefetcher.broken:
                             prefetcher.close()
                             prefetcher = None
                         outcome = self.load_file(landing, (prefetcher, index) if prefetcher else None)

@@ -135,3 +135,34 @@ def test_etl053_segments_read_ahead_only_runs_of_consultation_files(tmp_path: Pa
     got = [([x.path.name for x in group], ahead) for group, ahead in prefetch.segments(files, 2)]
     assert got == [(["facilities_a.csv"], False), (["c1.csv", "c2.csv"], True), (["schemes.csv"], False),
                    (["c3.csv"], False)]
+
+
+@pytest.mark.parametrize("fault", ["exception", "death"])
+def test_etl054_a_reader_process_fault_fails_that_file_only(settings: Settings, engine: Engine,
+                                                            monkeypatch: pytest.MonkeyPatch, fault: str) -> None:
+    """A bug in the reader fails its file (kept for the next run); a reader that dies leaves the rest of the
+    files to this process. Either way every other file loads."""
+    import os
+
+    real_read = prefetch.read_file
+
+    def faulty_read(path, **kwargs):  # type: ignore[no-untyped-def]
+        if path.name == "consultations_2025-08-02.csv":
+            if fault == "death":
+                os._exit(3)
+            raise RuntimeError("reader bug")
+        return real_read(path, **kwargs)
+
+    monkeypatch.setattr(prefetch, "read_file", faulty_read)  # the forked reader inherits it
+    write_csv(settings.landing_dir / "facilities_master.csv", FACILITY_HEADER, FACILITIES)
+    for n, day in enumerate(("2025-08-01", "2025-08-02", "2025-08-03")):
+        write_csv(settings.landing_dir / f"consultations_{day}.csv", CONSULTATION_HEADER,
+                  consultation_rows(50, day=day, prefix=f"D{n}-"))
+    outcomes = {o.name: o for o in EtlRunner(settings.with_(etl_prefetch=True), engine).run_landing()}
+    failed = outcomes["consultations_2025-08-02.csv"]
+    assert failed.status == "failed"
+    assert ("reader bug" in failed.message) if fault == "exception" else ("ended unexpectedly" in failed.message)
+    assert outcomes["consultations_2025-08-01.csv"].status == "loaded"
+    assert outcomes["consultations_2025-08-03.csv"].status == "loaded"
+    assert count(engine, fact_consultation) == 100
+    assert (settings.landing_dir / "consultations_2025-08-02.csv").exists()  # kept for the next run
