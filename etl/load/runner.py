@@ -51,6 +51,9 @@ log = logging.getLogger("arogya.etl")
 # A bulk load sets the indexes aside when its consultation files hold at least this many rows (estimated from their
 # size) and at least as many as the warehouse stores.
 BULK_MIN_ROWS = 200_000
+# A bulk load commits whole files of this many rows or fewer in one batch: a later batch of the same file would share
+# its places and days with the first, and its rollups would be refreshed from the facts, which have no indexes then.
+BULK_BATCH_ROWS = 250_000
 BYTES_PER_ROW_ESTIMATE = 160
 Progress = Callable[[str, int], None]  # (what, rows just processed)
 
@@ -89,6 +92,7 @@ class EtlRunner:
         self.progress = progress or (lambda what, rows: None)
         self.ctx = build_context(engine, settings)
         self.index_seconds = 0.0
+        self._chunk_rows = settings.batch_rows
 
     # ------------------------------------------------------------------ batches
 
@@ -127,13 +131,14 @@ class EtlRunner:
         files = list_landing_files(folder) if folder.exists() else []
         bulk_indexes.restore_indexes(self.engine)  # a bulk load killed before it could put them back
         bulk = self._is_bulk_load(files)
+        self._chunk_rows = max(self.settings.batch_rows, BULK_BATCH_ROWS) if bulk else self.settings.batch_rows
         if bulk:
             dropped = bulk_indexes.drop_indexes(self.engine)
             log.info("bulk load: %d indexes set aside until the end of the run", len(dropped))
         outcomes: list[FileOutcome] = []
         try:
             for group, ahead in segments(files, self._prefetch_min_files()):
-                prefetcher = Prefetcher(self.ctx, group, self.settings.batch_rows,
+                prefetcher = Prefetcher(self.ctx, group, self._chunk_rows,
                                                    self.engine.dialect.name) if ahead else None
                 try:
                     for index, landing in enumerate(group):
@@ -214,7 +219,7 @@ class EtlRunner:
         try:
             header_map = None
             chunks = (prefetched[0].chunks(prefetched[1]) if prefetched is not None
-                      else prepare_chunks(self.ctx, landing, contract, self.settings.batch_rows))
+                      else prepare_chunks(self.ctx, landing, contract, self._chunk_rows))
             for prepared in chunks:
                 header_map = prepared.header_map
                 self.ctx.new_specialties.update(prepared.new_specialties)

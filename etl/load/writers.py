@@ -6,11 +6,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pandas as pd
-from sqlalchemy import Column, Connection, MetaData, String, Table, delete, insert, select, update
+from sqlalchemy import Column, Connection, MetaData, String, Table, delete, insert, literal, select, update
 
 from etl.load.bulk import DriverRows, driver_rows, execute_driver_rows, execute_rows
 from etl.load.corrections import delete_moved_consultations
-from etl.load.rollup_frames import ROLLUP_TABLES, batch_rollups, days_are_new, days_of, insert_batch_rollups
+from etl.load.rollup_frames import ROLLUP_TABLES, batch_rollups, days_of, insert_batch_rollups
 from etl.load.rollups import prepare_temp_tables, record_touched, refresh_touched
 from etl.transform.datasets import FACT_CONSULTATION_COLUMNS
 from etl.warehouse.partitions import ensure_month_partitions
@@ -46,6 +46,29 @@ def prepare_consultations(rows: pd.DataFrame, dialect: str) -> PreparedConsultat
     frames = batch_rollups(rows)
     return PreparedConsultations(facts, {table.name: driver_rows(frames[table.name], table, dialect)
                                          for table in ROLLUP_TABLES})
+
+
+_KEY_PROBE = 5_000  # values per IN list of ``keys_are_new`` (well below every driver's limit on parameters)
+
+
+def keys_are_new(conn: Connection, rows: pd.DataFrame) -> bool:
+    """True when no rollup holds a row for any day of ``rows`` together with any of the batch's spokes, districts,
+    CHOs or hubs: then no consultation of the batch's rollup keys was loaded before (the rollups are refreshed in
+    the same transaction as the facts they count) and the batch's aggregates are the rollup rows. Each probe runs
+    along the table's (day, key, ...) primary key, which a bulk load keeps. A day loaded in several files (one per
+    state, say) is new for each file whose places are new."""
+    days = days_of(rows)
+    if not days:
+        return False
+    for table in ROLLUP_TABLES:
+        key = table.primary_key.columns.values()[1]  # every rollup's key is (day, its place, ...)
+        values = pd.Series(rows[key.name]).dropna().unique().tolist()
+        for start in range(0, len(values), _KEY_PROBE):
+            probe = (select(literal(1)).select_from(table)
+                     .where(table.c.day.in_(days), key.in_(values[start:start + _KEY_PROBE])).limit(1))
+            if conn.execute(probe).first():
+                return False
+    return True
 
 
 @dataclass
@@ -89,7 +112,7 @@ def write_consultations(conn: Connection, rows: pd.DataFrame, run_id: int, *, ke
         frame = rows[FACT_CONSULTATION_COLUMNS].assign(run_id=run_id)
         execute_rows(conn, insert(fact_consultation) if old.empty else upsert_statement(conn, fact_consultation),
                      frame)
-    if old.empty and days_are_new(conn, days_of(rows)):
+    if old.empty and keys_are_new(conn, rows):
         if prepared is not None:
             for table in ROLLUP_TABLES:
                 execute_driver_rows(conn, insert(table), prepared.rollups[table.name])

@@ -166,3 +166,32 @@ def test_etl054_a_reader_process_fault_fails_that_file_only(settings: Settings, 
     assert outcomes["consultations_2025-08-03.csv"].status == "loaded"
     assert count(engine, fact_consultation) == 100
     assert (settings.landing_dir / "consultations_2025-08-02.csv").exists()  # kept for the next run
+
+
+def test_etl055_a_day_in_one_file_per_place_takes_the_batch_rollups_for_each(
+        settings: Settings, engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    """As the national exports come (one file per state and day): each file's places are new on that day, so each
+    batch's aggregates are inserted as they stand; a file that shares a place with a loaded one takes the refresh."""
+    from etl.load import writers
+
+    batches: list[int] = []
+    pandas_path = writers.insert_batch_rollups
+
+    def spy(conn, rows):  # type: ignore[no-untyped-def]
+        batches.append(len(rows))
+        pandas_path(conn, rows)
+
+    monkeypatch.setattr(writers, "insert_batch_rollups", spy)
+    write_csv(settings.landing_dir / "facilities_master.csv", FACILITY_HEADER, FACILITIES)
+    write_csv(settings.landing_dir / "consultations_2025-08-01_a.csv", CONSULTATION_HEADER,
+              consultation_rows(60, spokes=("S1", "S2"), prefix="A"))
+    write_csv(settings.landing_dir / "consultations_2025-08-01_b.csv", CONSULTATION_HEADER,
+              consultation_rows(40, spokes=("S4",), prefix="B"))
+    write_csv(settings.landing_dir / "consultations_2025-08-01_c.csv", CONSULTATION_HEADER,
+              consultation_rows(30, spokes=("S2",), prefix="C"))
+    plain = settings.with_(etl_prefetch=False, etl_bulk_indexes="never")
+    EtlRunner(plain, engine).run_landing()
+    # S1/S2 (district 203, hub H1) and then S4 (district 200, hub H2) were new places; the third file's S2 was not.
+    assert batches == [60, 40]
+    assert count(engine, fact_consultation) == 130
+    assert_rollups_match_facts(engine)
