@@ -103,6 +103,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--days", type=int, default=365)
     parser.add_argument("--files", help="reuse demo files already generated in this folder")
+    parser.add_argument("--incremental-runs", type=int, default=3, help="incremental-day runs (median reported)")
+    parser.add_argument("--keep", action="store_true", help="keep the scratch folder (warehouse, files)")
     parser.add_argument("--worker", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
@@ -120,12 +122,9 @@ def main() -> None:
     generate_s = time.perf_counter() - started
     consultation_files = sorted(files.glob("consultations_*"))
     held_out = consultation_files[-2]  # a full day (the last file may be today's partial day)
-    incremental = scratch / "incremental"
-    incremental.mkdir()
     landing = scratch / "landing"
     shutil.copytree(files, landing)
     (landing / held_out.name).unlink()
-    shutil.copy(held_out, incremental / held_out.name)
     data = scratch / "data"
 
     print("full load ...", flush=True)
@@ -133,8 +132,17 @@ def main() -> None:
     print(json.dumps(full), flush=True)
     print("raw sqlite3 executemany of the same rows ...", flush=True)
     raw = raw_executemany_rate(data / "arogya.sqlite", scratch)
-    print("incremental day ...", flush=True)
-    day = run_worker(data, incremental)
+    # The incremental day, three times, each into its own copy of the full warehouse: the median is reported.
+    days = []
+    for attempt in range(args.incremental_runs):
+        print(f"incremental day {attempt + 1}/{args.incremental_runs} ...", flush=True)
+        copy, incremental = scratch / f"data-{attempt}", scratch / f"incremental-{attempt}"
+        shutil.copytree(data, copy)
+        incremental.mkdir()
+        shutil.copy(held_out, incremental / held_out.name)
+        days.append(run_worker(copy, incremental))
+        shutil.rmtree(copy, ignore_errors=True)
+    day = sorted(days, key=lambda d: d["seconds"])[len(days) // 2]
 
     # End-to-end rate of the consultation files (read, validate, transform, upsert, rollups); the masters and
     # scheme files are timed apart.
@@ -149,14 +157,20 @@ def main() -> None:
         "raw_executemany_rows_per_s": round(raw["rows_per_s"]),
         "etl_share_of_raw": round(etl_rate / raw["rows_per_s"], 3),
         "incremental_day_rows": day["consultations_loaded"], "incremental_day_seconds": round(day["seconds"], 2),
-        "peak_rss_mb_full_load": round(full["peak_rss_mb"]), "peak_rss_mb_incremental": round(day["peak_rss_mb"]),
+        "incremental_day_seconds_each": [round(d["seconds"], 2) for d in days],
+        "peak_rss_mb_full_load": round(full["peak_rss_mb"]),
+        "peak_rss_mb_incremental": round(max(d["peak_rss_mb"] for d in days)),
+        "load_average_after": [round(x, 1) for x in os.getloadavg()],
         "goals": {"etl_share_of_raw": ">= 0.30", "incremental_day_seconds": "< 5", "peak_rss_mb": "< 2048"},
         "machine": {"cpus": os.cpu_count()},
     }
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     print(json.dumps(result, indent=2))
-    shutil.rmtree(scratch, ignore_errors=True)
+    if args.keep:
+        print(f"kept {scratch}")
+    else:
+        shutil.rmtree(scratch, ignore_errors=True)
 
 
 if __name__ == "__main__":
