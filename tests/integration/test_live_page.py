@@ -14,7 +14,7 @@ from dashboard.figures.live import HUB_TRACE, STATE_COLOURS
 from etl.transform.context import now_ist
 from etl.warehouse.schema import alert, dim_facility
 from tests.auth_helpers import login
-from tests.fixtures.live import auth, event, live_app, token
+from tests.fixtures.live import auth, event, live_app, settle_alerts, token
 from tests.integration.test_dash_callbacks import call, texts
 
 TICK = ["live-interval.n_intervals"]
@@ -32,7 +32,7 @@ def live(tmp_path):  # type: ignore[no-untyped-def]
     assert reply.status_code == 200
     app.server.extensions["arogya_alerts"].wait()
     yield app, wh, client, secret, user
-    app.server.extensions["arogya_alerts"].wait()
+    settle_alerts(app)  # not wait(): a tick's debounced evaluation is scheduled 30 s ahead
 
 
 def page_module():  # type: ignore[no-untyped-def]
@@ -139,7 +139,7 @@ def test_live407_acknowledge_an_alert(live):  # type: ignore[no-untyped-def]
     app, wh, client, secret, user = live
     client.post("/api/v1/status", json=event("S1", queue=77), headers=auth(secret))
     service: AlertService = app.server.extensions["arogya_alerts"]
-    service.wait()
+    settle_alerts(app)  # the ingest's debounced evaluation is not waited for: the test evaluates now
     service.evaluate()
     body = first(app, client)
     listing = texts(body["live-alerts"]["children"])
