@@ -30,7 +30,7 @@ from datetime import date, datetime, timedelta
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import ColumnElement, Select, distinct, func, or_, select
+from sqlalchemy import ColumnElement, Select, Table, distinct, func, or_, select
 
 from dashboard.data.activity import last_day
 from dashboard.data.context import DataContext, cached
@@ -50,6 +50,8 @@ from etl.warehouse.schema import (
     rollup_facility_day,
     rollup_hub_day,
     rollup_hub_hour,
+    rollup_hub_mode_day,
+    rollup_hub_specialty_day,
 )
 
 rfd = rollup_facility_day
@@ -145,6 +147,12 @@ def scheduled_dates(service_days: str | None, start: date, end: date) -> list[da
     return out
 
 
+def _day_bits(service_days: str | None) -> int:
+    """``service_days`` (seven 0/1, Monday first) as bits: bit w set when weekday w is a service day."""
+    mask = (service_days or DEFAULT_DAYS).ljust(WEEKDAYS, "0")[:WEEKDAYS]
+    return sum(1 << w for w in range(WEEKDAYS) if mask[w] == "1")
+
+
 def _rate(part: pd.Series, whole: pd.Series, scale: float = 100.0) -> pd.Series:
     whole = whole.astype(float)
     return (scale * part.astype(float) / whole.where(whole > 0)).astype("float64")
@@ -194,10 +202,48 @@ HUB_COUNTS = ("consultations", "n_completed", "n_referred", "n_abandoned", "n_no
               "n_outside_hours")
 
 
+def hub_rollup(f: Filter) -> Table:
+    """The hub load rollup that answers the filter: per hub, day and mode unless a specialty is chosen."""
+    return rollup_hub_specialty_day if f.specialties else rollup_hub_mode_day
+
+
+def hub_rollup_clauses(table: Table, f: Filter, scope: Scope) -> list[ColumnElement[bool]]:
+    """Rows of a hub load rollup answered in the period by the hubs under the filter (mode and specialty applied);
+    the same rows as ``hub_row_clauses`` on the facility rollup, summed over spokes."""
+    c = table.c
+    clauses = [c.day >= f.start, c.day <= f.end, c.hub_id.in_(_hub_ids(f, scope)),
+               scope_clause(c.hub_district_lgd, scope)]
+    if f.modes:
+        clauses.append(c.mode.in_(f.modes))
+    if f.specialties:
+        clauses.append(c.specialty_code.in_(f.specialties))
+    return clauses
+
+
+def hub_sums(f: Filter, scope: Scope) -> Select:
+    """Per hub under the filter: ``HUB_COUNTS`` and the wait histogram over the period, from a hub load rollup."""
+    table = hub_rollup(f)
+    sums = [func.coalesce(func.sum(table.c[name]), 0).label(name) for name in HUB_COUNTS]
+    return (select(table.c.hub_id.label("facility_id"), *sums, *bucket_sums(table))
+            .where(*hub_rollup_clauses(table, f, scope)).group_by(table.c.hub_id))
+
+
+@cached
+def spokes_served(ctx: DataContext, f: Filter, scope: Scope) -> pd.DataFrame:
+    """Per hub under the filter: the distinct spokes it answered in the period (facility_id, spokes_served). Reads
+    every facility-rollup row of the period (a distinct count cannot be summed from daily rollups): used by the CSV
+    of hub load, not by the page."""
+    stmt = (select(rfd.c.hub_id.label("facility_id"), func.count(distinct(rfd.c.spoke_id)).label("spokes_served"))
+            .where(*hub_row_clauses(f, scope), rfd.c.consultations > 0).group_by(rfd.c.hub_id))
+    with ctx.engine.connect() as conn:
+        return _frame_or_empty(read_frame(conn, stmt), ["facility_id", "spokes_served"])
+
+
 @cached
 def hub_load(ctx: DataContext, f: Filter, scope: Scope) -> pd.DataFrame:
     """One row per hub under the filter: load, waits, outcomes, doctors, serving hours, capacity rank, service-days
-    compliance, and the summed wait histogram (``wait_b..`` columns, for totals)."""
+    compliance, and the summed wait histogram (``wait_b..`` columns, for totals). Distinct spokes served:
+    ``spokes_served``."""
     hub_district = dim_district.alias("hub_district")
     assigned = (select(fac.c.hub_id.label("facility_id"), func.count().label("spokes_assigned"))
                 .where(fac.c.role == "spoke", fac.c.hub_id.is_not(None)).group_by(fac.c.hub_id).subquery())
@@ -213,21 +259,17 @@ def hub_load(ctx: DataContext, f: Filter, scope: Scope) -> pd.DataFrame:
         .where(*hub_dim_clauses(f, scope))
         .order_by(fac.c.name)
     )
-    sums = [func.coalesce(func.sum(rfd.c[name]), 0).label(name) for name in HUB_COUNTS]
-    load = (select(rfd.c.hub_id.label("facility_id"), *sums, *bucket_sums(rfd),
-                   func.count(distinct(rfd.c.spoke_id)).label("spokes_served"))
-            .where(*hub_row_clauses(f, scope), rfd.c.consultations > 0).group_by(rfd.c.hub_id))
+    load = hub_sums(f, scope)
     hd = rollup_hub_day.c
     days = (select(hd.hub_id.label("facility_id"), hd.day, hd.doctors)
             .where(hd.day >= f.start, hd.day <= f.end, hd.consultations > 0, hd.hub_id.in_(_hub_ids(f, scope)),
                    scope_clause(hd.hub_district_lgd, scope)))
     with ctx.engine.connect() as conn:
         hubs = read_frame(conn, dims)
-        counts = _frame_or_empty(read_frame(conn, load),
-                                 ["facility_id", *HUB_COUNTS, *WAIT_BUCKET_COLUMNS, "spokes_served"])
+        counts = _frame_or_empty(read_frame(conn, load), ["facility_id", *HUB_COUNTS, *WAIT_BUCKET_COLUMNS])
         served = read_frame(conn, days)
     frame = hubs.merge(counts, on="facility_id", how="left")
-    for col in (*HUB_COUNTS, *WAIT_BUCKET_COLUMNS, "spokes_served", "spokes_assigned"):
+    for col in (*HUB_COUNTS, *WAIT_BUCKET_COLUMNS, "spokes_assigned"):
         frame[col] = pd.to_numeric(frame[col], errors="coerce").fillna(0).astype("int64")
     return _derive_hub_metrics(frame, served, f, ctx.suppression_k)
 
@@ -241,28 +283,32 @@ def _derive_hub_metrics(frame: pd.DataFrame, served: pd.DataFrame, f: Filter, k:
     if served.empty:
         served = pd.DataFrame({"facility_id": pd.Series(dtype="object"), "day": pd.Series(dtype="object"),
                                "doctors": pd.Series(dtype="int64")})
-    served = served.assign(day=pd.to_datetime(served["day"]).dt.date,
-                           weekday=pd.to_datetime(served["day"]).dt.day_of_week,
-                           doctors=pd.to_numeric(served["doctors"]).fillna(0))
-    mask_of = dict(zip(frame["facility_id"], masks, strict=True))
-    served["scheduled"] = [mask_of.get(h, DEFAULT_DAYS).ljust(WEEKDAYS, "0")[w] == "1"
-                           for h, w in zip(served["facility_id"], served["weekday"], strict=True)]
-    per_hub = served.groupby("facility_id").agg(days_served=("day", "nunique"), serving_days=("scheduled", "sum"),
-                                                doctor_days=("doctors", "sum"))
+    # Vectorised: a hub's service days as bits (bit w = weekday w, Monday 0) tested against each served day's weekday.
+    stamps = pd.to_datetime(served["day"])
+    weekday = stamps.dt.day_of_week.to_numpy(dtype="int64")
+    bits_of = {h: _day_bits(m) for h, m in zip(frame["facility_id"], masks, strict=True)}
+    hub_bits = served["facility_id"].map(bits_of).fillna(_day_bits(DEFAULT_DAYS)).to_numpy(dtype="int64")
+    served = pd.DataFrame({"facility_id": served["facility_id"].to_numpy(), "day": stamps.dt.date.to_numpy(),
+                           "doctors": pd.to_numeric(served["doctors"]).fillna(0).to_numpy(),
+                           "scheduled": ((hub_bits >> weekday) & 1).astype("int64")})
+    # (hub, day) is rollup_hub_day's key: one row per day served, so the row count is the distinct-day count.
+    grouped = served.groupby("facility_id")
+    per_hub = grouped[["scheduled", "doctors"]].sum().rename(columns={"scheduled": "serving_days",
+                                                                     "doctors": "doctor_days"})
+    per_hub["days_served"] = grouped.size()
     frame = frame.merge(per_hub, left_on="facility_id", right_index=True, how="left")
     for col in ("days_served", "serving_days"):
         frame[col] = frame[col].fillna(0).astype("int64")
     frame["missed_days"] = frame["scheduled_days"] - frame["serving_days"]
     frame["doctors_per_day"] = (frame["doctor_days"] / frame["days_served"].where(frame["days_served"] > 0)
                                 ).astype("float64")
-    served_by_hub = served[served["scheduled"]].groupby("facility_id")["day"].agg(set) if not served.empty else {}
+    served_days = set(zip(served["facility_id"], served["day"], strict=True))
     missed_dates = []
     for hub_id, mask, missed in zip(frame["facility_id"], masks, frame["missed_days"], strict=True):
         if missed <= 0:
             missed_dates.append("")
             continue
-        days = served_by_hub.get(hub_id, set()) if len(served_by_hub) else set()
-        not_served = [d for d in calendars[mask] if d not in days]
+        not_served = [d for d in calendars[mask] if (hub_id, d) not in served_days]
         shown = ", ".join(d.strftime("%d-%m-%Y") for d in not_served[:MISSED_DATES_SHOWN])
         missed_dates.append(shown + (" …" if len(not_served) > MISSED_DATES_SHOWN else ""))
     frame["missed_dates"] = pd.Series(missed_dates, index=frame.index, dtype="object")
@@ -347,9 +393,10 @@ def channel_mix(hubs: pd.DataFrame) -> pd.DataFrame:
 @cached
 def specialty_mix(ctx: DataContext, f: Filter, scope: Scope) -> pd.DataFrame:
     """Consultations and referrals per specialty at the hubs under the filter, most consulted first."""
-    stmt = (select(rfd.c.specialty_code, func.sum(rfd.c.consultations).label("consultations"),
-                   func.sum(rfd.c.n_referred).label("n_referred"))
-            .where(*hub_row_clauses(f, scope)).group_by(rfd.c.specialty_code))
+    hs = rollup_hub_specialty_day
+    stmt = (select(hs.c.specialty_code, func.sum(hs.c.consultations).label("consultations"),
+                   func.sum(hs.c.n_referred).label("n_referred"))
+            .where(*hub_rollup_clauses(hs, f, scope)).group_by(hs.c.specialty_code))
     with ctx.engine.connect() as conn:
         mix = _frame_or_empty(read_frame(conn, stmt), ["specialty_code", "consultations", "n_referred"])
         sp = dim_specialty.c
@@ -693,12 +740,26 @@ def network_district(f: Filter) -> int | None:
     return f.district_lgds[0] if f.district_lgds else None
 
 
-@cached
-def hubs_table(ctx: DataContext, f: Filter, scope: Scope, params: Mapping[str, str], lang: str) -> pd.DataFrame:
-    frame = hub_load(ctx, f, scope).copy()
+def _hub_labels(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
+    frame = frame.copy()
     frame["hub"] = frame["name"]
     frame["district"] = names(frame, lang, "district_en", "district_hi")
-    return pick(frame, HUB_COLUMNS)
+    return frame
+
+
+@cached
+def hubs_table(ctx: DataContext, f: Filter, scope: Scope, params: Mapping[str, str], lang: str) -> pd.DataFrame:
+    frame = hub_load(ctx, f, scope).merge(spokes_served(ctx, f, scope), on="facility_id", how="left")
+    frame["spokes_served"] = pd.to_numeric(frame["spokes_served"]).fillna(0).astype("int64")
+    return pick(_hub_labels(frame, lang), HUB_COLUMNS)
+
+
+@cached
+def hubs_grid(ctx: DataContext, f: Filter, scope: Scope, lang: str, shown: tuple[str, ...]) -> pd.DataFrame:
+    """The hub load grid's rows: only the ``shown`` columns (and the row id) of ``hubs_table``, in its order; the
+    CSV (``hubs_table``) has every column."""
+    keep = tuple(c for c in HUB_COLUMNS if c.key in shown or c.key == "facility_id")
+    return pick(_hub_labels(hub_load(ctx, f, scope), lang), keep)
 
 
 @cached

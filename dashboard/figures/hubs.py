@@ -36,11 +36,13 @@ def capacity_figure(hubs: pd.DataFrame, lang: str, height: int = 360) -> dict[st
     peak_n = float(rows["consultations"].max()) if not rows.empty else 1.0
     sizes = [8 + 30 * math.sqrt(float(n) / peak_n) if peak_n else 8 for n in rows["consultations"]] \
         if not rows.empty else []
+    # Spokes served (a distinct count over the period's facility rows) is shown when the frame has it.
+    served = "spokes_served" in rows
     text = [
         f"<b>{r.name}</b> ({r.facility_type}) · {t('col.load_rank', lang)} {r.load_rank}<br>"
         f"{t('col.per_serving_hour', lang)}: {_num(r.per_serving_hour)}<br>"
-        f"{t('col.spokes_assigned', lang)}: {format_indian(r.spokes_assigned)} · "
-        f"{t('col.spokes_served', lang)}: {format_indian(r.spokes_served)}<br>"
+        f"{t('col.spokes_assigned', lang)}: {format_indian(r.spokes_assigned)}"
+        + (f" · {t('col.spokes_served', lang)}: {format_indian(r.spokes_served)}" if served else "") + "<br>"
         f"{t('col.consultations', lang)}: {format_indian(r.consultations)} · "
         f"{t('col.doctors_per_day', lang)}: {_num(r.doctors_per_day)}"
         for r in rows.itertuples()

@@ -165,7 +165,7 @@ def update_hubs(search: str | None, _ready: Any = None) -> tuple[Any, ...]:
     args = (rt.data, f, current_scope(), view.params, lang)
     try:
         hubs = data.hub_load(rt.data, f, current_scope())
-        load = data.hubs_table(*args)
+        load = data.hubs_grid(rt.data, f, current_scope(), lang, LOAD_SHOWN)
         service = data.service_table(*args)
     except Exception as exc:  # noqa: BLE001
         failed = message_figure(t("state.error", lang, ref="hubs"))

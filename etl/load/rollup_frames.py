@@ -16,11 +16,12 @@ import pandas as pd
 from sqlalchemy import Connection, insert, literal, select
 
 from etl.load.bulk import execute_rows
-from etl.load.rollups import DISTRICT_KEYS, FACILITY_KEYS, MEASURE_NAMES
+from etl.load.rollups import DISTRICT_KEYS, FACILITY_KEYS, HUB_MODE_KEYS, HUB_SPECIALTY_KEYS, MEASURE_NAMES
 from etl.warehouse.histogram import WAIT_BUCKET_COLUMNS, WAIT_EDGES
 from etl.warehouse.schema import (
     AGE_BANDS,
     CHANNELS,
+    HUB_MEASURES,
     OUTCOMES,
     SEXES,
     rollup_cho_day,
@@ -28,9 +29,12 @@ from etl.warehouse.schema import (
     rollup_facility_day,
     rollup_hub_day,
     rollup_hub_hour,
+    rollup_hub_mode_day,
+    rollup_hub_specialty_day,
 )
 
-ROLLUP_TABLES = (rollup_facility_day, rollup_district_day, rollup_cho_day, rollup_hub_hour, rollup_hub_day)
+ROLLUP_TABLES = (rollup_facility_day, rollup_district_day, rollup_cho_day, rollup_hub_hour, rollup_hub_day,
+                 rollup_hub_mode_day, rollup_hub_specialty_day)
 
 
 def days_of(rows: pd.DataFrame) -> list[date]:
@@ -94,6 +98,11 @@ def batch_rollups(rows: pd.DataFrame) -> dict[str, pd.DataFrame]:
                           by_facility[list(MEASURE_NAMES)].sum()], axis=1).reset_index()
     district = (facility.groupby(list(DISTRICT_KEYS), sort=False, dropna=False)[list(MEASURE_NAMES)].sum()
                 .reset_index())
+    hub_load = {}
+    for table, keys in ((rollup_hub_mode_day, HUB_MODE_KEYS), (rollup_hub_specialty_day, HUB_SPECIALTY_KEYS)):
+        by_hub = facility.groupby(list(keys), sort=False, dropna=False)
+        hub_load[table.name] = pd.concat([by_hub[["hub_district_lgd"]].max(), by_hub[list(HUB_MEASURES)].sum()],
+                                         axis=1).reset_index()
     # The greatest spoke id per CHO and day (SQL's max) by sorting: a groupby max of text runs in Python per group.
     with_cho = facts[facts["cho_id"].notna()].sort_values(["day", "cho_id", "spoke_id"], kind="stable")
     cho = (with_cho.assign(district_lgd=pd.to_numeric(with_cho["district_lgd"], errors="coerce"))
@@ -114,6 +123,7 @@ def batch_rollups(rows: pd.DataFrame) -> dict[str, pd.DataFrame]:
         rollup_cho_day.name: cho,
         rollup_hub_hour.name: hub_hour,
         rollup_hub_day.name: hub_day,
+        **hub_load,
     }
 
 

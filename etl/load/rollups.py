@@ -3,7 +3,8 @@
 A load records which (spoke, day), (district, day) and (CHO, day) keys it changed — both the keys of the new rows
 and the old keys of rows it updated, so a corrected row that moved to another day or spoke leaves no stale count —
 then each rollup deletes those keys and recomputes them from the layer below in one ``INSERT ... SELECT``.
-The facility rollup is built from ``fact_consultation``; the district rollup from the facility rollup.
+The facility rollup is built from ``fact_consultation``; the district rollup and the hub load rollups (per hub, day
+and mode, and per hub, day, mode and specialty) from the facility rollup.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from etl.warehouse.histogram import WAIT_BUCKET_COLUMNS, WAIT_EDGES
 from etl.warehouse.schema import (
     AGE_BANDS,
     CHANNELS,
+    HUB_MEASURES,
     OUTCOMES,
     SEXES,
     fact_consultation,
@@ -39,6 +41,8 @@ from etl.warehouse.schema import (
     rollup_facility_day,
     rollup_hub_day,
     rollup_hub_hour,
+    rollup_hub_mode_day,
+    rollup_hub_specialty_day,
 )
 
 _temp = MetaData()
@@ -54,6 +58,10 @@ TEMP_TABLES = (touched_spoke, touched_district, touched_cho, touched_hub)
 
 FACILITY_KEYS = ("day", "spoke_id", "hub_id", "mode", "specialty_code")
 DISTRICT_KEYS = ("day", "district_lgd", "specialty_code", "mode")
+HUB_MODE_KEYS = ("day", "hub_id", "mode")
+HUB_SPECIALTY_KEYS = ("day", "hub_id", "mode", "specialty_code")
+# The hub load rollups and their keys: both are sums of the facility rollup over its spokes.
+HUB_LOAD_ROLLUPS = ((rollup_hub_mode_day, HUB_MODE_KEYS), (rollup_hub_specialty_day, HUB_SPECIALTY_KEYS))
 
 
 def prepare_temp_tables(conn: Connection) -> None:
@@ -155,6 +163,14 @@ def refresh_touched(conn: Connection) -> None:
         ["day", "hub_id", "hub_district_lgd", "consultations", "doctors"],
         select(f.day, f.hub_id, func.max(f.hub_district_lgd), func.count(), func.count(f.doctor_token.distinct()))
         .where(touched_hub_days).group_by(f.day, f.hub_id)))
+    # Hub load rollups from the facility rollup (refreshed above), for the touched (hub, day) keys: a corrected row
+    # that moved to another hub recorded its old hub too.
+    for table, keys in HUB_LOAD_ROLLUPS:
+        conn.execute(delete(table).where(tuple_(table.c.hub_id, table.c.day).in_(select(th.hub_id, th.day))))
+        conn.execute(insert(table).from_select(
+            [*keys, "hub_district_lgd", *HUB_MEASURES],
+            select(*[r[k] for k in keys], func.max(r.hub_district_lgd), *[func.sum(r[name]) for name in HUB_MEASURES])
+            .where(tuple_(r.hub_id, r.day).in_(select(th.hub_id, th.day))).group_by(*[r[k] for k in keys])))
     for table in TEMP_TABLES:
         conn.execute(delete(table))
 
@@ -169,6 +185,7 @@ def rebuild_all(conn: Connection) -> None:
     conn.execute(insert(touched_cho).from_select(["cho_id", "day"],
                                                  select(f.cho_id, f.day).where(f.cho_id.is_not(None)).distinct()))
     conn.execute(insert(touched_hub).from_select(["hub_id", "day"], select(f.hub_id, f.day).distinct()))
-    for table in (rollup_facility_day, rollup_district_day, rollup_cho_day, rollup_hub_hour, rollup_hub_day):
+    for table in (rollup_facility_day, rollup_district_day, rollup_cho_day, rollup_hub_hour, rollup_hub_day,
+                  rollup_hub_mode_day, rollup_hub_specialty_day):
         conn.execute(delete(table))
     refresh_touched(conn)

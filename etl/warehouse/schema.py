@@ -249,7 +249,11 @@ rollup_facility_day = Table(
     *_measure_columns(),
 )
 Index("ix_rollup_facility_day_district_day", rollup_facility_day.c.district_lgd, rollup_facility_day.c.day)
-Index("ix_rollup_facility_day_spoke_day", rollup_facility_day.c.spoke_id, rollup_facility_day.c.day)
+# Covering for spoke activity (consultations and active days per spoke, the last day, "did the spoke consult"): those
+# read only this index, never the wide rows (migration 0007 added the columns after the day).
+Index("ix_rollup_facility_day_spoke_day", rollup_facility_day.c.spoke_id, rollup_facility_day.c.day,
+      rollup_facility_day.c.mode, rollup_facility_day.c.specialty_code, rollup_facility_day.c.district_lgd,
+      rollup_facility_day.c.consultations)
 Index("ix_rollup_facility_day_hub_day", rollup_facility_day.c.hub_id, rollup_facility_day.c.day)
 # "Which hubs served district d in the period" without reading every row of the period (state overview).
 Index("ix_rollup_facility_day_hub_district_day", rollup_facility_day.c.hub_id, rollup_facility_day.c.district_lgd,
@@ -302,6 +306,42 @@ rollup_hub_day = Table(
     Column("doctors", Integer, nullable=False, server_default="0"),
 )
 Index("ix_rollup_hub_day_district_day", rollup_hub_day.c.hub_district_lgd, rollup_hub_day.c.day)
+
+# Hub load without the spoke: what the hubs page sums per hub (counts by outcome and channel, outside hours, the wait
+# histogram), per hub, day and mode (about a seventeenth of the facility rollup's rows) and per hub, day, mode and
+# specialty (a quarter), so the page never reads the facility rollup's rows of the whole state. Built from the
+# facility rollup for the (hub, day) keys a load touched. Clustered by the key on SQLite (WITHOUT ROWID): a day range
+# is one contiguous read.
+HUB_MEASURES: tuple[str, ...] = ("consultations", *(f"n_{o}" for o in OUTCOMES), *(f"n_{c}" for c in CHANNELS),
+                                 "n_outside_hours", *WAIT_BUCKET_COLUMNS)
+
+
+def _hub_measure_columns() -> list[Column]:
+    return [Column(name, Integer, nullable=False, server_default="0") for name in HUB_MEASURES]
+
+
+rollup_hub_mode_day = Table(
+    "rollup_hub_mode_day",
+    metadata,
+    Column("day", Date, primary_key=True),
+    Column("hub_id", String(40), primary_key=True),
+    Column("mode", String(8), primary_key=True),
+    Column("hub_district_lgd", Integer, nullable=True),
+    *_hub_measure_columns(),
+    sqlite_with_rowid=False,
+)
+
+rollup_hub_specialty_day = Table(
+    "rollup_hub_specialty_day",
+    metadata,
+    Column("day", Date, primary_key=True),
+    Column("hub_id", String(40), primary_key=True),
+    Column("mode", String(8), primary_key=True),
+    Column("specialty_code", String(24), primary_key=True),
+    Column("hub_district_lgd", Integer, nullable=True),
+    *_hub_measure_columns(),
+    sqlite_with_rowid=False,
+)
 
 # ---------------------------------------------------------------- bookkeeping
 

@@ -26,6 +26,8 @@ from etl.warehouse.schema import (
     rollup_facility_day,
     rollup_hub_day,
     rollup_hub_hour,
+    rollup_hub_mode_day,
+    rollup_hub_specialty_day,
 )
 from tests.integration.etl_files import (
     CONSULTATION_HEADER,
@@ -36,7 +38,8 @@ from tests.integration.etl_files import (
     write_csv,
 )
 
-ROLLUPS = (rollup_facility_day, rollup_district_day, rollup_cho_day, rollup_hub_hour, rollup_hub_day)
+ROLLUPS = (rollup_facility_day, rollup_district_day, rollup_cho_day, rollup_hub_hour, rollup_hub_day,
+           rollup_hub_mode_day, rollup_hub_specialty_day)
 
 
 def run(settings: Settings, engine: Engine) -> list:

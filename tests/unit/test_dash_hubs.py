@@ -105,8 +105,11 @@ def test_dash506_capacity_ranks_load_against_own_spoke_count(ctx):  # type: igno
     # H3 is assigned S5, S6, S7 (S8 was moved to Patna's H4); H4 has S9 and S8.
     assert (h["H3"]["spokes_assigned"], h["H4"]["spokes_assigned"], h["H1"]["spokes_assigned"]) == (3, 2, 2)
     assert h["H3"]["per_assigned_spoke"] == pytest.approx(4 / 3)
-    # H2 answered its own S3 and Patna's S9.
-    assert h["H2"]["spokes_served"] == 2
+    # H2 answered its own S3 and Patna's S9 (a distinct count: its own query, for the CSV of hub load).
+    served = dict(zip(*hubs.spokes_served(ctx, AUGUST, FULL).to_dict("list").values(), strict=True))
+    assert served["H2"] == 2 and "H4" not in served
+    table = hubs.hubs_table(ctx, AUGUST, FULL, {}, "en").set_index("facility_id")
+    assert (table.loc["H2", "spokes_served"], table.loc["H4", "spokes_served"]) == (2, 0)
 
 
 def test_dash507_pooled_totals(ctx):  # type: ignore[no-untyped-def]
