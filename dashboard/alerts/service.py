@@ -28,6 +28,7 @@ from dashboard.alerts.texts import alert_text
 from dashboard.data.context import DataContext
 from dashboard.data.filters import Scope
 from dashboard.data.live import LiveConfig, classify, facilities_status
+from etl.load.ledger import bump_live_version
 from etl.transform.context import now_ist
 from etl.warehouse.schema import alert, dim_district
 
@@ -113,6 +114,8 @@ class AlertService:
             if gone:
                 conn.execute(update(alert).where(a.alert_id.in_(gone)).values(cleared_at=now))
             result.cleared = gone
+            if result.raised or gone:
+                bump_live_version(conn)  # the live boards show the district's alerts
         result.open = len(holding)
         if result.raised or result.cleared:
             log.warning("alerts: %s raised, %s cleared, %s open", len(result.raised), len(result.cleared), result.open)
@@ -187,6 +190,8 @@ class AlertService:
             count = conn.execute(update(alert).where(a.alert_id == int(alert_id), a.acknowledged_at.is_(None))
                                  .values(acknowledged_at=(now or self.clock()).replace(microsecond=0),
                                          acknowledged_by=(user or "dashboard")[:80])).rowcount
+            if count == 1:
+                bump_live_version(conn)
         return count == 1
 
     # ------------------------------------------------------------------ triggers

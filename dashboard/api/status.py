@@ -9,8 +9,9 @@ status only moves forward) in one transaction. A database lock (SQLite busy whil
 deadlock) is waited for and retried; only after the retries does the client get a 503 with Retry-After — never a
 driver error.
 
-Ingest does not bump ``data_version``: the live board reads ``current_status`` directly, uncached, and bumping the
-version every second would throw away the dashboard's whole result cache.
+Ingest does not bump the data version (that would throw away the dashboard's whole result cache every second): it
+bumps the live version (``etl.load.ledger.bump_live_version``) in the same transaction, which only the live board's
+briefly cached outputs are keyed on, so a new status shows at the board's next refresh.
 
 Every response under ``/api/v1/`` is JSON, errors included. The API authenticates with its bearer token only: a login
 layer in front of the dashboard must let ``/api/v1/`` through (``PUBLIC_PREFIX``), and CSRF protection must exempt it.
@@ -29,7 +30,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from flask import Blueprint, Flask, Response, current_app, jsonify, request
+from flask import Blueprint, Flask, Response, current_app, has_app_context, jsonify, request
 from sqlalchemy import Engine, select
 from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import RequestEntityTooLarge
@@ -37,6 +38,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from dashboard.api import openapi
 from dashboard.api.tokens import RateLimiter, TokenInfo, lookup, make_rate_limiter, mark_used
 from dashboard.runtime import EXTENSION as RUNTIME_EXTENSION
+from etl.load.ledger import bump_live_version
 from etl.load.writers import WriteResult, write_status
 from etl.settings import Settings
 from etl.transform.context import FACILITY_INDEX_COLUMNS, TransformContext, now_ist
@@ -287,10 +289,14 @@ class StatusIngest:
             try:
                 with self.engine.begin() as conn:
                     result = write_status(conn, rows, source=token.source, received_at=pd.Timestamp(now))
+                    if result.written:
+                        bump_live_version(conn)
                     if mark:
                         mark_used(conn, token.token_id, now.replace(microsecond=0))
                 if mark:
                     self._last_marked[token.token_id] = time.monotonic()
+                if result.written:
+                    _forget_live_version()
                 return result
             except OperationalError as exc:
                 if not _transient(exc):
@@ -335,6 +341,13 @@ class StatusIngest:
             except Exception:  # noqa: BLE001 - alerting must never fail an ingest that was stored
                 log.exception("status ingest: the after-store hook failed")
         return outcome
+
+
+def _forget_live_version() -> None:
+    """This process's dashboard re-reads the versions at once (other processes within their version TTL, 1 s)."""
+    runtime = current_app.extensions.get(RUNTIME_EXTENSION) if has_app_context() else None
+    if runtime is not None:
+        runtime.data.forget_version()
 
 
 def _text(value: object) -> str:

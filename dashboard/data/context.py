@@ -26,6 +26,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy import inspect as sa_inspect
 
 from dashboard.data.filters import Filter, Scope
+from etl.load.ledger import LIVE_VERSION_ID
 from etl.warehouse.schema import data_version
 
 log = logging.getLogger(__name__)
@@ -61,22 +62,31 @@ class DataContext:
     cache_retry_s: float = 30.0
     # Small-cell threshold for patient breakdowns (dashboard.privacy.suppression; AROGYA_SUPPRESSION_K).
     suppression_k: int = 5
-    _version: tuple[float, int] | None = field(default=None, init=False, repr=False)
+    _version: tuple[float, int, int] | None = field(default=None, init=False, repr=False)
     _cache_down_until: float = field(default=0.0, init=False, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
     _flights: dict[str, _Flight] = field(default_factory=dict, init=False, repr=False)
     _indexes: dict[str, list[tuple[str, ...]]] = field(default_factory=dict, init=False, repr=False)
 
     def data_version(self) -> int:
+        return self._versions()[0]
+
+    def live_version(self) -> int:
+        """The count of committed changes of the live state (status ingest, alerts; ``etl.load.ledger``), read with
+        the data version in one query and trusted as long."""
+        return self._versions()[1]
+
+    def _versions(self) -> tuple[int, int]:
         now = time.monotonic()
         cached = self._version
         if cached is not None and now - cached[0] < self.version_ttl_s:
-            return cached[1]
+            return cached[1], cached[2]
+        c = data_version.c
         with self.engine.connect() as conn:
-            value = conn.execute(select(data_version.c.version).where(data_version.c.id == 1)).scalar()
-        version = int(value or 0)
-        self._version = (now, version)
-        return version
+            rows = dict(conn.execute(select(c.id, c.version).where(c.id.in_((1, LIVE_VERSION_ID)))).all())
+        version, live = int(rows.get(1) or 0), int(rows.get(LIVE_VERSION_ID) or 0)
+        self._version = (now, version, live)
+        return version, live
 
     def forget_version(self) -> None:
         self._version = None

@@ -6,6 +6,12 @@ Refresh: a ``dcc.Interval`` (every 10 s) re-reads the current status. The browse
 ``live-snapshot``; the callback compares and sends only the difference — the changed points of the map as a
 ``dash.Patch`` (colour and hover text), the changed rows of the table as an AG Grid ``rowTransaction``, the KPIs,
 banner and alerts only when they changed — and nothing at all (HTTP 204) when nothing changed.
+
+Every officer looking at a district sees the same board, so what a refresh computes (the board, the alerts, the map)
+is kept briefly in the shared result cache and computed once for all of them: keyed by the live version (bumped by
+every committed status ingest, alert and acknowledgement: a new status shows at the next refresh) and by the current
+refresh period (``refresh_s``: facilities that fall silent turn offline at most one period late), besides the data
+version, scope and language. The history (minute resolution) and the state-wide district list likewise.
 """
 
 from __future__ import annotations
@@ -18,16 +24,18 @@ from typing import Any
 
 import dash
 import dash_bootstrap_components as dbc
+import orjson
 import pandas as pd
 from dash import ALL, Input, Output, Patch, State, callback, ctx, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 from flask import current_app
+from plotly.io.json import to_json_plotly
 
 from dashboard.alerts.service import get_alerts
 from dashboard.alerts.texts import alert_text
 from dashboard.data import live as data
 from dashboard.data import reference
-from dashboard.figures.live import STATE_COLOURS, compliance_grid, live_map, point_text, state_timeline
+from dashboard.figures.live import STATE_COLOURS, compliance_grid, live_map, state_timeline
 from dashboard.i18n import format_date, format_indian, name_of, t
 from dashboard.runtime import current_scope, get_runtime
 from dashboard.ui.chart_table import table_view
@@ -288,6 +296,39 @@ def _username() -> str:
 # ---------------------------------------------------------------------------- callbacks
 
 
+def _shared(name: str, parts: tuple[Any, ...], compute: Any) -> Any:
+    """``compute()``'s JSON-able value, kept in the result cache under ``parts`` plus the scope, the data version and
+    the live version (see the module doc), as JSON bytes; computed once for every viewer of the same key."""
+    rt = get_runtime()
+    key = (current_scope(), rt.data.live_version(), *parts)
+    return orjson.loads(rt.data.memoise(f"live:{name}", key, lambda: (to_json_plotly(compute()).encode(), True)))
+
+
+def _period(now: datetime) -> int:
+    """The number of the current refresh period: a cached board lives at most one period."""
+    return int(now.timestamp() // config().refresh_s)
+
+
+def board_state(lgd: int, lang: str, now: datetime) -> dict[str, Any]:
+    """What a refresh of district ``lgd`` shows, shared by every viewer: rows, their signatures, the full outputs
+    and the position of each facility on the map."""
+
+    def compute() -> dict[str, Any]:
+        b = data.board(get_runtime().data, current_scope(), lgd, now, config())
+        alerts = district_alerts(lgd, now)
+        records = table_rows(b.rows, lang)
+        counts = b.counts()
+        geo = geojson_url() if has_boundaries() else None
+        figure, positions = live_map(b.rows, geo, lgd, lang)
+        return {"records": records, "signatures": {r["facility_id"]: _signature(r) for r in records},
+                "kpis_key": _digest(counts), "kpis": kpi_row(counts, lang),
+                "banner_key": _digest([b.in_service, b.hours, b.rows.empty]), "banner": banner(b, lang),
+                "alerts_key": _alerts_signature(alerts), "alerts": alerts_list(alerts, lang),
+                "asof": t("live.asof", lang, time=now.strftime("%H:%M")), "figure": figure, "positions": positions}
+
+    return _shared("board", (lgd, lang, _period(now)), compute)
+
+
 @callback(Output("live-map", "figure"), Output("live-table", "rowData"), Output("live-table", "rowTransaction"),
           Output("live-snapshot", "data"), Output("live-kpis", "children"), Output("live-banner", "children"),
           Output("live-alerts", "children"), Output("live-asof", "children"), Output("live-map-status", "children"),
@@ -303,29 +344,22 @@ def refresh(lgd: int | None, _ticks: int | None, snapshot: dict[str, Any] | None
     if service is not None:
         service.maybe_evaluate()
     try:
-        b = data.board(rt.data, current_scope(), int(lgd), now, config())
-        alerts = district_alerts(int(lgd), now)
+        state = board_state(int(lgd), lang, now)
     except Exception as exc:  # noqa: BLE001
         return (no_update,) * 8 + (error(lang, exc, "live.board"),)
-    records = table_rows(b.rows, lang)
-    signatures = {r["facility_id"]: _signature(r) for r in records}
-    counts = b.counts()
-    banner_key = _digest([b.in_service, b.hours, b.rows.empty])
-    alerts_key = _alerts_signature(alerts)
-    asof = t("live.asof", lang, time=now.strftime("%H:%M"))
+    records, signatures, asof = state["records"], state["signatures"], state["asof"]
     full = (snapshot is None or ctx.triggered_id != "live-interval" or snapshot.get("lgd") != lgd
             or snapshot.get("lang") != lang or set(snapshot.get("rows", {})) != set(signatures))
     if full:
-        geo = geojson_url() if has_boundaries() else None
-        figure, positions = live_map(b.rows, geo, int(lgd), lang)
-        new_snapshot = {"lgd": lgd, "lang": lang, "pos": positions, "rows": signatures, "kpis": _digest(counts),
-                        "banner": banner_key, "alerts": alerts_key, "asof": asof}
-        return (figure, records, no_update, new_snapshot, kpi_row(counts, lang), banner(b, lang),
-                alerts_list(alerts, lang), asof, None)
+        new_snapshot = {"lgd": lgd, "lang": lang, "pos": state["positions"], "rows": signatures,
+                        "kpis": state["kpis_key"], "banner": state["banner_key"], "alerts": state["alerts_key"],
+                        "asof": asof}
+        return (state["figure"], records, no_update, new_snapshot, state["kpis"], state["banner"], state["alerts"],
+                asof, None)
     changed = [r for r in records if snapshot["rows"].get(r["facility_id"]) != signatures[r["facility_id"]]]
-    kpis_changed = snapshot.get("kpis") != _digest(counts)
-    banner_changed = snapshot.get("banner") != banner_key
-    alerts_changed = snapshot.get("alerts") != alerts_key
+    kpis_changed = snapshot.get("kpis") != state["kpis_key"]
+    banner_changed = snapshot.get("banner") != state["banner_key"]
+    alerts_changed = snapshot.get("alerts") != state["alerts_key"]
     asof_changed = snapshot.get("asof") != asof
     if not (changed or kpis_changed or banner_changed or alerts_changed or asof_changed):
         raise PreventUpdate  # nothing to send: HTTP 204
@@ -334,30 +368,29 @@ def refresh(lgd: int | None, _ticks: int | None, snapshot: dict[str, Any] | None
     store = Patch()
     if changed:
         figure_patch = Patch()
-        by_id = b.rows.set_index("facility_id")
+        texts = {fid: state["figure"]["data"][trace]["text"][index]
+                 for fid, (trace, index) in state["positions"].items()}
         for r in changed:
             fid = r["facility_id"]
             store["rows"][fid] = signatures[fid]
             position = snapshot["pos"].get(fid)
-            if position is None:  # not on the map (no coordinates)
+            if position is None or fid not in texts:  # not on the map (no coordinates)
                 continue
             trace, index = position
             figure_patch["data"][trace]["marker"]["color"][index] = STATE_COLOURS[r["state"]]
-            figure_patch["data"][trace]["text"][index] = point_text({**by_id.loc[fid].to_dict(), "facility_id": fid},
-                                                                    lang)
+            figure_patch["data"][trace]["text"][index] = texts[fid]
         transaction = {"update": changed}
     if kpis_changed:
-        store["kpis"] = _digest(counts)
+        store["kpis"] = state["kpis_key"]
     if banner_changed:
-        store["banner"] = banner_key
+        store["banner"] = state["banner_key"]
     if alerts_changed:
-        store["alerts"] = alerts_key
+        store["alerts"] = state["alerts_key"]
     if asof_changed:
         store["asof"] = asof
-    return (figure_patch, no_update, transaction, store, kpi_row(counts, lang) if kpis_changed else no_update,
-            banner(b, lang) if banner_changed else no_update,
-            alerts_list(alerts, lang) if alerts_changed else no_update, asof if asof_changed else no_update,
-            no_update)
+    return (figure_patch, no_update, transaction, store, state["kpis"] if kpis_changed else no_update,
+            state["banner"] if banner_changed else no_update, state["alerts"] if alerts_changed else no_update,
+            asof if asof_changed else no_update, no_update)
 
 
 @callback(Output("live-alerts", "children", allow_duplicate=True), Output("live-snapshot", "data",
@@ -401,16 +434,22 @@ def update_history(lgd: int | None, day: str | None, _ticks: int | None, search:
         chosen = date.fromisoformat(day) if day else now.date()
     except ValueError:
         chosen = now.date()
-    try:
+
+    def compute() -> list[Any]:
         segments, table = data.history(rt.data, current_scope(), int(lgd), days, now, config())
+        key = _digest([lgd, lang, chosen.isoformat(), [d.isoformat() for d in days],
+                       segments.astype(str).to_numpy().tolist()])
+        status = empty(lang, "live.history.empty") if segments.empty else None
+        return [state_timeline(segments, chosen, lang), compliance_grid(table, days, lang), status, key]
+
+    try:
+        timeline_, grid_, status, key = _shared("history", (int(lgd), lang, chosen.isoformat(), now.isoformat()),
+                                                compute)
     except Exception as exc:  # noqa: BLE001
         return no_update, no_update, error(lang, exc, "live.history"), None
-    key = _digest([lgd, lang, chosen.isoformat(), [d.isoformat() for d in days],
-                   segments.astype(str).to_numpy().tolist()])
     if key == shown and ctx.triggered_id == "live-history-interval":
         raise PreventUpdate  # the same history as on screen: send nothing
-    status = empty(lang, "live.history.empty") if segments.empty else None
-    return state_timeline(segments, chosen, lang), compliance_grid(table, days, lang), status, key
+    return timeline_, grid_, status, key
 
 
 @callback(Output("live-districts", "children"), Output("live-districts-key", "data"),
@@ -418,13 +457,21 @@ def update_history(lgd: int | None, day: str | None, _ticks: int | None, search:
 def update_districts(_ticks: int | None, search: str | None, shown: str | None) -> tuple[Any, Any]:
     rt = get_runtime()
     lang = rt.view(search).lang
+    now = live_now()
     try:
-        frame_ = data.district_summary(rt.data, current_scope(), live_now(), config())
+        table, key = _shared("districts", (lang, search or "", _period(now)),
+                             lambda: list(district_table(data.district_summary(rt.data, current_scope(), now,
+                                                                               config()), lang, search)))
     except Exception as exc:  # noqa: BLE001
         return error(lang, exc, "live.districts"), None
-    key = _digest([lang, frame_.astype(str).to_numpy().tolist()])
     if key == shown:
         raise PreventUpdate  # unchanged since the last tick
+    return table, key
+
+
+def district_table(frame_: pd.DataFrame, lang: str, search: str | None) -> tuple[Any, str]:
+    """(the state view's table of districts, its signature)."""
+    key = _digest([lang, frame_.astype(str).to_numpy().tolist()])
     if frame_.empty:
         return empty(lang, "state.empty_facilities"), key
     header = html.Thead(html.Tr([html.Th(t(k, lang)) for k in (

@@ -10,6 +10,7 @@ from typing import Any
 
 import pandas as pd
 from sqlalchemy import Connection, Engine, desc, func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from etl.warehouse.schema import data_version, etl_run, quarantine
 from etl.warehouse.upsert import upsert
@@ -109,6 +110,20 @@ def bump_data_version(conn: Connection) -> None:
     """Tell every dashboard process that the data changed (their cache keys include this version)."""
     current = conn.execute(select(data_version.c.version).where(data_version.c.id == 1)).scalar()
     upsert(conn, data_version, [{"id": 1, "version": (current or 0) + 1, "changed_at": utcnow()}])
+
+
+# The row of ``data_version`` that counts changes of the live state (current status, alerts) rather than loads: the
+# status API, the alert evaluation and an acknowledgement bump it in their own transaction, so the dashboard's briefly
+# cached live board is never older than the last committed change (the result cache's other keys stay valid).
+LIVE_VERSION_ID = 2
+
+
+def bump_live_version(conn: Connection) -> None:
+    """Count one committed change of the live state (an atomic increment: concurrent writers never lose a bump)."""
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    stmt = dialect.insert(data_version).values(id=LIVE_VERSION_ID, version=1, changed_at=utcnow())
+    conn.execute(stmt.on_conflict_do_update(index_elements=[data_version.c.id], set_={
+        "version": data_version.c.version + 1, "changed_at": stmt.excluded.changed_at}))
 
 
 def recent_runs(engine: Engine, limit: int = 20) -> pd.DataFrame:

@@ -205,11 +205,11 @@ def test_live109_token_use_is_recorded_and_ingest_leaves_the_cache_alone(live, c
     _, wh = live
     fresh = token(wh, "recorded")
     with wh.engine.connect() as conn:
-        version = conn.execute(select(data_version.c.version)).scalar()
+        version = conn.execute(select(data_version.c.version).where(data_version.c.id == 1)).scalar()
     assert client.post(URL, json=event(), headers=auth(fresh)).status_code == 200
     with wh.engine.connect() as conn:
         used = conn.execute(select(api_token.c.last_used_at).where(api_token.c.name == "recorded")).scalar()
-        assert conn.execute(select(data_version.c.version)).scalar() == version
+        assert conn.execute(select(data_version.c.version).where(data_version.c.id == 1)).scalar() == version
     assert used is not None
 
 

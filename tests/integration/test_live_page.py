@@ -15,6 +15,7 @@ from etl.transform.context import now_ist
 from etl.warehouse.schema import alert, dim_facility
 from tests.auth_helpers import login
 from tests.fixtures.live import auth, event, live_app, settle_alerts, token
+from tests.fixtures.warehouse_factory import bump_version
 from tests.integration.test_dash_callbacks import call, texts
 
 TICK = ["live-interval.n_intervals"]
@@ -130,6 +131,8 @@ def test_live406_silent_facilities_go_offline_in_service_hours(live):  # type: i
     with wh.engine.begin() as conn:
         conn.execute(update(dim_facility).where(dim_facility.c.facility_id == "S3").values(facility_id="S3X",
                                                                                           name="HSC New"))
+    bump_version(wh.engine)  # a new facility master comes with a load, and a load bumps the data version
+    app.server.extensions["arogya"].data.forget_version()
     body = first(app, client)
     rows = {r["facility_id"]: r for r in body["live-table"]["rowData"]}
     assert rows["S3X"]["state"] == "offline" and rows["S3X"]["last_seen"] == "never"
@@ -204,3 +207,35 @@ def test_live410_scope_limits_the_board_and_the_alerts(tmp_path):  # type: ignor
          changed=[f'{{"alert":{foreign},"type":"live-ack"}}.n_clicks'])
     with wh.engine.connect() as conn:
         assert conn.execute(select(alert.c.acknowledged_at).where(alert.c.alert_id == foreign)).scalar() is None
+
+
+def test_live411_the_board_is_computed_once_for_all_viewers_and_a_new_status_shows_at_the_next_refresh(
+        live, monkeypatch):  # type: ignore[no-untyped-def]
+    app, wh, client, secret, _ = live
+    module = page_module()
+    computed: list[int] = []
+    board = module.data.board
+
+    def counting(*args, **kwargs):  # type: ignore[no-untyped-def]
+        computed.append(1)
+        return board(*args, **kwargs)
+
+    monkeypatch.setattr(module.data, "board", counting)
+    frozen = now_ist().replace(microsecond=0)
+    monkeypatch.setattr(module, "live_now", lambda: frozen)  # one refresh period: only the live version moves
+    snapshot = first(app, client)["live-snapshot"]["data"]
+    for n in (1, 2):  # other viewers and ticks in the same period: the shared board, nothing changed
+        assert first(app, client)["live-snapshot"]["data"]["rows"] == snapshot["rows"]
+        assert tick(app, client, snapshot, n=n) in ({}, None)
+    assert len(computed) == 1
+    # A committed status (the API bumps the live version in its transaction) shows at the very next refresh.
+    assert client.post("/api/v1/status", json=event("H2", kind="outage", doctors=0),
+                       headers=auth(secret)).status_code == 200
+    body = tick(app, client, snapshot, n=3)
+    assert body["live-table"]["rowTransaction"]["update"][0]["facility_id"] == "H2"
+    assert body["live-table"]["rowTransaction"]["update"][0]["state"] == "offline"
+    assert len(computed) == 2
+    # A facility that falls silent turns offline one refresh period later at most, without any new status.
+    monkeypatch.setattr(module, "live_now", lambda: frozen + timedelta(seconds=module.config().refresh_s))
+    first(app, client)
+    assert len(computed) == 3
