@@ -15,12 +15,12 @@ from datetime import date, datetime
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import String, and_, case, cast, func, select
 
 from dashboard.data.activity import cho_last_day
 from dashboard.data.context import DataContext, cached
 from dashboard.data.filters import Filter, Scope
-from dashboard.data.hubs import names, pick, read_frame
+from dashboard.data.hubs import iso_dates, names, pick, read_frame
 from dashboard.data.sql import cho_dim_clauses, district_clauses, scope_clause
 from dashboard.data.tables import ColumnSpec, TableSpec
 from dashboard.i18n import t
@@ -62,7 +62,8 @@ def roster(ctx: DataContext, f: Filter, scope: Scope) -> pd.DataFrame:
         select(c.cho_id, c.name, c.facility_id, dim_facility.c.name.label("facility_name"),
                dim_facility.c.facility_type, c.district_lgd, dim_district.c.name_en.label("district_en"),
                dim_district.c.name_hi.label("district_hi"), c.block_lgd, dim_block.c.name_en.label("block_en"),
-               dim_block.c.name_hi.label("block_hi"), c.joined_on, c.laptop_issued_on, c.training_modules)
+               dim_block.c.name_hi.label("block_hi"), cast(c.joined_on, String).label("joined_on"),
+               cast(c.laptop_issued_on, String).label("laptop_issued_on"), c.training_modules)
         .select_from(cho.outerjoin(dim_facility, dim_facility.c.facility_id == c.facility_id)
                      .outerjoin(dim_district, dim_district.c.district_lgd == c.district_lgd)
                      .outerjoin(dim_block, dim_block.c.block_lgd == c.block_lgd))
@@ -76,7 +77,7 @@ def roster(ctx: DataContext, f: Filter, scope: Scope) -> pd.DataFrame:
                        scope_clause(rcd.c.district_lgd, scope))
                 .group_by(rcd.c.cho_id))
     # One backward probe along (cho_id, day) per CHO, not a GROUP BY over the whole history.
-    last = (select(c.cho_id, cho_last_day(ctx, c.cho_id, c.district_lgd, f.end).label("last_active"))
+    last = (select(c.cho_id, cast(cho_last_day(ctx, c.cho_id, c.district_lgd, f.end), String).label("last_active"))
             .where(*cho_dim_clauses(f, scope)))
     with ctx.engine.connect() as conn:
         frame = read_frame(conn, dims)
@@ -91,7 +92,7 @@ def roster(ctx: DataContext, f: Filter, scope: Scope) -> pd.DataFrame:
     for col in ("consultations", "active_days", "training_modules"):
         frame[col] = pd.to_numeric(frame[col], errors="coerce").fillna(0).astype("int64")
     for col in ("last_active", "joined_on", "laptop_issued_on"):
-        frame[col] = pd.Series([_as_date(v) for v in frame[col]], index=frame.index, dtype="object")
+        frame[col] = iso_dates(frame[col])  # ISO text from the query: one vectorised parse
     frame["days_silent"] = _days_between(f.end, frame["last_active"])
     frame["silent"] = frame["days_silent"].isna() | (frame["days_silent"].fillna(0) >= SILENT_DAYS)
     frame["has_laptop"] = pd.Series([v is not None and v <= f.end for v in frame["laptop_issued_on"]],

@@ -30,7 +30,7 @@ from datetime import date, datetime, timedelta
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import ColumnElement, Select, Table, distinct, func, or_, select
+from sqlalchemy import ColumnElement, Select, String, Table, cast, distinct, func, or_, select
 
 from dashboard.data.activity import last_day
 from dashboard.data.context import DataContext, cached
@@ -66,7 +66,9 @@ MISSED_DATES_SHOWN = 10
 
 # ---------------------------------------------------------------- helpers shared by the hubs, CHO and scheme modules
 
-MAX_GRID_ROWS = 1000
+# A grid shows at most this many rows (a note says how many there are; the CSV has every row): a screen of a few
+# dozen rows is read, and every row sent costs the browser and each warm callback its JSON (about 300 bytes a row).
+MAX_GRID_ROWS = 500
 
 
 def read_frame(conn, stmt: Select) -> pd.DataFrame:  # type: ignore[no-untyped-def]
@@ -111,6 +113,14 @@ def _as_date(value: object) -> date | None:
     if isinstance(value, date):
         return value
     return None if value is None or pd.isna(value) else pd.Timestamp(value).date()
+
+
+def iso_dates(values: pd.Series) -> pd.Series:
+    """Dates (None where missing) from ISO text as the query cast them: one vectorised parse instead of a driver
+    conversion per row."""
+    parsed = pd.to_datetime(values.astype("string").str.slice(0, 10), format="%Y-%m-%d", errors="coerce")
+    return pd.Series(parsed.dt.date.to_numpy(dtype=object), index=values.index, dtype="object").where(
+        parsed.notna().to_numpy(), None)
 
 
 def grid_records(frame: pd.DataFrame, limit: int | None = None) -> list[dict[str, object]]:
@@ -261,7 +271,8 @@ def hub_load(ctx: DataContext, f: Filter, scope: Scope) -> pd.DataFrame:
     )
     load = hub_sums(f, scope)
     hd = rollup_hub_day.c
-    days = (select(hd.hub_id.label("facility_id"), hd.day, hd.doctors)
+    # The day as ISO text: parsed once for the column, not converted to a date object per row by the driver.
+    days = (select(hd.hub_id.label("facility_id"), cast(hd.day, String).label("day"), hd.doctors)
             .where(hd.day >= f.start, hd.day <= f.end, hd.consultations > 0, hd.hub_id.in_(_hub_ids(f, scope)),
                    scope_clause(hd.hub_district_lgd, scope)))
     with ctx.engine.connect() as conn:
@@ -284,7 +295,7 @@ def _derive_hub_metrics(frame: pd.DataFrame, served: pd.DataFrame, f: Filter, k:
         served = pd.DataFrame({"facility_id": pd.Series(dtype="object"), "day": pd.Series(dtype="object"),
                                "doctors": pd.Series(dtype="int64")})
     # Vectorised: a hub's service days as bits (bit w = weekday w, Monday 0) tested against each served day's weekday.
-    stamps = pd.to_datetime(served["day"])
+    stamps = pd.to_datetime(served["day"].astype(str).str.slice(0, 10), format="%Y-%m-%d")
     weekday = stamps.dt.day_of_week.to_numpy(dtype="int64")
     bits_of = {h: _day_bits(m) for h, m in zip(frame["facility_id"], masks, strict=True)}
     hub_bits = served["facility_id"].map(bits_of).fillna(_day_bits(DEFAULT_DAYS)).to_numpy(dtype="int64")
@@ -472,7 +483,8 @@ def spoke_activity(ctx: DataContext, f: Filter, scope: Scope) -> pd.DataFrame:
         select(fac.c.facility_id, fac.c.name, fac.c.facility_type, fac.c.district_lgd,
                spoke_district.c.name_en.label("district_en"), spoke_district.c.name_hi.label("district_hi"),
                fac.c.block_lgd, dim_block.c.name_en.label("block_en"), dim_block.c.name_hi.label("block_hi"),
-               fac.c.operational_since, fac.c.hub_id, hub.c.name.label("hub_name"),
+               cast(fac.c.operational_since, String).label("operational_since"), fac.c.hub_id,
+               hub.c.name.label("hub_name"),
                hub.c.district_lgd.label("hub_district_lgd"),
                hub_district.c.name_en.label("hub_district_en"), hub_district.c.name_hi.label("hub_district_hi"))
         .select_from(fac.outerjoin(spoke_district, spoke_district.c.district_lgd == fac.c.district_lgd)
@@ -492,8 +504,9 @@ def spoke_activity(ctx: DataContext, f: Filter, scope: Scope) -> pd.DataFrame:
                        func.count(distinct(rfd.c.day)).label("active_days"))
                 .where(*period).group_by(rfd.c.spoke_id))
     # One backward probe along (spoke_id, day) per spoke, not a GROUP BY over the whole history.
-    last = (select(fac.c.facility_id, last_day(rfd.c.spoke_id, fac.c.facility_id, f.end,
-                                               scope_clause(rfd.c.district_lgd, scope)).label("last_consultation"))
+    last = (select(fac.c.facility_id, cast(last_day(rfd.c.spoke_id, fac.c.facility_id, f.end,
+                                               scope_clause(rfd.c.district_lgd, scope)), String)
+                   .label("last_consultation"))
             .where(*spoke_dim_clauses(f, scope)))
     with ctx.engine.connect() as conn:
         spokes = read_frame(conn, dims)
@@ -507,11 +520,11 @@ def spoke_activity(ctx: DataContext, f: Filter, scope: Scope) -> pd.DataFrame:
         frame[col] = pd.to_numeric(frame[col], errors="coerce").fillna(0).astype("int64")
     frame["cho_ids"] = frame["cho_ids"].fillna("")
     frame["cho_names"] = frame["cho_names"].fillna("")
-    frame["last_consultation"] = [_as_date(v) for v in frame["last_consultation"]]
+    frame["last_consultation"] = iso_dates(frame["last_consultation"])
     frame["per_active_day"] = _rate(frame["consultations"], frame["active_days"], 1.0)
     frame["days_since"] = pd.Series([None if v is None else (f.end - v).days for v in frame["last_consultation"]],
                                     index=frame.index, dtype="Int64")
-    since = [_as_date(v) for v in frame["operational_since"]]
+    since = list(iso_dates(frame["operational_since"]))
     frame["operational_since"] = pd.Series(since, index=frame.index, dtype="object")
     for days in IDLE_WINDOWS:
         # Idle for N days: no consultation in the N days to the period's end, and open for all of them.

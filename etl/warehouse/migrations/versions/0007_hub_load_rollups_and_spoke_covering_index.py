@@ -11,7 +11,8 @@ and specialty) of the rows; they are filled here from the facility rollup and ke
 
 The spoke index of the facility rollup gains the columns spoke activity reads after the day (mode, specialty,
 district, consultations): consultations and active days per spoke, a spoke's last day and "did it consult" read the
-index only, not the wide rows. Same name, same leading columns, so every plan that used it still does.
+index only, not the wide rows. Same name, same leading columns, so every plan that used it still does. Likewise
+the CHO index of the CHO rollup gains consultations and district (the roster's activity and last active day).
 """
 
 from __future__ import annotations
@@ -33,6 +34,8 @@ KEY_TYPES = {"day": sa.Date(), "hub_id": sa.String(length=40), "mode": sa.String
              "specialty_code": sa.String(length=24)}
 SPOKE_INDEX = "ix_rollup_facility_day_spoke_day"
 SPOKE_COVERING = ["spoke_id", "day", "mode", "specialty_code", "district_lgd", "consultations"]
+CHO_INDEX = "ix_rollup_cho_day_cho_day"
+CHO_COVERING = ["cho_id", "day", "consultations", "district_lgd"]
 
 
 def upgrade() -> None:
@@ -58,9 +61,15 @@ def upgrade() -> None:
     with op.batch_alter_table("rollup_facility_day", schema=None) as batch_op:
         batch_op.drop_index(SPOKE_INDEX)
         batch_op.create_index(SPOKE_INDEX, SPOKE_COVERING, unique=False)
+    with op.batch_alter_table("rollup_cho_day", schema=None) as batch_op:
+        batch_op.drop_index(CHO_INDEX)
+        batch_op.create_index(CHO_INDEX, CHO_COVERING, unique=False)
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("rollup_cho_day", schema=None) as batch_op:
+        batch_op.drop_index(CHO_INDEX)
+        batch_op.create_index(CHO_INDEX, ["cho_id", "day"], unique=False)
     with op.batch_alter_table("rollup_facility_day", schema=None) as batch_op:
         batch_op.drop_index(SPOKE_INDEX)
         batch_op.create_index(SPOKE_INDEX, ["spoke_id", "day"], unique=False)
