@@ -183,17 +183,21 @@ def _render(executable: str, html: str, kind: Kind, static: StaticFiles, footer:
                 route.fulfill(status=200, body=path.read_bytes(),
                               content_type=CONTENT_TYPES.get(path.suffix, "application/octet-stream"))
 
-    with sync_playwright() as pw, tempfile.TemporaryDirectory(prefix="arogya-report-") as profile:
+    # ignore_cleanup_errors: when the deadline cuts a launch short, the browser may still be writing its profile as
+    # the folder is removed; that must not turn the timeout into a different error (the leftovers go below).
+    with sync_playwright() as pw, tempfile.TemporaryDirectory(prefix="arogya-report-",
+                                                              ignore_cleanup_errors=True) as profile:
         # A profile folder of its own marks this render's Chromium processes: if the browser hangs past the deadline
         # in a call without a timeout (printing), the watchdog kills exactly those, and the calls here fail.
         watchdog = threading.Timer(max(0.0, deadline - time.monotonic()) + KILL_GRACE_S, kill_marked, (profile,))
         watchdog.daemon = True
         watchdog.start()
-        context = pw.chromium.launch_persistent_context(
-            profile, executable_path=executable, args=ARGS, headless=True, timeout=_remaining_ms(deadline),
-            viewport=A4_VIEWPORT, device_scale_factor=PNG_SCALE if kind == "png" else PDF_SCALE,
-            service_workers="block")
+        context = None
         try:
+            context = pw.chromium.launch_persistent_context(
+                profile, executable_path=executable, args=ARGS, headless=True, timeout=_remaining_ms(deadline),
+                viewport=A4_VIEWPORT, device_scale_factor=PNG_SCALE if kind == "png" else PDF_SCALE,
+                service_workers="block")
             context.route("**/*", answer)
             page = context.new_page()
             page.set_default_timeout(_remaining_ms(deadline))
@@ -211,14 +215,34 @@ def _render(executable: str, html: str, kind: Kind, static: StaticFiles, footer:
             return page.screenshot(full_page=True, type="png", timeout=_remaining_ms(deadline))
         finally:
             watchdog.cancel()
-            context.close()
+            if context is not None:
+                context.close()
+            else:  # the launch failed or ran out of time: nothing it started outlives the render
+                kill_marked(profile)
 
 
-def kill_marked(profile: str) -> int:
+def kill_marked(profile: str, wait_s: float = 5.0) -> int:
     """Kill the processes started with ``--user-data-dir=<profile>`` (a render's own profile folder, so only the
-    Chromium this module started for that render); returns how many. Linux (/proc)."""
+    Chromium this module started for that render) and wait up to ``wait_s`` until they are dead (so that nothing
+    writes into the profile once this returns); returns how many. Linux (/proc)."""
+    killed = _marked(profile)
+    for pid in killed:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
+    if killed:
+        log.error("district report: Chromium hung past the deadline; killed %d process(es)", len(killed))
+        deadline = time.monotonic() + wait_s
+        while time.monotonic() < deadline and set(_marked(profile)) & set(killed):
+            time.sleep(0.02)
+    return len(killed)
+
+
+def _marked(profile: str) -> list[int]:
+    """Live processes with ``--user-data-dir=<profile>`` among their arguments (a dead one's are empty)."""
     marker = f"--user-data-dir={profile}".encode()
-    killed = 0
+    found = []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit() or int(entry.name) == os.getpid():
             continue
@@ -227,11 +251,5 @@ def kill_marked(profile: str) -> int:
         except OSError:
             continue
         if marker in args:
-            try:
-                os.kill(int(entry.name), signal.SIGKILL)
-                killed += 1
-            except OSError:
-                pass
-    if killed:
-        log.error("district report: Chromium hung past the deadline; killed %d process(es)", killed)
-    return killed
+            found.append(int(entry.name))
+    return found

@@ -253,6 +253,48 @@ def test_rep033_a_page_that_never_gets_ready_times_out(tmp_path):  # type: ignor
     renderer._slots.release()
 
 
+# A "browser" that never answers Playwright and leaves a process of its own (in another session, so the launcher's
+# cleanup does not reach it) writing into its profile folder: what a real Chromium does when a loaded machine makes
+# the launch itself outlast the deadline.
+NEVER_STARTS = """import os, subprocess, sys, time
+profile = next(a.split("=", 1)[1] for a in sys.argv if a.startswith("--user-data-dir="))
+with open(os.path.join(os.path.dirname(sys.argv[0]), "profile.txt"), "w") as out:
+    out.write(profile)
+writer = ("import os, sys, time\\n"
+          "folder, end = os.path.join(sys.argv[1], 'Default'), time.monotonic() + 60\\n"
+          "while time.monotonic() < end:\\n"
+          "    try:\\n"
+          "        os.makedirs(folder, exist_ok=True)\\n"
+          "        for n in range(50): open(os.path.join(folder, str(n)), 'w').close()\\n"
+          "    except OSError:\\n"
+          "        pass\\n")
+subprocess.Popen([sys.executable, "-S", "-c", writer, profile, "--user-data-dir=" + profile], start_new_session=True)
+time.sleep(60)
+"""
+
+
+def test_rep035_a_launch_cut_short_by_the_deadline_is_a_timeout(tmp_path):  # type: ignore[no-untyped-def]
+    """Deterministic: the launch always runs out of time, and the profile folder is still being written as the
+    render gives up. That is a timeout (503), never "rendering failed" (the folder's removal raising instead), and
+    nothing the launch started is left running."""
+    import sys
+
+    fake = tmp_path / "chromium"
+    fake.write_text(f"#!{sys.executable} -S\n{NEVER_STARTS}")
+    fake.chmod(0o755)
+    renderer = Renderer(str(fake), timeout_s=3)
+    with pytest.raises(RenderTimeout) as info:
+        renderer.render("<html></html>", "pdf", StaticFiles(files={}))
+    assert info.value.params == {"seconds": 3} and info.value.status == 503
+    assert renderer._slots.acquire(timeout=30)
+    renderer._slots.release()
+    if not (tmp_path / "profile.txt").exists():  # so loaded a machine that the launch ran out of time first
+        return
+    profile = (tmp_path / "profile.txt").read_text()
+    assert kill_marked(profile) == 0  # the render killed what its launch left behind
+    assert not Path(profile).exists()
+
+
 def test_rep034_watchdog_kills_only_the_marked_processes(tmp_path):  # type: ignore[no-untyped-def]
     import subprocess
     import sys
