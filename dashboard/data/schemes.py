@@ -16,7 +16,7 @@ from datetime import date
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import ColumnElement, case, func, select
+from sqlalchemy import ColumnElement, Integer, case, func, literal, select
 
 from dashboard.data.context import DataContext, cached
 from dashboard.data.filters import Filter, Scope
@@ -217,37 +217,47 @@ def monthly(ctx: DataContext, f: Filter, scope: Scope, indicator: str) -> pd.Dat
 def packages(ctx: DataContext, f: Filter, scope: Scope) -> pd.DataFrame:
     """One row per centre under the filter with package flags: its latest month with flags on or before the period's
     last day (looking back at most a year), ``pkg_01`` … ``pkg_12`` (1 offered, 0 not, missing when not reported)
-    and the number offered. The pivot runs in SQL: one row per centre crosses the wire."""
-    flags = select(ind.c.indicator_code).where(ind.c.unit == "flag")
-    clauses = scheme_clauses(f, scope, first_month=months_back(f.end, PACKAGE_LOOKBACK_MONTHS - 1))
-    latest = (select(fsv.c.facility_id, func.max(fsv.c.month).label("month"))
-              .where(*clauses, fsv.c.indicator_code.in_(flags)).group_by(fsv.c.facility_id).subquery())
+    and the number offered. The pivot runs in SQL: one row per centre and month crosses the wire."""
+    # The flag indicators of each package from the (cached) catalogue: the pivot tests codes, with no join.
+    known = indicators(ctx)
+    flag_rows = known[known["unit"] == "flag"] if not known.empty else known
+    package_of = {str(code): int(p) for code, p in zip(flag_rows.get("indicator_code", []),
+                                                       pd.to_numeric(flag_rows.get("package", pd.Series(dtype=float)),
+                                                                     errors="coerce"), strict=True) if p == p}
+    flags = sorted(str(code) for code in flag_rows.get("indicator_code", []))
     package_cols = [f"pkg_{k:02d}" for k in range(1, PACKAGES + 1)]
-    pivot = [func.max(case((ind.c.package == k, case((fsv.c.value > 0, 1), else_=0)))).label(col)
-             for k, col in enumerate(package_cols, start=1)]
-    stmt = (select(fsv.c.facility_id, func.max(fsv.c.month).label("month"), *pivot)
-            .select_from(fsv.join(latest, (latest.c.facility_id == fsv.c.facility_id)
-                                  & (latest.c.month == fsv.c.month))
-                         .join(ind, ind.c.indicator_code == fsv.c.indicator_code))
-            # The flag codes on fsv too: each centre's flags are then read by key, not all its rows.
-            .where(ind.c.unit == "flag", fsv.c.indicator_code.in_(flags), scope_clause(fsv.c.district_lgd, scope))
-            .group_by(fsv.c.facility_id))
+    info = ["facility_id", "name", "facility_type", "district_lgd", "district_en", "district_hi", "block_lgd",
+            "block_en", "block_hi", "month"]
+    if not flags:
+        return pd.DataFrame(columns=[*info, *package_cols, "offered"])
+    clauses = scheme_clauses(f, scope, first_month=months_back(f.end, PACKAGE_LOOKBACK_MONTHS - 1))
+    pivot = []
+    for k, col in enumerate(package_cols, start=1):
+        codes = [code for code, p in package_of.items() if p == k]
+        offered = case((fsv.c.value > 0, 1), else_=0)
+        pivot.append((func.max(case((fsv.c.indicator_code.in_(codes), offered))) if codes
+                      else func.max(literal(None, Integer))).label(col))
+    # The pivot per centre and month straight from the covering (indicator, month) index (no table row is read),
+    # then each centre's latest month is kept: at most one row per centre and month of the window crosses the wire.
+    stmt = (select(fsv.c.facility_id, fsv.c.month, *pivot)
+            .where(fsv.c.indicator_code.in_(flags), *clauses).group_by(fsv.c.facility_id, fsv.c.month))
     fac = dim_facility.c
+    # Names of every facility in scope (a plain read of the master), merged to the centres found.
     names = (select(fac.facility_id, fac.name, fac.facility_type, fac.district_lgd,
                     dim_district.c.name_en.label("district_en"), dim_district.c.name_hi.label("district_hi"),
                     fac.block_lgd, dim_block.c.name_en.label("block_en"), dim_block.c.name_hi.label("block_hi"))
              .select_from(dim_facility.outerjoin(dim_district, dim_district.c.district_lgd == fac.district_lgd)
                           .outerjoin(dim_block, dim_block.c.block_lgd == fac.block_lgd))
-             .where(fac.facility_id.in_(select(latest.c.facility_id))))
-    info = ["facility_id", "name", "facility_type", "district_lgd", "district_en", "district_hi", "block_lgd",
-            "block_en", "block_hi", "month"]
+             .where(scope_clause(fac.district_lgd, scope)))
     with ctx.engine.connect() as conn:
         wide = read_frame(conn, stmt)
         if wide.empty:
             return pd.DataFrame(columns=[*info, *package_cols, "offered"])
         meta = read_frame(conn, names)
+    wide = wide.sort_values(["facility_id", "month"]).drop_duplicates("facility_id", keep="last")
     out = wide.merge(meta, on="facility_id", how="left")[[*info, *package_cols]]
-    out["month"] = [pd.Timestamp(v).date() for v in out["month"]]
+    out["month"] = pd.Series(pd.to_datetime(out["month"].astype(str).str.slice(0, 10), format="%Y-%m-%d").dt.date
+                             .to_numpy(dtype=object), index=out.index, dtype="object")
     for col in package_cols:
         out[col] = pd.to_numeric(out[col], errors="coerce").astype("Int64")
     out["offered"] = out[package_cols].fillna(0).sum(axis=1).astype("int64")
