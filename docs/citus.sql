@@ -34,7 +34,9 @@ ALTER TABLE fact_scheme_value ADD CONSTRAINT pk_fact_scheme_value
 ALTER TABLE fact_status_event DROP CONSTRAINT pk_fact_status_event;
 ALTER TABLE fact_status_event ADD CONSTRAINT pk_fact_status_event PRIMARY KEY (event_id, facility_id);
 -- rollup_district_day (day, district_lgd, specialty_code, mode), rollup_hub_day (day, hub_id),
--- rollup_hub_hour (day, hub_id, hour, mode) and current_status (facility_id) already contain theirs.
+-- rollup_hub_hour (day, hub_id, hour, mode), rollup_hub_mode_day (day, hub_id, mode),
+-- rollup_hub_specialty_day (day, hub_id, mode, specialty_code) and current_status (facility_id) already contain
+-- theirs.
 
 CREATE EXTENSION IF NOT EXISTS citus;
 
@@ -65,5 +67,7 @@ SELECT create_distributed_table('fact_scheme_value', 'district_lgd', colocate_wi
 -- 4. Distributed by facility (hub) id, co-located with each other.
 SELECT create_distributed_table('rollup_hub_day', 'hub_id', colocate_with => 'none');
 SELECT create_distributed_table('rollup_hub_hour', 'hub_id', colocate_with => 'rollup_hub_day');
+SELECT create_distributed_table('rollup_hub_mode_day', 'hub_id', colocate_with => 'rollup_hub_day');
+SELECT create_distributed_table('rollup_hub_specialty_day', 'hub_id', colocate_with => 'rollup_hub_day');
 SELECT create_distributed_table('current_status', 'facility_id', colocate_with => 'rollup_hub_day');
 SELECT create_distributed_table('fact_status_event', 'facility_id', colocate_with => 'rollup_hub_day');
