@@ -30,7 +30,7 @@ from datetime import date, datetime, timedelta
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import ColumnElement, Select, String, Table, cast, distinct, func, or_, select
+from sqlalchemy import ColumnElement, Select, String, Table, and_, cast, distinct, func, or_, select
 
 from dashboard.data.activity import last_day
 from dashboard.data.context import DataContext, cached
@@ -574,8 +574,15 @@ def network(ctx: DataContext, f: Filter, scope: Scope, lgd: int) -> Network:
     apply to the pairs."""
     if not scope.allows(lgd):
         return Network(pd.DataFrame(), pd.DataFrame())
+    # "The spoke or the hub lies in the district", as two terms each read through an index: the district's spokes
+    # along (district_lgd, day), and the hubs that served from the district in the period (rollup_hub_day's
+    # (hub_district_lgd, day) index) along (hub_id, day). A plain OR of the two districts read the period's rows of
+    # the whole state.
+    hd = rollup_hub_day.c
+    district_hubs = (select(hd.hub_id).where(hd.hub_district_lgd == lgd, hd.day >= f.start, hd.day <= f.end)
+                     .distinct())
     clauses = [rfd.c.day >= f.start, rfd.c.day <= f.end, rfd.c.consultations > 0,
-               or_(rfd.c.district_lgd == lgd, rfd.c.hub_district_lgd == lgd),
+               or_(rfd.c.district_lgd == lgd, and_(rfd.c.hub_id.in_(district_hubs), rfd.c.hub_district_lgd == lgd)),
                or_(scope_clause(rfd.c.district_lgd, scope), scope_clause(rfd.c.hub_district_lgd, scope))]
     if f.modes:
         clauses.append(rfd.c.mode.in_(f.modes))
