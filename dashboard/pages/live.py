@@ -10,8 +10,9 @@ banner and alerts only when they changed — and nothing at all (HTTP 204) when 
 Every officer looking at a district sees the same board, so what a refresh computes (the board, the alerts, the map)
 is kept briefly in the shared result cache and computed once for all of them: keyed by the live version (bumped by
 every committed status ingest, alert and acknowledgement: a new status shows at the next refresh) and by the current
-refresh period (``refresh_s``: facilities that fall silent turn offline at most one period late), besides the data
-version, scope and language. The history (minute resolution) and the state-wide district list likewise.
+minute (``SHARED_S``: what changes with time alone, a facility silent for ``offline_minutes`` turning offline or the
+service hours starting, shows at most a minute late, like the "as of HH:MM" line), besides the data version, scope
+and language. The history (minute resolution) and the state-wide district list likewise.
 """
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ PAGE = "live"
 PATH_RE = re.compile(r"^live/(\d+)$")
 HISTORY_REFRESH_MS = 60_000
 RECENT_CLEARED = timedelta(hours=2)
+SHARED_S = 60  # how long a shared board may be reused while no live change is committed (see the module doc)
 
 dash.register_page(__name__, path_template="/live/<lgd>", name="Live", title=page_title("nav.live"))
 
@@ -305,8 +307,8 @@ def _shared(name: str, parts: tuple[Any, ...], compute: Any) -> Any:
 
 
 def _period(now: datetime) -> int:
-    """The number of the current refresh period: a cached board lives at most one period."""
-    return int(now.timestamp() // config().refresh_s)
+    """The number of the current minute: a cached board lives at most until the minute changes."""
+    return int(now.timestamp() // SHARED_S)
 
 
 def board_state(lgd: int, lang: str, now: datetime) -> dict[str, Any]:
