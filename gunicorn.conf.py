@@ -33,9 +33,11 @@ graceful_timeout = _settings.graceful_timeout_s
 # Longer than the proxy's (and the load test's) idle keep-alive: otherwise a request sent on a connection the server
 # is just closing gets no answer (measured: HTTP 0 errors on the first request after a pause, with 5 s).
 keepalive = _settings.keepalive_s
-# Recycle workers now and then so a slow leak can never grow without bound.
-max_requests = 2000
-max_requests_jitter = 200
+# Recycle workers now and then so a slow leak can never grow without bound. Not too often: a new worker builds the
+# app again (seconds of CPU) while the others carry its load; at 2,000 requests each worker of a busy state server
+# restarted every minute or two (benchmarks/results/load.json).
+max_requests = 20_000
+max_requests_jitter = 2_000
 accesslog = _settings.access_log or None
 errorlog = "-"
 access_log_format = '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s %(M)sms'

@@ -217,7 +217,8 @@ class Server:
         return Settings(workers=int(self.env.get("AROGYA_WORKERS") or 0)).worker_count
 
     def cpu_seconds(self) -> dict[int, float]:
-        """CPU time (user + system) so far of the master and each worker, by process id."""
+        """CPU time (user + system) so far of the master and each worker, by process id; the master's includes the
+        workers it has reaped (a worker recycled by ``max_requests`` during the run still counts)."""
         assert self.proc is not None
         out = {}
         for pid in {self.proc.pid, *self.worker_pids()}:
@@ -225,7 +226,10 @@ class Server:
                 fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
             except OSError:
                 continue
-            out[pid] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+            used = int(fields[11]) + int(fields[12])
+            if pid == self.proc.pid:
+                used += int(fields[13]) + int(fields[14])  # cutime, cstime: reaped workers
+            out[pid] = used / os.sysconf("SC_CLK_TCK")
         return out
 
     def worker_pids(self) -> set[int]:
