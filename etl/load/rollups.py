@@ -116,14 +116,16 @@ def refresh_touched(conn: Connection) -> None:
     # Row-value IN lets both databases find the doomed rows through the (spoke_id, day) index.
     conn.execute(delete(rollup_facility_day).where(
         tuple_(r.spoke_id, r.day).in_(select(t.spoke_id, t.day))))
-    # Every refresh reads the facts through row-value IN on a (key, day) index, so its cost follows the rows the
+    # Every refresh reads the facts through row-value IN on a (day, key) index, so its cost follows the rows the
     # load touched, never the size of the fact table (a join lets SQLite's planner scan the whole table instead).
+    # Each GROUP BY starts with the key, not the day: grouped by the day first, SQLite's planner takes another
+    # day-led index for its order and looks up the day alone, reading every fact of each touched day.
     facility_select = (
         select(f.day, f.spoke_id, f.hub_id, f.mode, f.specialty_code,
                func.max(f.district_lgd), func.max(f.block_lgd), func.max(f.hub_district_lgd),
                *_measures_from_facts())
         .where(tuple_(f.spoke_id, f.day).in_(select(t.spoke_id, t.day)))
-        .group_by(f.day, f.spoke_id, f.hub_id, f.mode, f.specialty_code)
+        .group_by(f.spoke_id, f.day, f.hub_id, f.mode, f.specialty_code)
     )
     conn.execute(insert(rollup_facility_day).from_select(
         [*FACILITY_KEYS, "district_lgd", "block_lgd", "hub_district_lgd", *MEASURE_NAMES], facility_select))
@@ -145,7 +147,7 @@ def refresh_touched(conn: Connection) -> None:
     cho_select = (
         select(f.day, f.cho_id, func.max(f.spoke_id), func.max(f.district_lgd), func.count())
         .where(tuple_(f.cho_id, f.day).in_(select(tc.cho_id, tc.day)))
-        .group_by(f.day, f.cho_id)
+        .group_by(f.cho_id, f.day)
     )
     conn.execute(insert(rollup_cho_day).from_select(
         ["day", "cho_id", "facility_id", "district_lgd", "consultations"], cho_select))
@@ -158,11 +160,11 @@ def refresh_touched(conn: Connection) -> None:
     conn.execute(insert(rollup_hub_hour).from_select(
         ["day", "hub_id", "hour", "mode", "hub_district_lgd", "consultations"],
         select(f.day, f.hub_id, f.hour, f.mode, func.max(f.hub_district_lgd), func.count())
-        .where(touched_hub_days).group_by(f.day, f.hub_id, f.hour, f.mode)))
+        .where(touched_hub_days).group_by(f.hub_id, f.day, f.hour, f.mode)))
     conn.execute(insert(rollup_hub_day).from_select(
         ["day", "hub_id", "hub_district_lgd", "consultations", "doctors"],
         select(f.day, f.hub_id, func.max(f.hub_district_lgd), func.count(), func.count(f.doctor_token.distinct()))
-        .where(touched_hub_days).group_by(f.day, f.hub_id)))
+        .where(touched_hub_days).group_by(f.hub_id, f.day)))
     # Hub load rollups from the facility rollup (refreshed above), for the touched (hub, day) keys: a corrected row
     # that moved to another hub recorded its old hub too.
     for table, keys in HUB_LOAD_ROLLUPS:

@@ -7,7 +7,21 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 import pandas as pd
-from sqlalchemy import Column, Connection, MetaData, String, Table, delete, insert, literal, select, text, update
+from sqlalchemy import (
+    Column,
+    Connection,
+    MetaData,
+    String,
+    Table,
+    and_,
+    delete,
+    insert,
+    literal,
+    select,
+    text,
+    union,
+    update,
+)
 
 from etl.load.bulk import DriverRows, driver_rows, execute_driver_rows, execute_rows
 from etl.load.corrections import delete_moved_consultations
@@ -24,6 +38,7 @@ from etl.warehouse.schema import (
     fact_consultation,
     fact_scheme_value,
     fact_status_event,
+    rollup_facility_day,
 )
 from etl.warehouse.upsert import upsert, upsert_statement
 
@@ -192,15 +207,19 @@ def _text(value: object) -> str | None:
 
 
 def _move_spoke_facts(conn: Connection, spoke_id: str, district_lgd: int, block_lgd: int | None) -> None:
-    f = fact_consultation.c
+    f, r = fact_consultation.c, rollup_facility_day.c
     prepare_temp_tables(conn)
-    old = pd.DataFrame(conn.execute(select(f.spoke_id, f.hub_id, f.day, f.district_lgd, f.cho_id).where(
-        (f.spoke_id == spoke_id) | (f.hub_id == spoke_id)).distinct()).all(), columns=TOUCHED_KEYS)
+    # The facts' indexes lead with the day: the facility's days come first from the rollup (kept in the same
+    # transactions as the facts, so it has a row for every (spoke, day) and (hub, day) of the facts).
+    as_spoke = and_(f.day.in_(select(r.day).where(r.spoke_id == spoke_id).distinct()), f.spoke_id == spoke_id)
+    as_hub = and_(f.day.in_(select(r.day).where(r.hub_id == spoke_id).distinct()), f.hub_id == spoke_id)
+    keys = [f.spoke_id, f.hub_id, f.day, f.district_lgd, f.cho_id]
+    old = pd.DataFrame(conn.execute(union(select(*keys).where(as_spoke), select(*keys).where(as_hub))).all(),
+                       columns=TOUCHED_KEYS)
     if old.empty:
         return
-    conn.execute(update(fact_consultation).where(f.spoke_id == spoke_id).values(
-        district_lgd=district_lgd, block_lgd=block_lgd))
-    conn.execute(update(fact_consultation).where(f.hub_id == spoke_id).values(hub_district_lgd=district_lgd))
+    conn.execute(update(fact_consultation).where(as_spoke).values(district_lgd=district_lgd, block_lgd=block_lgd))
+    conn.execute(update(fact_consultation).where(as_hub).values(hub_district_lgd=district_lgd))
     record_touched(conn, pd.concat([old, old.assign(district_lgd=district_lgd)], ignore_index=True))
     refresh_touched(conn)
 

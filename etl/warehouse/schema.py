@@ -162,10 +162,12 @@ fact_consultation = Table(
     Column("outside_hours", Boolean, nullable=False, server_default="0"),
     Column("run_id", Integer, nullable=False),
 )
-Index("ix_fact_consultation_spoke_day", fact_consultation.c.spoke_id, fact_consultation.c.day)
+# Led by the day (migration 0008): a new day's rows land at the end of each index, not at one page per spoke, CHO
+# and hub. Readers ask for (key, day) pairs, which either order answers.
+Index("ix_fact_consultation_day_spoke", fact_consultation.c.day, fact_consultation.c.spoke_id)
 Index("ix_fact_consultation_district_day", fact_consultation.c.district_lgd, fact_consultation.c.day)
-Index("ix_fact_consultation_cho_day", fact_consultation.c.cho_id, fact_consultation.c.day)
-Index("ix_fact_consultation_hub_day", fact_consultation.c.hub_id, fact_consultation.c.day)
+Index("ix_fact_consultation_day_cho", fact_consultation.c.day, fact_consultation.c.cho_id)
+Index("ix_fact_consultation_day_hub", fact_consultation.c.day, fact_consultation.c.hub_id)
 
 fact_scheme_value = Table(
     "fact_scheme_value",

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from sqlalchemy import Engine, func, select, text
+from sqlalchemy import Engine, event, func, select, text
 
 from etl.load import writers
 from etl.load.ledger import recent_runs, top_rejection_reasons
@@ -336,3 +336,46 @@ def test_etl041_pending_rows_are_read_again_only_when_a_missing_facility_arrives
     outcomes = run(settings, engine)
     assert rereads == [1] and outcomes[-1].counts.released == 5
     assert count(engine, fact_consultation) == 20
+
+
+def test_etl056_refresh_and_moved_facility_find_facts_by_day_and_key(settings: Settings, engine: Engine,
+                                                                     masters: Path) -> None:
+    """The fact indexes lead with the day (migration 0008): every read of the facts by a load — the rollup refresh of
+    a corrected file, a spoke moved to another district — must look up (day, key) pairs, never a whole day or table."""
+    if engine.dialect.name != "sqlite":
+        pytest.skip("SQLite query plans")
+    for day, prefix in (("2025-08-01", "C"), ("2025-08-02", "D")):
+        write_csv(settings.landing_dir / f"consultations_{day}.csv", CONSULTATION_HEADER,
+                  consultation_rows(60, day=day, prefix=prefix))
+    run(settings, engine)
+    plans: list[tuple[str, list[str]]] = []
+
+    def explain(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+        if executemany or "fact_consultation" not in statement or statement.lstrip().upper().startswith("EXPLAIN"):
+            return
+        rows = conn.connection.driver_connection.execute("EXPLAIN QUERY PLAN " + statement, parameters).fetchall()
+        plans.append((statement, [str(r[3]) for r in rows]))
+
+    event.listen(engine, "before_cursor_execute", explain)
+    try:
+        corrected = consultation_rows(60, prefix="C")
+        corrected[0][5] = "61"
+        write_csv(settings.landing_dir / "consultations_2025-08-01_v2.csv", CONSULTATION_HEADER, corrected)
+        moved = [list(r) for r in FACILITIES]
+        moved[4][4:7] = ["200", "20001", "Adhaura"]  # S3 moves from Kishanganj to Kaimur
+        write_csv(settings.landing_dir / "facilities_moved.csv", FACILITY_HEADER, moved)
+        assert [o.status for o in run(settings, engine)] == ["loaded", "loaded"]
+    finally:
+        event.remove(engine, "before_cursor_execute", explain)
+    steps = [(s, step) for s, lines in plans for step in lines if "fact_consultation" in step]
+    assert any("ix_fact_consultation_day_spoke (day=? AND spoke_id=?)" in step for _, step in steps)
+    assert any("ix_fact_consultation_day_cho (day=? AND cho_id=?)" in step for _, step in steps)
+    assert any("ix_fact_consultation_day_hub (day=? AND hub_id=?)" in step for _, step in steps)
+    for statement, step in steps:
+        assert not step.startswith("SCAN fact_consultation"), (step, statement)
+        assert "ix_fact_consultation_day" not in step or "(day=? AND " in step, (step, statement)
+    with engine.connect() as conn:
+        districts = conn.execute(select(fact_consultation.c.district_lgd).where(
+            fact_consultation.c.spoke_id == "S3").distinct()).scalars().all()
+    assert districts == [200]
+    assert_rollups_match_facts(engine)

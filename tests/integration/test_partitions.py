@@ -98,7 +98,7 @@ def test_part001_fresh_upgrade_partitions_every_table_by_month(pg_engine: Engine
     assert key["constrained_columns"] == ["consultation_id", "day"]
     # The indexes of the plain table survive on the partitioned one.
     names = {i["name"] for i in inspect(pg_engine).get_indexes("fact_consultation")}
-    assert {"ix_fact_consultation_spoke_day", "ix_fact_consultation_hub_day"} <= names
+    assert {"ix_fact_consultation_day_spoke", "ix_fact_consultation_day_hub"} <= names
 
 
 @pytest.mark.postgres
