@@ -1,10 +1,11 @@
-"""The rollups of a batch computed in pandas, for the common load: consultations of days the warehouse holds none of.
+"""The rollups of a batch computed in pandas, for the common load: consultations none of which was stored before.
 
-When no rollup has a row for any day of a batch, no consultation of those days was loaded before (the rollups are
-refreshed in the same transaction as the facts they count), so the aggregate of the batch *is* each rollup row, and
-it can be inserted as it stands instead of being read back from the facts through the indexes
-(``etl.load.rollups.refresh_touched``). Any other batch — a corrected file, a day loaded in two parts — takes the
-SQL refresh. Both paths give the same rows (``tests/unit/test_etl_rollup_frames.py``).
+When no rollup has a row for any day of a batch together with its places, no consultation of those keys was loaded
+before (the rollups are refreshed in the same transaction as the facts they count), so the aggregate of the batch
+*is* each rollup row, and it can be inserted as it stands instead of being read back from the facts through the
+indexes (``etl.load.rollups.refresh_touched``); where a key is stored, the batch's sums are added to it
+(``etl.load.writers.merge_batch_rollups``). A corrected file takes the SQL refresh. Both paths give the same rows
+(``tests/unit/test_etl_rollup_frames.py``).
 """
 
 from __future__ import annotations
@@ -13,9 +14,7 @@ from datetime import date
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, insert, literal, select
 
-from etl.load.bulk import execute_rows
 from etl.load.rollups import DISTRICT_KEYS, FACILITY_KEYS, HUB_MODE_KEYS, HUB_SPECIALTY_KEYS, MEASURE_NAMES
 from etl.warehouse.histogram import WAIT_BUCKET_COLUMNS, WAIT_EDGES
 from etl.warehouse.schema import (
@@ -39,16 +38,6 @@ ROLLUP_TABLES = (rollup_facility_day, rollup_district_day, rollup_cho_day, rollu
 
 def days_of(rows: pd.DataFrame) -> list[date]:
     return sorted({stamp.date() for stamp in pd.to_datetime(rows["day"]).dropna().unique()})
-
-
-def days_are_new(conn: Connection, days: list[date]) -> bool:
-    """True when no rollup holds a row of any of ``days`` (one probe per table along its (day, ...) primary key)."""
-    if not days:
-        return False
-    for table in ROLLUP_TABLES:
-        if conn.execute(select(literal(1)).select_from(table).where(table.c.day.in_(days)).limit(1)).first():
-            return False
-    return True
 
 
 def _measures(rows: pd.DataFrame) -> pd.DataFrame:
@@ -125,10 +114,3 @@ def batch_rollups(rows: pd.DataFrame) -> dict[str, pd.DataFrame]:
         rollup_hub_day.name: hub_day,
         **hub_load,
     }
-
-
-def insert_batch_rollups(conn: Connection, rows: pd.DataFrame) -> None:
-    """Insert the batch's rollup rows (the caller has checked ``days_are_new``)."""
-    frames = batch_rollups(rows)
-    for table in ROLLUP_TABLES:
-        execute_rows(conn, insert(table), frames[table.name])

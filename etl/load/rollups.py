@@ -23,6 +23,7 @@ from sqlalchemy import (
     delete,
     func,
     insert,
+    or_,
     select,
     tuple_,
 )
@@ -44,6 +45,7 @@ from etl.warehouse.schema import (
     rollup_hub_mode_day,
     rollup_hub_specialty_day,
 )
+from etl.warehouse.upsert import upsert_statement
 
 _temp = MetaData()
 touched_spoke = Table("tmp_touched_spoke", _temp, Column("spoke_id", String(40)), Column("day", Date),
@@ -161,10 +163,7 @@ def refresh_touched(conn: Connection) -> None:
         ["day", "hub_id", "hour", "mode", "hub_district_lgd", "consultations"],
         select(f.day, f.hub_id, f.hour, f.mode, func.max(f.hub_district_lgd), func.count())
         .where(touched_hub_days).group_by(f.hub_id, f.day, f.hour, f.mode)))
-    conn.execute(insert(rollup_hub_day).from_select(
-        ["day", "hub_id", "hub_district_lgd", "consultations", "doctors"],
-        select(f.day, f.hub_id, func.max(f.hub_district_lgd), func.count(), func.count(f.doctor_token.distinct()))
-        .where(touched_hub_days).group_by(f.hub_id, f.day)))
+    _insert_hub_days(conn)
     # Hub load rollups from the facility rollup (refreshed above), for the touched (hub, day) keys: a corrected row
     # that moved to another hub recorded its old hub too.
     for table, keys in HUB_LOAD_ROLLUPS:
@@ -175,6 +174,53 @@ def refresh_touched(conn: Connection) -> None:
             .where(tuple_(r.hub_id, r.day).in_(select(th.hub_id, th.day))).group_by(*[r[k] for k in keys])))
     for table in TEMP_TABLES:
         conn.execute(delete(table))
+
+
+def _insert_hub_days(conn: Connection) -> None:
+    f, th = fact_consultation.c, touched_hub.c
+    conn.execute(insert(rollup_hub_day).from_select(
+        ["day", "hub_id", "hub_district_lgd", "consultations", "doctors"],
+        select(f.day, f.hub_id, func.max(f.hub_district_lgd), func.count(), func.count(f.doctor_token.distinct()))
+        .where(tuple_(f.hub_id, f.day).in_(select(th.hub_id, th.day))).group_by(f.hub_id, f.day)))
+
+
+def refresh_hub_days(conn: Connection, keys: pd.DataFrame) -> None:
+    """Recompute ``rollup_hub_day`` for the (hub_id, day) pairs of ``keys`` from the facts (its doctor count is a
+    distinct count, which two batches' rows cannot simply add up to)."""
+    prepare_temp_tables(conn)
+    execute_rows(conn, insert(touched_hub), keys[["hub_id", "day"]].drop_duplicates())
+    hd, th = rollup_hub_day.c, touched_hub.c
+    conn.execute(delete(rollup_hub_day).where(tuple_(hd.hub_id, hd.day).in_(select(th.hub_id, th.day))))
+    _insert_hub_days(conn)
+    conn.execute(delete(touched_hub))
+
+
+# Columns a rollup row takes from the greatest of its facts (SQL's max), not their sum.
+GREATEST_COLUMNS = frozenset({"district_lgd", "block_lgd", "hub_district_lgd", "facility_id"})
+# Rollups whose every other column is a sum over the facts: rows of new facts add to a stored row of the same key.
+ADDITIVE_ROLLUPS = frozenset({rollup_facility_day.name, rollup_district_day.name, rollup_cho_day.name,
+                              rollup_hub_hour.name, rollup_hub_mode_day.name, rollup_hub_specialty_day.name})
+
+
+def additive_merge_statement(conn: Connection, table: Table):  # type: ignore[no-untyped-def]
+    """An insert of a batch's rollup rows that, where the key is stored, adds the batch's counts and sums to the
+    stored ones and keeps the greatest of the place columns: the rollup of the facts stored plus the batch's, when
+    none of the batch's facts was stored before."""
+    if table.name not in ADDITIVE_ROLLUPS:
+        raise ValueError(f"{table.name} is not a sum over its facts")
+    keys = {c.name for c in table.primary_key.columns}
+
+    def merged(stmt):  # type: ignore[no-untyped-def]
+        out = {}
+        for column in table.columns:
+            if column.name in keys:
+                continue
+            new, stored = stmt.excluded[column.name], table.c[column.name]
+            out[column.name] = (case((or_(stored.is_(None), new > stored), new), else_=stored)
+                                if column.name in GREATEST_COLUMNS else stored + new)
+        return out
+
+    return upsert_statement(conn, table, set_from=merged)
 
 
 def rebuild_all(conn: Connection) -> None:

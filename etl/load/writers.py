@@ -25,8 +25,15 @@ from sqlalchemy import (
 
 from etl.load.bulk import DriverRows, driver_rows, execute_driver_rows, execute_rows
 from etl.load.corrections import delete_moved_consultations
-from etl.load.rollup_frames import ROLLUP_TABLES, batch_rollups, days_of, insert_batch_rollups
-from etl.load.rollups import prepare_temp_tables, record_touched, refresh_touched
+from etl.load.rollup_frames import ROLLUP_TABLES, batch_rollups, days_of
+from etl.load.rollups import (
+    ADDITIVE_ROLLUPS,
+    additive_merge_statement,
+    prepare_temp_tables,
+    record_touched,
+    refresh_hub_days,
+    refresh_touched,
+)
 from etl.transform.datasets import FACT_CONSULTATION_COLUMNS
 from etl.warehouse.partitions import ensure_month_partitions
 from etl.warehouse.schema import (
@@ -64,18 +71,20 @@ def prepare_consultations(rows: pd.DataFrame, dialect: str) -> PreparedConsultat
                                          for table in ROLLUP_TABLES})
 
 
-_KEY_PROBE = 5_000  # values per IN list of ``keys_are_new`` (well below every driver's limit on parameters)
+_KEY_PROBE = 5_000  # values per IN list of ``tables_with_new_keys`` (well below every driver's limit on parameters)
 
 
-def keys_are_new(conn: Connection, rows: pd.DataFrame) -> bool:
-    """True when no rollup holds a row for any day of ``rows`` together with any of the batch's spokes, districts,
-    CHOs or hubs: then no consultation of the batch's rollup keys was loaded before (the rollups are refreshed in
-    the same transaction as the facts they count) and the batch's aggregates are the rollup rows. Each probe runs
-    along the table's (day, key, ...) primary key, which a bulk load keeps. A day loaded in several files (one per
-    state, say) is new for each file whose places are new."""
+def tables_with_new_keys(conn: Connection, rows: pd.DataFrame) -> set[str]:
+    """The rollups that hold no row for any day of ``rows`` together with any of the batch's places (spokes,
+    districts, CHOs or hubs): no consultation of those keys was loaded before (the rollups are refreshed in the same
+    transaction as the facts they count), so the batch's aggregates are those rollup rows and can be inserted as they
+    stand. Each probe runs along the table's (day, place, ...) primary key, which a bulk load keeps. A day loaded in
+    several files (one per state, say) is new for each file whose places are new; a hub that serves spokes of two
+    states is not new for the second state's file."""
     days = days_of(rows)
     if not days:
-        return False
+        return set()
+    new = set()
     for table in ROLLUP_TABLES:
         key = table.primary_key.columns.values()[1]  # every rollup's key is (day, its place, ...)
         values = pd.Series(rows[key.name]).dropna().unique().tolist()
@@ -83,8 +92,32 @@ def keys_are_new(conn: Connection, rows: pd.DataFrame) -> bool:
             probe = (select(literal(1)).select_from(table)
                      .where(table.c.day.in_(days), key.in_(values[start:start + _KEY_PROBE])).limit(1))
             if conn.execute(probe).first():
-                return False
-    return True
+                break
+        else:
+            new.add(table.name)
+    return new
+
+
+def merge_batch_rollups(conn: Connection, rows: pd.DataFrame, prepared: PreparedConsultations | None) -> None:
+    """Bring every rollup up to date with ``rows``, consultations none of which was stored before: a rollup whose
+    keys are new takes the batch's rows as they stand; an additive one adds them to its stored rows (a plain
+    ``ON CONFLICT`` merge, no read of the facts); the hub-day rollup, whose doctor count is distinct, counts the
+    shared (hub, day) pairs again from the facts along their (day, hub_id) index."""
+    new = tables_with_new_keys(conn, rows)
+    prepared_rows = prepared.rollups if prepared is not None else None
+    frames = batch_rollups(rows) if prepared_rows is None else {}
+    dialect = conn.dialect.name
+    for table in ROLLUP_TABLES:
+        if table.name in new:
+            statement = insert(table)
+        elif table.name in ADDITIVE_ROLLUPS:
+            statement = additive_merge_statement(conn, table)
+        else:
+            refresh_hub_days(conn, rows[["hub_id", "day"]])
+            continue
+        batch = prepared_rows[table.name] if prepared_rows is not None else driver_rows(frames[table.name], table,
+                                                                                       dialect)
+        execute_driver_rows(conn, statement, batch)
 
 
 @dataclass
@@ -146,12 +179,8 @@ def write_consultations(conn: Connection, rows: pd.DataFrame, run_id: int, *, ke
         frame = rows[FACT_CONSULTATION_COLUMNS].assign(run_id=run_id)
         execute_rows(conn, insert(fact_consultation) if old.empty else upsert_statement(conn, fact_consultation),
                      frame)
-    if old.empty and keys_are_new(conn, rows):
-        if prepared is not None:
-            for table in ROLLUP_TABLES:
-                execute_driver_rows(conn, insert(table), prepared.rollups[table.name])
-        else:
-            insert_batch_rollups(conn, rows)
+    if old.empty:
+        merge_batch_rollups(conn, rows, prepared)
         return WriteResult(len(rows))
     prepare_temp_tables(conn)
     touched = pd.concat([old[TOUCHED_KEYS], rows[TOUCHED_KEYS]], ignore_index=True)

@@ -24,7 +24,7 @@ from tests.integration.etl_files import (
     consultation_rows,
     write_csv,
 )
-from tests.integration.test_etl_load import assert_rollups_match_facts, checksums, count
+from tests.integration.test_etl_load import ROLLUPS, assert_rollups_match_facts, checksums, count
 
 
 def _landing(settings: Settings) -> None:
@@ -168,30 +168,43 @@ def test_etl054_a_reader_process_fault_fails_that_file_only(settings: Settings, 
     assert (settings.landing_dir / "consultations_2025-08-02.csv").exists()  # kept for the next run
 
 
-def test_etl055_a_day_in_one_file_per_place_takes_the_batch_rollups_for_each(
+def test_etl055_a_day_in_one_file_per_place_never_reads_the_facts_back(
         settings: Settings, engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
-    """As the national exports come (one file per state and day): each file's places are new on that day, so each
-    batch's aggregates are inserted as they stand; a file that shares a place with a loaded one takes the refresh."""
+    """As the national exports come (one file per state and day): each file's places are new on that day, so its
+    aggregates are inserted as they stand; a file that shares a place with a loaded one (a hub serving two states)
+    adds its sums to the stored rows, and only the shared (hub, day) doctor counts are read again from the facts."""
     from etl.load import writers
 
-    batches: list[int] = []
-    pandas_path = writers.insert_batch_rollups
+    new_tables: list[set[str]] = []
+    probe = writers.tables_with_new_keys
+    refreshed: list[int] = []
+    hub_days = writers.refresh_hub_days
 
     def spy(conn, rows):  # type: ignore[no-untyped-def]
-        batches.append(len(rows))
-        pandas_path(conn, rows)
+        new_tables.append(probe(conn, rows))
+        return new_tables[-1]
 
-    monkeypatch.setattr(writers, "insert_batch_rollups", spy)
+    def hub_spy(conn, keys):  # type: ignore[no-untyped-def]
+        refreshed.append(len(keys.drop_duplicates()))
+        hub_days(conn, keys)
+
+    monkeypatch.setattr(writers, "tables_with_new_keys", spy)
+    monkeypatch.setattr(writers, "refresh_hub_days", hub_spy)
+    monkeypatch.setattr(writers, "refresh_touched", lambda conn: pytest.fail("the full SQL refresh ran"))
     write_csv(settings.landing_dir / "facilities_master.csv", FACILITY_HEADER, FACILITIES)
     write_csv(settings.landing_dir / "consultations_2025-08-01_a.csv", CONSULTATION_HEADER,
               consultation_rows(60, spokes=("S1", "S2"), prefix="A"))
     write_csv(settings.landing_dir / "consultations_2025-08-01_b.csv", CONSULTATION_HEADER,
               consultation_rows(40, spokes=("S4",), prefix="B"))
     write_csv(settings.landing_dir / "consultations_2025-08-01_c.csv", CONSULTATION_HEADER,
-              consultation_rows(30, spokes=("S2",), prefix="C"))
+              consultation_rows(30, spokes=("S2", "S3"), prefix="C"))
     plain = settings.with_(etl_prefetch=False, etl_bulk_indexes="never")
     EtlRunner(plain, engine).run_landing()
-    # S1/S2 (district 203, hub H1) and then S4 (district 200, hub H2) were new places; the third file's S2 was not.
-    assert batches == [60, 40]
+    everything = {t.name for t in ROLLUPS}
+    # S1/S2 (district 203, hub H1), then S4 (district 200, hub H2): new places. The third file's S2 and H1 were
+    # loaded, S3 shares hub H2 with S4 and district 203 with S1/S2: every table merges, hub-day counts again.
+    assert new_tables[:2] == [everything, everything]
+    assert new_tables[2] == set()
+    assert refreshed == [2]
     assert count(engine, fact_consultation) == 130
     assert_rollups_match_facts(engine)
