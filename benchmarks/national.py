@@ -317,7 +317,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--days", type=int, default=DAYS, help="days of consultations to generate (default 30)")
     parser.add_argument("--calls", type=int, default=10, help="timed calls per callback, cache state and round")
     parser.add_argument("--rounds", type=int, default=2)
-    parser.add_argument("--no-analyze", action="store_true", help="time without running VACUUM (ANALYZE) first (dashboard)")
+    parser.add_argument("--no-analyze", action="store_true",
+                        help="time without running VACUUM (ANALYZE) first (dashboard)")
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
     if not args.database_url.startswith("postgresql"):
