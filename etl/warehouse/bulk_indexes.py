@@ -1,10 +1,11 @@
 """Secondary indexes of the consultation fact and its rollups, set aside during a bulk load and built again after.
 
-Every secondary index of these tables leads with a facility, district or CHO and ends with the day. A new day's
-rows therefore land on nearly every leaf page of each such index, and each commit rewrites most of the index: on a
-warehouse of millions of consultations the indexes, not the rows, set the pace of a load. For an initial load (or
-one larger than what is stored) it is far cheaper to insert into the tables with only their primary keys, which a
-new day appends to, and to sort each index once at the end (``CREATE INDEX``).
+The rollups' secondary indexes lead with a facility, district or CHO and end with the day: a new day's rows land on
+nearly every leaf page of each, and each commit rewrites most of the index. The fact table's lead with the day
+(migration 0008) and are appended to, but still in no order within the day. On a warehouse of millions of
+consultations the indexes, not the rows, set the pace of a load, so for an initial load (or one larger than what is
+stored) it is far cheaper to insert into the tables with only their primary keys, which a new day appends to, and to
+sort each index once at the end (``CREATE INDEX``). One index stays (``KEPT``).
 
 The indexes are always put back: at the end of the load, and at the start of every later run in case a load was
 killed before it could (``restore_indexes`` is a cheap no-op when they are all there). Dropping and creating them
