@@ -155,15 +155,14 @@ def refresh_touched(conn: Connection) -> None:
         ["day", "cho_id", "facility_id", "district_lgd", "consultations"], cho_select))
 
     # Hub rollups from the facts.
-    th, hh, hd = touched_hub.c, rollup_hub_hour.c, rollup_hub_day.c
+    th, hh = touched_hub.c, rollup_hub_hour.c
     conn.execute(delete(rollup_hub_hour).where(tuple_(hh.hub_id, hh.day).in_(select(th.hub_id, th.day))))
-    conn.execute(delete(rollup_hub_day).where(tuple_(hd.hub_id, hd.day).in_(select(th.hub_id, th.day))))
     touched_hub_days = tuple_(f.hub_id, f.day).in_(select(th.hub_id, th.day))
     conn.execute(insert(rollup_hub_hour).from_select(
         ["day", "hub_id", "hour", "mode", "hub_district_lgd", "consultations"],
         select(f.day, f.hub_id, f.hour, f.mode, func.max(f.hub_district_lgd), func.count())
         .where(touched_hub_days).group_by(f.hub_id, f.day, f.hour, f.mode)))
-    _insert_hub_days(conn)
+    _replace_hub_days(conn)
     # Hub load rollups from the facility rollup (refreshed above), for the touched (hub, day) keys: a corrected row
     # that moved to another hub recorded its old hub too.
     for table, keys in HUB_LOAD_ROLLUPS:
@@ -176,8 +175,10 @@ def refresh_touched(conn: Connection) -> None:
         conn.execute(delete(table))
 
 
-def _insert_hub_days(conn: Connection) -> None:
-    f, th = fact_consultation.c, touched_hub.c
+def _replace_hub_days(conn: Connection) -> None:
+    """Recount ``rollup_hub_day`` from the facts for the pairs in the touched-hub table."""
+    f, th, hd = fact_consultation.c, touched_hub.c, rollup_hub_day.c
+    conn.execute(delete(rollup_hub_day).where(tuple_(hd.hub_id, hd.day).in_(select(th.hub_id, th.day))))
     conn.execute(insert(rollup_hub_day).from_select(
         ["day", "hub_id", "hub_district_lgd", "consultations", "doctors"],
         select(f.day, f.hub_id, func.max(f.hub_district_lgd), func.count(), func.count(f.doctor_token.distinct()))
@@ -189,9 +190,7 @@ def refresh_hub_days(conn: Connection, keys: pd.DataFrame) -> None:
     distinct count, which two batches' rows cannot simply add up to)."""
     prepare_temp_tables(conn)
     execute_rows(conn, insert(touched_hub), keys[["hub_id", "day"]].drop_duplicates())
-    hd, th = rollup_hub_day.c, touched_hub.c
-    conn.execute(delete(rollup_hub_day).where(tuple_(hd.hub_id, hd.day).in_(select(th.hub_id, th.day))))
-    _insert_hub_days(conn)
+    _replace_hub_days(conn)
     conn.execute(delete(touched_hub))
 
 

@@ -36,20 +36,21 @@ def _present() -> set[str]:
     return {ix["name"] for ix in sa.inspect(op.get_bind()).get_indexes("fact_consultation")}
 
 
-def upgrade() -> None:
+def _replace(drop: str, create: str, columns: list[str]) -> None:
+    """Drop index ``drop`` and create ``create`` on ``columns``, each only if needed: a bulk load sets these indexes
+    aside and puts them back at its end, so one killed in between left them out."""
     present = _present()
+    if drop in present:
+        op.drop_index(drop, table_name="fact_consultation")
+    if create not in present:
+        op.create_index(create, "fact_consultation", columns, unique=False)
+
+
+def upgrade() -> None:
     for old, (new, columns, _) in INDEXES.items():
-        # A bulk load sets these indexes aside and puts them back at its end; one killed in between left them out.
-        if old in present:
-            op.drop_index(old, table_name="fact_consultation")
-        if new not in present:
-            op.create_index(new, "fact_consultation", columns, unique=False)
+        _replace(old, new, columns)
 
 
 def downgrade() -> None:
-    present = _present()
     for old, (new, _, columns) in INDEXES.items():
-        if new in present:
-            op.drop_index(new, table_name="fact_consultation")
-        if old not in present:
-            op.create_index(old, "fact_consultation", columns, unique=False)
+        _replace(new, old, columns)
