@@ -50,12 +50,15 @@ class _Bar:
 
 
 def cmd_db_upgrade(args: argparse.Namespace) -> int:
+    from etl.load.cumulative import refresh_cumulatives
     from etl.warehouse.engine import make_engine
     from etl.warehouse.migrate import current_revision, upgrade
 
     settings = _settings(args)
     engine = make_engine(settings)
     upgrade(engine, national=args.india)
+    with engine.begin() as conn:  # running totals a new revision added, or a killed run left stale
+        refresh_cumulatives(conn)
     _say(settings, f"warehouse at revision {current_revision(engine)} ({engine.url.render_as_string()})")
     return EXIT_OK
 
@@ -152,6 +155,7 @@ def cmd_etl_report(args: argparse.Namespace) -> int:
 
 
 def cmd_etl_rebuild(args: argparse.Namespace) -> int:
+    from etl.load.cumulative import refresh_cumulatives
     from etl.load.ledger import bump_data_version
     from etl.load.rollups import rebuild_all
     from etl.warehouse.engine import make_engine
@@ -160,8 +164,9 @@ def cmd_etl_rebuild(args: argparse.Namespace) -> int:
     engine = make_engine(settings)
     with engine.begin() as conn:
         rebuild_all(conn)
+        refresh_cumulatives(conn)
         bump_data_version(conn)
-    _say(settings, "rollups rebuilt from fact_consultation")
+    _say(settings, "rollups and running totals rebuilt from fact_consultation")
     return EXIT_OK
 
 

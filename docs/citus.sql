@@ -56,6 +56,7 @@ SELECT create_reference_table('api_token');
 SELECT create_reference_table('alert');
 SELECT create_reference_table('app_user');
 SELECT create_reference_table('data_version');
+SELECT create_reference_table('cumulative_state');
 
 -- 3. Distributed by district, co-located (the partitioned tables' monthly partitions follow their parent).
 SELECT create_distributed_table('fact_consultation', 'district_lgd');
@@ -63,6 +64,8 @@ SELECT create_distributed_table('rollup_facility_day', 'district_lgd', colocate_
 SELECT create_distributed_table('rollup_district_day', 'district_lgd', colocate_with => 'fact_consultation');
 SELECT create_distributed_table('rollup_cho_day', 'district_lgd', colocate_with => 'fact_consultation');
 SELECT create_distributed_table('fact_scheme_value', 'district_lgd', colocate_with => 'fact_consultation');
+SELECT create_distributed_table('cumulative_district_day', 'district_lgd', colocate_with => 'fact_consultation');
+SELECT create_distributed_table('cumulative_hub_district_day', 'district_lgd', colocate_with => 'fact_consultation');
 
 -- 4. Distributed by facility (hub) id, co-located with each other.
 SELECT create_distributed_table('rollup_hub_day', 'hub_id', colocate_with => 'none');
@@ -71,3 +74,7 @@ SELECT create_distributed_table('rollup_hub_mode_day', 'hub_id', colocate_with =
 SELECT create_distributed_table('rollup_hub_specialty_day', 'hub_id', colocate_with => 'rollup_hub_day');
 SELECT create_distributed_table('current_status', 'facility_id', colocate_with => 'rollup_hub_day');
 SELECT create_distributed_table('fact_status_event', 'facility_id', colocate_with => 'rollup_hub_day');
+
+-- 5. Running totals per spoke and per CHO, distributed by their key (the refresh's window partitions by it).
+SELECT create_distributed_table('cumulative_spoke_day', 'spoke_id', colocate_with => 'none');
+SELECT create_distributed_table('cumulative_cho_day', 'cho_id', colocate_with => 'cumulative_spoke_day');

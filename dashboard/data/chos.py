@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import String, and_, case, cast, func, select
 
+from dashboard.data import cumulative as running
 from dashboard.data.activity import cho_last_day
 from dashboard.data.context import DataContext, cached
 from dashboard.data.filters import Filter, Scope
@@ -24,7 +25,7 @@ from dashboard.data.hubs import iso_dates, names, pick, read_frame
 from dashboard.data.sql import cho_dim_clauses, district_clauses, scope_clause
 from dashboard.data.tables import ColumnSpec, TableSpec
 from dashboard.i18n import t
-from etl.warehouse.schema import dim_block, dim_cho, dim_district, dim_facility, rollup_cho_day
+from etl.warehouse.schema import cumulative_cho_day, dim_block, dim_cho, dim_district, dim_facility, rollup_cho_day
 
 SILENT_DAYS = 7
 TRAINING_MODULES = 18
@@ -81,8 +82,15 @@ def roster(ctx: DataContext, f: Filter, scope: Scope) -> pd.DataFrame:
             .where(*cho_dim_clauses(f, scope)))
     with ctx.engine.connect() as conn:
         frame = read_frame(conn, dims)
-        act = read_frame(conn, activity)
-        latest = read_frame(conn, last)
+        sp = running.span(conn, cumulative_cho_day, f.start, f.end)
+        if sp is not None:  # two running-total rows per CHO instead of the CHO's rollup rows of the period
+            totals = read_frame(conn, running.activity(sp, cumulative_cho_day, "cho_id", ids)).rename(
+                columns={"key": "cho_id", "last_day": "last_active"})
+            act = totals[["cho_id", "consultations", "active_days"]] if not totals.empty else totals
+            latest = totals[["cho_id", "last_active"]] if not totals.empty else totals
+        else:
+            act = read_frame(conn, activity)
+            latest = read_frame(conn, last)
     latest = latest[latest["last_active"].notna()] if not latest.empty else latest
     if act.empty:
         act = pd.DataFrame(columns=["cho_id", "consultations", "active_days"])

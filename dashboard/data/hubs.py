@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import ColumnElement, Select, String, Table, and_, cast, distinct, func, or_, select
 
+from dashboard.data import cumulative as running
 from dashboard.data.activity import last_day
 from dashboard.data.context import DataContext, cached
 from dashboard.data.filters import Filter, Scope
@@ -42,6 +43,7 @@ from dashboard.privacy.suppression import DEFAULT_K, rate_or_missing, suppress_r
 from etl.warehouse.histogram import WAIT_BUCKET_COLUMNS, percentile_from_counts
 from etl.warehouse.schema import (
     CHANNELS,
+    cumulative_spoke_day,
     dim_block,
     dim_cho,
     dim_district,
@@ -510,8 +512,16 @@ def spoke_activity(ctx: DataContext, f: Filter, scope: Scope) -> pd.DataFrame:
             .where(*spoke_dim_clauses(f, scope)))
     with ctx.engine.connect() as conn:
         spokes = read_frame(conn, dims)
-        active = _frame_or_empty(read_frame(conn, activity), ["facility_id", "consultations", "active_days"])
-        latest = _frame_or_empty(read_frame(conn, last), ["facility_id", "last_consultation"])
+        sp = None if running.by_consultation_kind(f) else running.span(conn, cumulative_spoke_day, f.start, f.end)
+        if sp is not None:  # two running-total rows per spoke instead of its rollup rows of the period
+            totals = read_frame(conn, running.activity(sp, cumulative_spoke_day, "spoke_id", spoke_ids)).rename(
+                columns={"key": "facility_id", "last_day": "last_consultation"})
+            totals = _frame_or_empty(totals, ["facility_id", "consultations", "active_days", "last_consultation"])
+            active = totals[["facility_id", "consultations", "active_days"]]
+            latest = totals[["facility_id", "last_consultation"]]
+        else:
+            active = _frame_or_empty(read_frame(conn, activity), ["facility_id", "consultations", "active_days"])
+            latest = _frame_or_empty(read_frame(conn, last), ["facility_id", "last_consultation"])
         chos = _chonames(conn, spoke_ids)
     latest = latest[latest["last_consultation"].notna()]
     frame = spokes.merge(active, on="facility_id", how="left").merge(latest, on="facility_id", how="left")

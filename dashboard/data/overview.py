@@ -6,8 +6,9 @@ from datetime import timedelta
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Select, case, distinct, func, select
+from sqlalchemy import Connection, Select, Table, case, distinct, func, select
 
+from dashboard.data import cumulative as running
 from dashboard.data.activity import (
     active_chos,
     active_spokes,
@@ -31,11 +32,16 @@ from dashboard.data.sql import (
 from dashboard.privacy.suppression import rate_or_missing
 from etl.warehouse.histogram import WAIT_BUCKET_COLUMNS
 from etl.warehouse.schema import (
+    cumulative_cho_day,
+    cumulative_district_day,
+    cumulative_hub_district_day,
+    cumulative_spoke_day,
     dim_block,
     dim_cho,
     dim_district,
     dim_facility,
     rollup_cho_day,
+    rollup_district_day,
     rollup_facility_day,
 )
 
@@ -75,16 +81,29 @@ def kpis(ctx: DataContext, f: Filter, scope: Scope) -> pd.DataFrame:
     rfd = rollup_facility_day
     prev = f.previous()
     with ctx.engine.connect() as conn:
-        current = conn.execute(
-            select(func.coalesce(func.sum(table.c.consultations), 0), *bucket_sums(table))
-            .where(*consult_clauses(table, f, scope))).one()
-        previous = conn.execute(
-            select(func.coalesce(func.sum(table.c.consultations), 0))
-            .where(*consult_clauses(table, f, scope, start=prev.start, end=prev.end))).scalar()
+        now, before = _spans(conn, cumulative_district_day, f, prev, table is rollup_district_day)
+        if now is not None and before is not None:
+            measures = ("consultations", *WAIT_BUCKET_COLUMNS)
+            current = conn.execute(running.district_sums(now, f, scope, measures, per_district=False)).one()
+            previous = conn.execute(running.district_sums(before, f, scope, ("consultations",),
+                                                          per_district=False)).scalar()
+        else:
+            current = conn.execute(
+                select(func.coalesce(func.sum(table.c.consultations), 0), *bucket_sums(table))
+                .where(*consult_clauses(table, f, scope))).one()
+            previous = conn.execute(
+                select(func.coalesce(func.sum(table.c.consultations), 0))
+                .where(*consult_clauses(table, f, scope, start=prev.start, end=prev.end))).scalar()
         spokes_total = conn.execute(select(func.count()).select_from(dim_facility)
                                     .where(*_spoke_dim_clauses(f, scope))).scalar()
-        # Distinct spokes, hubs and CHOs: index probes per facility or CHO, not a scan of the period's rows.
-        if rows_are_few(f, scope) and _same_rows_for_spokes_and_hubs(f):
+        spokes_span, _ = _spans(conn, cumulative_spoke_day, f, None, not running.by_consultation_kind(f))
+        hubs_span, _ = _spans(conn, cumulative_hub_district_day, f, None, running.hubs_filterable(f))
+        # Distinct spokes, hubs and CHOs: two running-total rows per facility or CHO; else index probes per
+        # facility or CHO, not a scan of the period's rows.
+        if spokes_span is not None and hubs_span is not None:
+            spokes_active = conn.execute(running.active_spokes(spokes_span, f, scope)).scalar()
+            hubs_serving = conn.execute(running.serving_hubs(hubs_span, f, scope)).scalar()
+        elif rows_are_few(f, scope) and _same_rows_for_spokes_and_hubs(f):
             spokes_active, hubs_serving = conn.execute(
                 select(func.count(distinct(rfd.c.spoke_id)), func.count(distinct(rfd.c.hub_id)))
                 .where(*consult_clauses(rfd, f, scope), rfd.c.consultations > 0)).one()
@@ -92,7 +111,11 @@ def kpis(ctx: DataContext, f: Filter, scope: Scope) -> pd.DataFrame:
             spokes_active = conn.execute(active_spokes(f, scope)).scalar()
             hubs_serving = conn.execute(serving_hubs(ctx, f, scope)).scalar()
         chos_total = conn.execute(select(func.count()).select_from(dim_cho).where(*cho_dim_clauses(f, scope))).scalar()
-        chos_active = conn.execute(active_chos(ctx, f, scope, _cho_clauses(f, scope))).scalar()
+        chos_span, _ = _spans(conn, cumulative_cho_day, f, None, running.chos_filterable(f))
+        if chos_span is not None:
+            chos_active = conn.execute(running.active_chos(chos_span, f, scope)).scalar()
+        else:
+            chos_active = conn.execute(active_chos(ctx, f, scope, _cho_clauses(f, scope))).scalar()
     buckets = pd.DataFrame([list(current[1:])], columns=list(WAIT_BUCKET_COLUMNS))
     row = {
         "consultations": int(current[0] or 0),
@@ -108,6 +131,18 @@ def kpis(ctx: DataContext, f: Filter, scope: Scope) -> pd.DataFrame:
     frame["change_pct"] = _change_pct(frame["consultations"], frame["prev_consultations"])
     frame["active_spoke_pct"] = _pct(frame["spokes_active"], frame["spokes_total"])
     return frame
+
+
+def _spans(conn: Connection, table: Table, f: Filter, prev: Filter | None, usable: bool
+           ) -> tuple[running.Span | None, running.Span | None]:
+    """The running-total spans of the period (and of ``prev``) in ``table``, or None when the filter needs another
+    table (``usable`` false) or the running totals are stale."""
+    if not usable:
+        return None, None
+    now = running.span(conn, table, f.start, f.end)
+    if now is None or prev is None:
+        return now, None
+    return now, running.span(conn, table, prev.start, prev.end)
 
 
 def _pct(part: pd.Series, whole: pd.Series) -> pd.Series:
@@ -126,27 +161,41 @@ def district_metrics(ctx: DataContext, f: Filter, scope: Scope) -> pd.DataFrame:
     table = consult_table(f)
     prev = f.previous()
     d = dim_district.c
-    # Every part is aggregated in the database and joined to the districts there: one statement, one result.
-    cur = (select(table.c.district_lgd, func.sum(table.c.consultations).label("consultations"),
-                  func.sum(table.c.n_referred).label("n_referred"), *bucket_sums(table))
-           .where(*consult_clauses(table, f, scope)).group_by(table.c.district_lgd).subquery("cur"))
-    before = (select(table.c.district_lgd, func.sum(table.c.consultations).label("prev_consultations"))
-              .where(*consult_clauses(table, f, scope, start=prev.start, end=prev.end))
-              .group_by(table.c.district_lgd).subquery("before"))
-    # Active spokes: one index probe per spoke; serving hubs: see serving_hubs_by_district.
-    active = active_spokes(f, scope, per_district=True).subquery("active")
-    hubs = serving_hubs_by_district(ctx, f, scope).subquery("hubs")
-    spokes = (select(dim_facility.c.district_lgd, func.count().label("spokes_total"))
-              .where(*_spoke_dim_clauses(f, scope)).group_by(dim_facility.c.district_lgd).subquery("spokes"))
-    blocks = _block_stats(f, scope).subquery("blocks")
-    parts = (cur, before, active, hubs, spokes, blocks)
-    joined = dim_district
-    for part in parts:
-        joined = joined.outerjoin(part, part.c.district_lgd == d.district_lgd)
-    stmt = (select(d.district_lgd, d.census2011, d.name_en, d.name_hi,
-                   *[c for part in parts for c in part.c if c.name != "district_lgd"])
-            .select_from(joined).where(*district_clauses(d.district_lgd, f, scope)).order_by(d.name_en))
     with ctx.engine.connect() as conn:
+        now, before_span = _spans(conn, cumulative_district_day, f, prev, table is rollup_district_day)
+        spokes_span, _ = _spans(conn, cumulative_spoke_day, f, None, not running.by_consultation_kind(f))
+        hubs_span, _ = _spans(conn, cumulative_hub_district_day, f, None, running.hubs_filterable(f))
+        # Every part is aggregated in the database and joined to the districts there: one statement, one result.
+        if now is not None and before_span is not None:
+            cur = running.district_sums(now, f, scope, ("consultations", "n_referred", *WAIT_BUCKET_COLUMNS),
+                                        per_district=True).subquery("cur")
+            before = running.district_sums(before_span, f, scope, ("consultations",), per_district=True)
+            before = before.with_only_columns(before.selected_columns.district_lgd,
+                                              before.selected_columns.consultations.label("prev_consultations"),
+                                              maintain_column_froms=True).subquery("before")
+        else:
+            cur = (select(table.c.district_lgd, func.sum(table.c.consultations).label("consultations"),
+                          func.sum(table.c.n_referred).label("n_referred"), *bucket_sums(table))
+                   .where(*consult_clauses(table, f, scope)).group_by(table.c.district_lgd).subquery("cur"))
+            before = (select(table.c.district_lgd, func.sum(table.c.consultations).label("prev_consultations"))
+                      .where(*consult_clauses(table, f, scope, start=prev.start, end=prev.end))
+                      .group_by(table.c.district_lgd).subquery("before"))
+        # Active spokes and serving hubs: two running-total rows per spoke or (hub, district); else one index
+        # probe per spoke, and see serving_hubs_by_district.
+        active = (running.active_spokes(spokes_span, f, scope, per_district=True) if spokes_span is not None
+                  else active_spokes(f, scope, per_district=True)).subquery("active")
+        hubs = (running.serving_hubs(hubs_span, f, scope, per_district=True) if hubs_span is not None
+                else serving_hubs_by_district(ctx, f, scope)).subquery("hubs")
+        spokes = (select(dim_facility.c.district_lgd, func.count().label("spokes_total"))
+                  .where(*_spoke_dim_clauses(f, scope)).group_by(dim_facility.c.district_lgd).subquery("spokes"))
+        blocks = _block_stats(f, scope).subquery("blocks")
+        parts = (cur, before, active, hubs, spokes, blocks)
+        joined = dim_district
+        for part in parts:
+            joined = joined.outerjoin(part, part.c.district_lgd == d.district_lgd)
+        stmt = (select(d.district_lgd, d.census2011, d.name_en, d.name_hi,
+                       *[c for part in parts for c in part.c if c.name != "district_lgd"])
+                .select_from(joined).where(*district_clauses(d.district_lgd, f, scope)).order_by(d.name_en))
         frame = read_df(conn, stmt)
     counts = ["consultations", "n_referred", "prev_consultations", "spokes_active", "hubs_serving", "spokes_total",
               "blocks_total", "blocks_breaching", *WAIT_BUCKET_COLUMNS]

@@ -29,6 +29,7 @@ from sqlalchemy import (
 )
 
 from etl.load.bulk import execute_rows
+from etl.load.cumulative import mark_stale
 from etl.warehouse.histogram import WAIT_BUCKET_COLUMNS, WAIT_EDGES
 from etl.warehouse.schema import (
     AGE_BANDS,
@@ -236,3 +237,4 @@ def rebuild_all(conn: Connection) -> None:
                   rollup_hub_mode_day, rollup_hub_specialty_day):
         conn.execute(delete(table))
     refresh_touched(conn)
+    mark_stale(conn, None, rebuild=True)

@@ -25,6 +25,7 @@ from sqlalchemy import Engine, select, update
 from etl.contracts import CONTRACTS, map_headers
 from etl.contracts.base import Contract, normalise_choice
 from etl.load import ledger
+from etl.load.cumulative import refresh_cumulatives
 from etl.load.ledger import RunCounts
 from etl.load.prefetch import Prefetcher, check_headers, prepare_chunks, segments, total_bytes
 from etl.load.writers import WRITERS, PreparedConsultations, register_specialties, write_consultations
@@ -92,6 +93,7 @@ class EtlRunner:
         self.progress = progress or (lambda what, rows: None)
         self.ctx = build_context(engine, settings)
         self.index_seconds = 0.0
+        self.cumulative_seconds = 0.0
         self._chunk_rows = settings.batch_rows
 
     # ------------------------------------------------------------------ batches
@@ -163,7 +165,18 @@ class EtlRunner:
                 if rebuilt:
                     outcomes.append(FileOutcome("indexes", None, "loaded", None, seconds=self.index_seconds,
                                                 message=f"{len(rebuilt)} indexes rebuilt after the bulk load"))
+        self.refresh_running_totals()
         return outcomes
+
+    def refresh_running_totals(self) -> float:
+        """Bring the running totals (etl.load.cumulative) up to date with what this run loaded; returns seconds."""
+        started = time.perf_counter()
+        with self.engine.begin() as conn:
+            rewritten = refresh_cumulatives(conn)
+        self.cumulative_seconds = time.perf_counter() - started
+        if rewritten:
+            log.info("running totals refreshed in %.1f s: %s", self.cumulative_seconds, ", ".join(rewritten))
+        return self.cumulative_seconds
 
     def _prefetch_min_files(self) -> int:
         """Files in a row worth a reader process; a very large number turns reading ahead off."""
@@ -386,8 +399,10 @@ class EtlRunner:
         except (ApiError, FileRejected) as exc:
             message = f"{exc} (watermark stays at {watermark!r}; {counts.loaded} rows loaded before the error)"
             ledger.finish_run(self.engine, run_id, "failed", message)
+            self.refresh_running_totals()
             return FileOutcome(config.name, config.dataset, "failed", run_id, counts, message)
         message = f"{counts.loaded} rows loaded, {counts.rejected} quarantined; watermark {watermark!r}"
         ledger.finish_run(self.engine, run_id, "loaded", message)
+        self.refresh_running_totals()
         return FileOutcome(config.name, config.dataset, "loaded", run_id, counts, message)
 

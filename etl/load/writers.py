@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import date
 
 import pandas as pd
 from sqlalchemy import (
@@ -25,6 +26,7 @@ from sqlalchemy import (
 
 from etl.load.bulk import DriverRows, driver_rows, execute_driver_rows, execute_rows
 from etl.load.corrections import delete_moved_consultations
+from etl.load.cumulative import mark_stale
 from etl.load.rollup_frames import ROLLUP_TABLES, batch_rollups, days_of
 from etl.load.rollups import (
     ADDITIVE_ROLLUPS,
@@ -179,6 +181,7 @@ def write_consultations(conn: Connection, rows: pd.DataFrame, run_id: int, *, ke
         frame = rows[FACT_CONSULTATION_COLUMNS].assign(run_id=run_id)
         execute_rows(conn, insert(fact_consultation) if old.empty else upsert_statement(conn, fact_consultation),
                      frame)
+    mark_stale(conn, first_day(rows["day"], old["day"]))
     if old.empty:
         merge_batch_rollups(conn, rows, prepared)
         return WriteResult(len(rows))
@@ -187,6 +190,13 @@ def write_consultations(conn: Connection, rows: pd.DataFrame, run_id: int, *, ke
     record_touched(conn, touched)
     refresh_touched(conn)
     return WriteResult(len(rows))
+
+
+def first_day(*days: pd.Series) -> date | None:
+    """The earliest day in ``days`` (None when they hold none)."""
+    stamps = [pd.to_datetime(d).min() for d in days if len(d)]
+    stamps = [s for s in stamps if not pd.isna(s)]
+    return min(stamps).date() if stamps else None
 
 
 def register_specialties(conn: Connection, new: dict[str, str]) -> None:
@@ -251,6 +261,7 @@ def _move_spoke_facts(conn: Connection, spoke_id: str, district_lgd: int, block_
     conn.execute(update(fact_consultation).where(as_hub).values(hub_district_lgd=district_lgd))
     record_touched(conn, pd.concat([old, old.assign(district_lgd=district_lgd)], ignore_index=True))
     refresh_touched(conn)
+    mark_stale(conn, first_day(old["day"]))
 
 
 def write_chos(conn: Connection, rows: pd.DataFrame, run_id: int) -> WriteResult:

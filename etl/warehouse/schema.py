@@ -346,6 +346,74 @@ rollup_hub_specialty_day = Table(
     sqlite_with_rowid=False,
 )
 
+# ---------------------------------------------------------------- running totals
+
+# A running total per key: one row for every day from the key's first consultation to the last day the rollups hold,
+# with the totals from that first day through the row's day. A period's total is the row at its last day minus the
+# row at the day before it: two rows per key whatever the period's length (the daily rollups need one row per key
+# and day). Kept by the ETL after each run (etl.load.cumulative); cumulative_state says through which day each is
+# complete and from which day a load has made it stale, and a reader uses a table only when it is not stale.
+cumulative_district_day = Table(
+    "cumulative_district_day",
+    metadata,
+    Column("day", Date, primary_key=True),
+    Column("district_lgd", Integer, primary_key=True),
+    Column("specialty_code", String(24), primary_key=True),
+    Column("mode", String(8), primary_key=True),
+    *_measure_columns(),
+    sqlite_with_rowid=False,
+)
+
+
+def _activity_columns() -> list[Column]:
+    return [Column("consultations", Integer, nullable=False, server_default="0"),
+            Column("active_days", Integer, nullable=False, server_default="0"),
+            Column("last_day", Date, nullable=True)]
+
+
+# Per spoke (all hubs, modes and specialties): consultations, days with a consultation, the last such day.
+cumulative_spoke_day = Table(
+    "cumulative_spoke_day",
+    metadata,
+    Column("day", Date, primary_key=True),
+    Column("spoke_id", String(40), primary_key=True),
+    *_activity_columns(),
+    sqlite_with_rowid=False,
+)
+
+cumulative_cho_day = Table(
+    "cumulative_cho_day",
+    metadata,
+    Column("day", Date, primary_key=True),
+    Column("cho_id", String(40), primary_key=True),
+    *_activity_columns(),
+    sqlite_with_rowid=False,
+)
+
+# Per hub and the district of the spokes it answered: "hubs serving" a district in a period.
+cumulative_hub_district_day = Table(
+    "cumulative_hub_district_day",
+    metadata,
+    Column("day", Date, primary_key=True),
+    Column("hub_id", String(40), primary_key=True),
+    Column("district_lgd", Integer, primary_key=True),
+    Column("consultations", Integer, nullable=False, server_default="0"),
+    sqlite_with_rowid=False,
+)
+
+CUMULATIVE_TABLES: tuple[Table, ...] = (cumulative_district_day, cumulative_spoke_day, cumulative_cho_day,
+                                        cumulative_hub_district_day)
+
+cumulative_state = Table(
+    "cumulative_state",
+    metadata,
+    Column("table_name", String(64), primary_key=True),
+    # Complete through this day (the rollups' last day when it was refreshed); NULL: never built.
+    Column("built_through", Date, nullable=True),
+    # A load changed rollup rows of this day or later since: rows from here on are stale until the next refresh.
+    Column("dirty_from", Date, nullable=True),
+)
+
 # ---------------------------------------------------------------- bookkeeping
 
 etl_run = Table(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import zipfile
+from datetime import date, timedelta
 from pathlib import Path
 
 import pandas as pd
@@ -10,11 +11,14 @@ import pytest
 from sqlalchemy import Engine, event, func, select, text
 
 from etl.load import writers
+from etl.load.cumulative import CUMULATIVES, refresh_cumulatives
 from etl.load.ledger import recent_runs, top_rejection_reasons
 from etl.load.rollups import rebuild_all
 from etl.load.runner import EtlRunner
 from etl.settings import Settings
 from etl.warehouse.schema import (
+    cumulative_spoke_day,
+    cumulative_state,
     dim_block,
     dim_facility,
     etl_run,
@@ -55,8 +59,53 @@ def checksums(engine: Engine) -> dict[str, str]:
     return {t.name: table_checksum(engine, t) for t in (fact_consultation, *ROLLUPS)}
 
 
+def _day(value: object) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
+
+
+def _stored(name: str, value: object) -> object:
+    if name in ("day", "last_day") and value is not None:
+        return _day(value)
+    return round(value, 6) if isinstance(value, float) else value
+
+
+def assert_running_totals_match(engine: Engine) -> None:
+    """Every running-total table is fresh and holds, for each key and each day from its first consultation to the
+    rollups' last day, the sums of its daily rollup through that day."""
+    with engine.connect() as conn:
+        states = {r.table_name: r for r in conn.execute(select(cumulative_state))}
+        for spec in CUMULATIVES:
+            src, keys = spec.source, list(spec.keys)
+            daily = conn.execute(
+                select(*[src.c[k] for k in keys], src.c.day, *[func.sum(src.c[m]) for m in spec.measures])
+                .where(src.c.consultations > 0).group_by(*[src.c[k] for k in keys], src.c.day)).all()
+            stored = sorted(tuple(_stored(c.name, v) for c, v in zip(spec.table.c, row, strict=True))
+                            for row in conn.execute(select(spec.table)))
+            state = states[spec.table.name]
+            if not daily:
+                assert stored == [], spec.table.name
+                continue
+            last = max(_day(r[len(keys)]) for r in daily)
+            assert state.dirty_from is None and _day(state.built_through) == last, spec.table.name
+            per_key: dict[tuple, dict[date, tuple]] = {}
+            for r in daily:
+                per_key.setdefault(tuple(r[:len(keys)]), {})[_day(r[len(keys)])] = tuple(r[len(keys) + 1:])
+            expected = []
+            for key, days in per_key.items():
+                totals, active, seen, day = [0.0] * len(spec.measures), 0, None, min(days)
+                while day <= last:
+                    if day in days:
+                        totals = [a + b for a, b in zip(totals, days[day], strict=True)]
+                        active, seen = active + 1, day
+                    row = (day, *key, *[round(v, 6) if isinstance(v, float) else v for v in totals])
+                    expected.append(row + ((active, seen) if spec.activity else ()))
+                    day += timedelta(days=1)
+            assert stored == sorted(expected), spec.table.name
+
+
 def assert_rollups_match_facts(engine: Engine) -> None:
-    """The incrementally maintained rollups equal a rebuild from scratch."""
+    """The incrementally maintained rollups equal a rebuild from scratch, and so do the running totals."""
+    assert_running_totals_match(engine)
     before = {t.name: table_checksum(engine, t) for t in ROLLUPS}
     with engine.begin() as conn:
         rebuild_all(conn)
@@ -381,3 +430,36 @@ def test_etl056_refresh_and_moved_facility_find_facts_by_day_and_key(settings: S
             fact_consultation.c.spoke_id == "S3").distinct()).scalars().all()
     assert districts == [200]
     assert_rollups_match_facts(engine)
+
+
+def test_etl057_running_totals_follow_every_load(settings: Settings, engine: Engine, masters: Path) -> None:
+    """The running totals equal the daily rollups' sums after each run: a first day, a later day with a gap before
+    it, a day loaded out of order, a corrected old day (rows moved to another spoke and day), a rebuild."""
+    steps = [("2025-08-01", "C", 90), ("2025-08-04", "D", 60), ("2025-08-02", "E", 45)]
+    for day, prefix, n in steps:
+        write_csv(settings.landing_dir / f"consultations_{day}.csv", CONSULTATION_HEADER,
+                  consultation_rows(n, day=day, prefix=prefix))
+        run(settings, engine)
+        assert_running_totals_match(engine)
+    corrected = consultation_rows(90, day="2025-08-01", prefix="C")
+    corrected[0][1], corrected[0][2] = "2025-08-03 10:00:00", "2025-08-03 10:05:00"
+    corrected[1][3], corrected[1][4] = "S3", "H2"
+    write_csv(settings.landing_dir / "consultations_2025-08-01_v2.csv", CONSULTATION_HEADER, corrected)
+    with engine.connect() as conn:
+        first_rows = conn.execute(select(func.count()).select_from(cumulative_spoke_day).where(
+            cumulative_spoke_day.c.day == date(2025, 8, 1))).scalar()
+    run(settings, engine)
+    assert_running_totals_match(engine)
+    with engine.connect() as conn:
+        spoke_s1 = conn.execute(select(cumulative_spoke_day.c.consultations, cumulative_spoke_day.c.active_days,
+                                       cumulative_spoke_day.c.last_day)
+                                .where(cumulative_spoke_day.c.spoke_id == "S1",
+                                       cumulative_spoke_day.c.day == date(2025, 8, 4))).one()
+        facts_s1 = conn.execute(select(func.count()).select_from(fact_consultation)
+                                .where(fact_consultation.c.spoke_id == "S1")).scalar()
+    assert first_rows == 3 and spoke_s1[0] == facts_s1 and spoke_s1[1] == 4 and _day(spoke_s1[2]) == date(2025, 8, 4)
+    assert_rollups_match_facts(engine)  # rebuilds the rollups: the running totals are marked for a full rebuild
+    with engine.begin() as conn:
+        assert conn.execute(select(cumulative_state.c.dirty_from)).scalars().all()[0] is not None
+        assert len(refresh_cumulatives(conn)) == len(CUMULATIVES)
+    assert_running_totals_match(engine)

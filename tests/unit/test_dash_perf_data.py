@@ -7,17 +7,20 @@ from __future__ import annotations
 import os
 import threading
 import time
-from datetime import date
+from datetime import date, timedelta
 
 import pandas as pd
 import pytest
 from cachelib import SimpleCache
 from sqlalchemy import event, text
 
-from dashboard.data import district, overview
+from dashboard.data import chos, district, hubs, overview
+from dashboard.data import cumulative as running
 from dashboard.data.activity import CHO_DAY_INDEX, HUB_DISTRICT_INDEX, recommended_index_ddl
 from dashboard.data.context import DataContext, cached
 from dashboard.data.filters import Filter, Scope
+from etl.load.cumulative import mark_stale, refresh_cumulatives
+from etl.warehouse.schema import cumulative_spoke_day
 from tests.fixtures.warehouse_factory import KAIMUR, KISHANGANJ, PATNA, TODAY, build_warehouse, reader_engine
 
 AUGUST = Filter(date(2025, 8, 2), TODAY)
@@ -160,12 +163,26 @@ def test_dash313_no_query_scans_a_rollup(wh):  # type: ignore[no-untyped-def]
 
 
 def test_dash314_state_views_read_the_district_rollup(wh):  # type: ignore[no-untyped-def]
-    """Consultation sums of state-level views come from rollup_district_day; the facility rollup is only probed
-    per facility (spoke and hub indexes) or read for the hubs per district."""
+    """Consultation sums of state-level views come from the district running totals (or, when those are stale,
+    rollup_district_day); the facility rollup is only probed per facility (spoke and hub indexes) or read for the
+    hubs per district."""
     ctx = DataContext(reader_engine(wh))
-    statements = _statements(ctx, lambda: (overview.kpis(ctx, AUGUST, FULL), overview.district_metrics(ctx, AUGUST,
-                                                                                                       FULL)))
+
+    def views():  # type: ignore[no-untyped-def]
+        return overview.kpis(ctx, AUGUST, FULL), overview.district_metrics(ctx, AUGUST, FULL)
+
+    running_sql = " ".join(s for s, _ in _statements(ctx, views))
+    assert "cumulative_district_day" in running_sql and "cumulative_spoke_day" in running_sql
+    assert "rollup_district_day" not in running_sql and "rollup_facility_day" not in running_sql
+    with wh.engine.begin() as conn:
+        mark_stale(conn, date(2025, 8, 20))
+    try:
+        statements = _statements(ctx, views)
+    finally:
+        with wh.engine.begin() as conn:
+            refresh_cumulatives(conn)
     sql = " ".join(s for s, _ in statements)
+    assert "cumulative_district_day" not in sql.split("FROM cumulative_state")[-1]
     assert "sum(rollup_district_day.consultations)" in sql and "sum(rollup_facility_day" not in sql
     for statement, lines in _plans(ctx, statements):
         for line in lines:
@@ -227,6 +244,46 @@ def test_dash315_recommended_indexes_change_plans_not_results(tmp_path, backend)
             for line in lines:
                 assert "rollup_facility_day USING INDEX sqlite_autoindex" not in line, (line, statement)
                 assert "rollup_facility_day USING COVERING INDEX sqlite_autoindex" not in line, (line, statement)
+    finally:
+        wh.drop()
+
+
+def _period_results(ctx: DataContext) -> dict[str, pd.DataFrame]:
+    out = _results(ctx)
+    periods = {"july": Filter(date(2025, 7, 1), date(2025, 7, 31)), "mid": Filter(date(2025, 8, 10), date(2025, 8, 20)),
+               "one": Filter(TODAY, TODAY), "later": Filter(TODAY + timedelta(days=3), TODAY + timedelta(days=9)),
+               "long": Filter(date(2025, 6, 1), TODAY + timedelta(days=5))}
+    for name, f in periods.items():
+        for sname, scope in {"full": FULL, "kaimur": Scope.districts([KAIMUR])}.items():
+            out[f"p-kpis/{name}/{sname}"] = overview.kpis(ctx, f, scope)
+            out[f"p-metrics/{name}/{sname}"] = overview.district_metrics(ctx, f, scope)
+            out[f"p-spokes/{name}/{sname}"] = hubs.spoke_activity(ctx, f, scope)
+            out[f"p-roster/{name}/{sname}"] = chos.roster(ctx, f, scope)
+    for fname, f in {"aug": AUGUST, "opd": AUGUST.with_(modes=("OPD",)), "block": AUGUST.with_(block_lgds=(20301,)),
+                     "s1": AUGUST.with_(facility_ids=("S1",))}.items():
+        out[f"spokes/{fname}"] = hubs.spoke_activity(ctx, f, FULL)
+        out[f"roster/{fname}"] = chos.roster(ctx, f, FULL)
+    return out
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_dash318_running_totals_change_speed_not_results(tmp_path, backend):  # type: ignore[no-untyped-def]
+    """Every view that reads the running totals gives what the daily rollups give (the totals marked stale), for
+    filters of place, mode, specialty and facility, scopes, and periods before, inside, across and after the data."""
+    wh = build_warehouse(tmp_path, PG_URL if backend == "postgres" else None)
+    try:
+        ctx = DataContext(reader_engine(wh))
+        with ctx.engine.connect() as conn:
+            assert running.span(conn, cumulative_spoke_day, AUGUST.start, AUGUST.end) is not None
+        fresh = _period_results(ctx)
+        with wh.engine.begin() as conn:
+            mark_stale(conn, date(2025, 8, 2))
+        with ctx.engine.connect() as conn:
+            assert running.span(conn, cumulative_spoke_day, AUGUST.start, AUGUST.end) is None
+        stale = _period_results(ctx)
+        assert fresh.keys() == stale.keys()
+        for key in fresh:
+            pd.testing.assert_frame_equal(fresh[key], stale[key], check_dtype=False, obj=key)
     finally:
         wh.drop()
 

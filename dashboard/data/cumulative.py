@@ -1,0 +1,150 @@
+"""Period totals from the running-total tables (``cumulative_*``, kept by etl.load.cumulative).
+
+A key's total over a period is its running total at the period's last day minus its running total at the day before
+the period: two rows per key, whatever the period's length. Both days are clamped to the last day the table is built
+through (nothing happened after it). A table the ETL has marked stale, or never built, is not used: the caller reads
+the daily rollups instead (``span`` returns None).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from sqlalchemy import ColumnElement, Connection, Select, String, Table, and_, cast, distinct, func, select
+from sqlalchemy.sql.expression import Join
+from sqlalchemy.sql.selectable import NamedFromClause
+
+from dashboard.data.filters import Filter, Scope
+from dashboard.data.sql import district_clauses, facility_dim_clauses
+from etl.warehouse.schema import (
+    cumulative_cho_day,
+    cumulative_district_day,
+    cumulative_hub_district_day,
+    cumulative_spoke_day,
+    cumulative_state,
+    dim_cho,
+    dim_facility,
+)
+
+
+@dataclass(frozen=True)
+class Span:
+    """The running-total rows that bound a period: ``end`` (totals through its last day) and ``before`` (through the
+    day before it)."""
+
+    end: date
+    before: date
+
+
+def _as_date(value: object) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
+
+
+def span(conn: Connection, table: Table, start: date, end: date) -> Span | None:
+    """The rows of ``table`` that give the totals of ``start``..``end``, or None when the table is stale or unbuilt."""
+    s = cumulative_state.c
+    row = conn.execute(select(s.built_through, s.dirty_from).where(s.table_name == table.name)).first()
+    if row is None or row.built_through is None or row.dirty_from is not None:
+        return None
+    built = _as_date(row.built_through)
+    return Span(end=min(end, built), before=min(start - timedelta(days=1), built))
+
+
+@dataclass(frozen=True)
+class Pair:
+    """``table`` at the period's end (``e``) outer-joined to the same key before it (``s``)."""
+
+    e: NamedFromClause
+    s: NamedFromClause
+    joined: Join
+    at_end: ColumnElement[bool]
+
+    def diff(self, column: str) -> ColumnElement:
+        """The period's total of ``column``: at the end less before (0 before the key's first day)."""
+        return self.e.c[column] - func.coalesce(self.s.c[column], 0)
+
+
+def pair(table: Table, sp: Span, name: str = "cum") -> Pair:
+    keys = [c.name for c in table.primary_key.columns if c.name != "day"]
+    e, s = table.alias(f"{name}_end"), table.alias(f"{name}_before")
+    joined = e.outerjoin(s, and_(s.c.day == sp.before, *[s.c[k] == e.c[k] for k in keys]))
+    return Pair(e=e, s=s, joined=joined, at_end=e.c.day == sp.end)
+
+
+# ---------------------------------------------------------------- statements over the running totals
+
+
+def by_consultation_kind(f: Filter) -> bool:
+    """Whether the filter narrows consultations by mode or specialty, which only the district totals keep."""
+    return bool(f.modes or f.specialties)
+
+
+def district_sums(sp: Span, f: Filter, scope: Scope, measures: tuple[str, ...], *, per_district: bool) -> Select:
+    """Sums of ``measures`` over the period (per district when ``per_district``), any filter of district, mode and
+    specialty; facility filters need the facility rollup (not here)."""
+    p = pair(cumulative_district_day, sp)
+    e = p.e.c
+    where = [p.at_end, *district_clauses(e.district_lgd, f, scope)]
+    if f.modes:
+        where.append(e.mode.in_(f.modes))
+    if f.specialties:
+        where.append(e.specialty_code.in_(f.specialties))
+    sums = [func.coalesce(func.sum(p.diff(m)), 0).label(m) for m in measures]
+    if per_district:
+        return select(e.district_lgd, *sums).select_from(p.joined).where(*where).group_by(e.district_lgd)
+    return select(*sums).select_from(p.joined).where(*where)
+
+
+def active_spokes(sp: Span, f: Filter, scope: Scope, *, per_district: bool = False) -> Select:
+    """Spokes of the facility master under the filter with a consultation in the period (no mode or specialty
+    filter: the spoke totals are over all of them)."""
+    c = dim_facility.c
+    p = pair(cumulative_spoke_day, sp)
+    source = dim_facility.join(p.joined, and_(p.e.c.spoke_id == c.facility_id, p.at_end))
+    where = [c.role == "spoke", *facility_dim_clauses(f, scope), p.diff("active_days") > 0]
+    if per_district:
+        return (select(c.district_lgd, func.count().label("spokes_active")).select_from(source).where(*where)
+                .group_by(c.district_lgd))
+    return select(func.count().label("spokes_active")).select_from(source).where(*where)
+
+
+def hubs_filterable(f: Filter) -> bool:
+    """Whether serving hubs can come from the (hub, district) totals: no mode, specialty, block or facility
+    filter."""
+    return not (by_consultation_kind(f) or f.block_lgds or f.facility_ids or f.facility_types)
+
+
+def serving_hubs(sp: Span, f: Filter, scope: Scope, *, per_district: bool = False) -> Select:
+    """Hubs that answered a consultation of a spoke of the filter's districts in the period (per district)."""
+    p = pair(cumulative_hub_district_day, sp)
+    e = p.e.c
+    where = [p.at_end, *district_clauses(e.district_lgd, f, scope), p.diff("consultations") > 0]
+    if per_district:
+        return (select(e.district_lgd, func.count().label("hubs_serving")).select_from(p.joined).where(*where)
+                .group_by(e.district_lgd))
+    return select(func.count(distinct(e.hub_id)).label("hubs_serving")).select_from(p.joined).where(*where)
+
+
+def chos_filterable(f: Filter) -> bool:
+    """Whether active CHOs can be counted from the CHO totals: no block or facility filter (those apply to where
+    the CHO consulted)."""
+    return not (f.block_lgds or f.facility_ids or f.facility_types)
+
+
+def active_chos(sp: Span, f: Filter, scope: Scope) -> Select:
+    """CHOs of the filter's districts with a consultation in the period."""
+    c = dim_cho.c
+    p = pair(cumulative_cho_day, sp)
+    source = dim_cho.join(p.joined, and_(p.e.c.cho_id == c.cho_id, p.at_end))
+    return (select(func.count().label("chos_active")).select_from(source)
+            .where(*district_clauses(c.district_lgd, f, scope), p.diff("active_days") > 0))
+
+
+def activity(sp: Span, table: Table, key: str, ids: Select) -> Select:
+    """Per key of ``ids`` (spoke_id or cho_id of ``table``): consultations and active days in the period, and the
+    last day with a consultation up to its end (ISO text)."""
+    p = pair(table, sp)
+    return (select(p.e.c[key].label("key"), p.diff("consultations").label("consultations"),
+                   p.diff("active_days").label("active_days"), cast(p.e.c.last_day, String).label("last_day"))
+            .select_from(p.joined).where(p.at_end, p.e.c[key].in_(ids)))

@@ -1,0 +1,181 @@
+"""Running totals (``cumulative_*`` tables) kept up to date with the daily rollups.
+
+Every write of consultation rollups marks the running totals stale from the first day it changed
+(``mark_stale``, in the same transaction as the rollups); ``refresh_cumulatives`` then rewrites, for every key, the
+rows from that day to the rollups' last day, starting from the key's row of the day before. A new day costs one row
+per key; a correction of a day a month back rewrites a month of rows per key. Until a refresh commits, readers see
+the table as stale and read the daily rollups instead, so a killed run never leaves wrong totals in use.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from sqlalchemy import (
+    Column,
+    Connection,
+    Date,
+    MetaData,
+    Table,
+    and_,
+    case,
+    delete,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    union_all,
+    update,
+)
+
+from etl.warehouse.schema import (
+    cumulative_cho_day,
+    cumulative_district_day,
+    cumulative_hub_district_day,
+    cumulative_spoke_day,
+    cumulative_state,
+    rollup_cho_day,
+    rollup_district_day,
+    rollup_facility_day,
+)
+
+
+@dataclass(frozen=True)
+class Cumulative:
+    """A running-total table and the daily rollup it sums: ``keys`` and ``measures`` are column names of both;
+    ``activity`` adds the count of days with a consultation and the last such day."""
+
+    table: Table
+    source: Table
+    keys: tuple[str, ...]
+    measures: tuple[str, ...]
+    activity: bool = False
+
+
+def _district_measures() -> tuple[str, ...]:
+    keys = {c.name for c in cumulative_district_day.primary_key.columns}
+    return tuple(c.name for c in cumulative_district_day.columns if c.name not in keys)
+
+
+CUMULATIVES: tuple[Cumulative, ...] = (
+    Cumulative(cumulative_district_day, rollup_district_day, ("district_lgd", "specialty_code", "mode"),
+               _district_measures()),
+    Cumulative(cumulative_spoke_day, rollup_facility_day, ("spoke_id",), ("consultations",), activity=True),
+    Cumulative(cumulative_cho_day, rollup_cho_day, ("cho_id",), ("consultations",), activity=True),
+    Cumulative(cumulative_hub_district_day, rollup_facility_day, ("hub_id", "district_lgd"), ("consultations",)),
+)
+
+_temp = MetaData()
+calendar = Table("tmp_cumulative_calendar", _temp, Column("day", Date, primary_key=True), prefixes=["TEMPORARY"])
+
+
+def mark_stale(conn: Connection, first_day: date | None, *, rebuild: bool = False) -> None:
+    """Mark every running total stale from ``first_day`` (nothing to do for None), or, with ``rebuild``, to be
+    built again in full."""
+    s = cumulative_state.c
+    if rebuild:
+        conn.execute(update(cumulative_state).values(dirty_from=date(1900, 1, 1), built_through=None))
+        return
+    if first_day is None:
+        return
+    conn.execute(update(cumulative_state).where(or_(s.dirty_from.is_(None), s.dirty_from > first_day))
+                 .values(dirty_from=first_day))
+
+
+def _as_date(value: object) -> date | None:
+    if value is None:
+        return None
+    return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
+
+
+def _fill_calendar(conn: Connection, first: date, last: date) -> None:
+    calendar.create(conn, checkfirst=True)
+    conn.execute(delete(calendar))
+    days = [{"day": first + timedelta(days=i)} for i in range((last - first).days + 1)]
+    if days:
+        conn.execute(insert(calendar), days)
+
+
+def _rewrite(conn: Connection, spec: Cumulative, first: date, last: date, base_day: date | None) -> None:
+    """Replace ``spec``'s rows from ``first`` to ``last``: per key, the row of ``base_day`` (the day before
+    ``first``; None when building from scratch) plus the running sums of the daily rollup from ``first``."""
+    cum, src = spec.table, spec.source
+    conn.execute(delete(cum).where(cum.c.day >= first))
+    if first > last:
+        return
+    _fill_calendar(conn, first, last)
+    sums = [func.sum(src.c[m]).label(m) for m in spec.measures]
+    daily = (select(*[src.c[k] for k in spec.keys], src.c.day, *sums)
+             .where(src.c.day >= first, src.c.day <= last, src.c.consultations > 0)
+             .group_by(*[src.c[k] for k in spec.keys], src.c.day).subquery("daily"))
+    firsts = [select(*[daily.c[k] for k in spec.keys], func.min(daily.c.day).label("first_day"))
+              .group_by(*[daily.c[k] for k in spec.keys])]
+    base = None
+    if base_day is not None:
+        carried = [cum.c[m] for m in spec.measures] + ([cum.c.active_days, cum.c.last_day] if spec.activity else [])
+        base = select(*[cum.c[k] for k in spec.keys], *carried).where(cum.c.day == base_day).subquery("base")
+        firsts.append(select(*[base.c[k] for k in spec.keys], literal(first, Date).label("first_day")))
+    every = union_all(*firsts).subquery("every")
+    keys = (select(*[every.c[k] for k in spec.keys], func.min(every.c.first_day).label("first_day"))
+            .group_by(*[every.c[k] for k in spec.keys]).subquery("keys"))
+    joined = keys.join(calendar, calendar.c.day >= keys.c.first_day)
+    joined = joined.outerjoin(daily, and_(daily.c.day == calendar.c.day,
+                                          *[daily.c[k] == keys.c[k] for k in spec.keys]))
+    if base is not None:
+        joined = joined.outerjoin(base, and_(*[base.c[k] == keys.c[k] for k in spec.keys]))
+    window = {"partition_by": [keys.c[k] for k in spec.keys], "order_by": calendar.c.day, "rows": (None, 0)}
+
+    def running(value, carried):  # type: ignore[no-untyped-def]
+        total = func.sum(func.coalesce(value, 0)).over(**window)
+        return total if base is None else func.coalesce(carried, 0) + total
+
+    columns = [running(daily.c[m], base.c[m] if base is not None else None).label(m) for m in spec.measures]
+    names = list(spec.measures)
+    if spec.activity:
+        active = case((daily.c.consultations > 0, 1), else_=0)
+        last_seen = func.max(daily.c.day).over(**window)
+        columns += [running(active, base.c.active_days if base is not None else None).label("active_days"),
+                    (last_seen if base is None else func.coalesce(last_seen, base.c.last_day)).label("last_day")]
+        names += ["active_days", "last_day"]
+    stmt = select(calendar.c.day, *[keys.c[k] for k in spec.keys], *columns).select_from(joined)
+    conn.execute(insert(cum).from_select(["day", *spec.keys, *names], stmt))
+
+
+def refresh_cumulatives(conn: Connection) -> list[str]:
+    """Bring every stale or unbuilt running total up to the rollups' last day. Returns the tables rewritten."""
+    s = cumulative_state.c
+    states = {row.table_name: row for row in conn.execute(select(cumulative_state))}
+    done = []
+    for spec in CUMULATIVES:
+        name = spec.table.name
+        state = states.get(name)
+        built, dirty = (_as_date(state.built_through), _as_date(state.dirty_from)) if state else (None, None)
+        last = _as_date(conn.execute(select(func.max(spec.source.c.day))).scalar())
+        if state is not None and dirty is None and built == last and (built is not None or last is None):
+            continue
+        if last is None:
+            conn.execute(delete(spec.table))
+        elif built is None:
+            first = _as_date(conn.execute(select(func.min(spec.source.c.day))).scalar())
+            assert first is not None
+            _rewrite(conn, spec, first, last, None)
+        else:
+            # Rows after the old last day are written too (a new day, or days with no consultation since).
+            first = min(dirty or built + timedelta(days=1), built + timedelta(days=1))
+            earliest = _as_date(conn.execute(select(func.min(spec.source.c.day))).scalar())
+            assert earliest is not None
+            if first <= earliest:  # nothing before it to start from: built again in full
+                conn.execute(delete(spec.table))
+                _rewrite(conn, spec, earliest, last, None)
+            else:
+                _rewrite(conn, spec, first, last, first - timedelta(days=1))
+            conn.execute(delete(spec.table).where(spec.table.c.day > last))
+        values = {"built_through": last, "dirty_from": None}
+        if state is None:
+            conn.execute(insert(cumulative_state).values(table_name=name, **values))
+        else:
+            conn.execute(update(cumulative_state).where(s.table_name == name).values(**values))
+        done.append(name)
+    return done
