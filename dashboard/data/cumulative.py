@@ -148,3 +148,18 @@ def activity(sp: Span, table: Table, key: str, ids: Select) -> Select:
     return (select(p.e.c[key].label("key"), p.diff("consultations").label("consultations"),
                    p.diff("active_days").label("active_days"), cast(p.e.c.last_day, String).label("last_day"))
             .select_from(p.joined).where(p.at_end, p.e.c[key].in_(ids)))
+
+
+def hub_totals(sp: Span, table: Table, f: Filter, hub_ids: Select, measures: tuple[str, ...], by: str) -> Select:
+    """Sums of ``measures`` over the period for the hubs of ``hub_ids``, grouped by ``by`` (``hub_id`` or
+    ``specialty_code``), from a hub running-total table (per hub and mode, or per hub, mode and specialty: mode and
+    specialty filters apply where the table has them)."""
+    p = pair(table, sp)
+    e = p.e.c
+    where = [p.at_end, e.hub_id.in_(hub_ids)]
+    if f.modes:
+        where.append(e.mode.in_(f.modes))
+    if f.specialties:
+        where.append(e.specialty_code.in_(f.specialties))
+    sums = [func.coalesce(func.sum(p.diff(m)), 0).label(m) for m in measures]
+    return select(e[by], *sums).select_from(p.joined).where(*where).group_by(e[by])

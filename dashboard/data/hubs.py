@@ -30,7 +30,7 @@ from datetime import date, datetime, timedelta
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import ColumnElement, Select, String, Table, and_, cast, distinct, func, or_, select
+from sqlalchemy import ColumnElement, Connection, Select, String, Table, and_, cast, distinct, func, or_, select
 
 from dashboard.data import cumulative as running
 from dashboard.data.activity import last_day
@@ -43,6 +43,8 @@ from dashboard.privacy.suppression import DEFAULT_K, rate_or_missing, suppress_r
 from etl.warehouse.histogram import WAIT_BUCKET_COLUMNS, percentile_from_counts
 from etl.warehouse.schema import (
     CHANNELS,
+    cumulative_hub_mode_day,
+    cumulative_hub_specialty_day,
     cumulative_spoke_day,
     dim_block,
     dim_cho,
@@ -240,6 +242,17 @@ def hub_sums(f: Filter, scope: Scope) -> Select:
             .where(*hub_rollup_clauses(table, f, scope)).group_by(table.c.hub_id))
 
 
+def _hub_sums(conn: Connection, f: Filter, scope: Scope) -> Select:
+    """``hub_sums``, from the hub running totals when they are fresh (two rows per hub and mode)."""
+    table = cumulative_hub_specialty_day if f.specialties else cumulative_hub_mode_day
+    sp = running.span(conn, table, f.start, f.end)
+    if sp is None:
+        return hub_sums(f, scope)
+    stmt = running.hub_totals(sp, table, f, _hub_ids(f, scope), (*HUB_COUNTS, *WAIT_BUCKET_COLUMNS), "hub_id")
+    return stmt.with_only_columns(*[c.label("facility_id") if c.name == "hub_id" else c
+                                    for c in stmt.selected_columns], maintain_column_froms=True)
+
+
 @cached
 def spokes_served(ctx: DataContext, f: Filter, scope: Scope) -> pd.DataFrame:
     """Per hub under the filter: the distinct spokes it answered in the period (facility_id, spokes_served). Reads
@@ -271,7 +284,6 @@ def hub_load(ctx: DataContext, f: Filter, scope: Scope) -> pd.DataFrame:
         .where(*hub_dim_clauses(f, scope))
         .order_by(fac.c.name)
     )
-    load = hub_sums(f, scope)
     hd = rollup_hub_day.c
     # The day as ISO text: parsed once for the column, not converted to a date object per row by the driver.
     days = (select(hd.hub_id.label("facility_id"), cast(hd.day, String).label("day"), hd.doctors)
@@ -279,7 +291,8 @@ def hub_load(ctx: DataContext, f: Filter, scope: Scope) -> pd.DataFrame:
                    scope_clause(hd.hub_district_lgd, scope)))
     with ctx.engine.connect() as conn:
         hubs = read_frame(conn, dims)
-        counts = _frame_or_empty(read_frame(conn, load), ["facility_id", *HUB_COUNTS, *WAIT_BUCKET_COLUMNS])
+        counts = _frame_or_empty(read_frame(conn, _hub_sums(conn, f, scope)),
+                                 ["facility_id", *HUB_COUNTS, *WAIT_BUCKET_COLUMNS])
         served = read_frame(conn, days)
     frame = hubs.merge(counts, on="facility_id", how="left")
     for col in (*HUB_COUNTS, *WAIT_BUCKET_COLUMNS, "spokes_assigned"):
@@ -290,7 +303,8 @@ def hub_load(ctx: DataContext, f: Filter, scope: Scope) -> pd.DataFrame:
 def _derive_hub_metrics(frame: pd.DataFrame, served: pd.DataFrame, f: Filter, k: int) -> pd.DataFrame:
     """Serving hours, rates and ranks from the per-hub sums and the (hub, day, doctors) rows it served."""
     frame = frame.copy()
-    masks = frame["service_days"].fillna(DEFAULT_DAYS)
+    masks = frame["service_days"].fillna(DEFAULT_DAYS).tolist()
+    hub_ids = frame["facility_id"].tolist()
     calendars = {m: scheduled_dates(m, f.start, f.end) for m in set(masks)}
     frame["scheduled_days"] = pd.Series([len(calendars[m]) for m in masks], index=frame.index, dtype="int64")
     if served.empty:
@@ -299,7 +313,7 @@ def _derive_hub_metrics(frame: pd.DataFrame, served: pd.DataFrame, f: Filter, k:
     # Vectorised: a hub's service days as bits (bit w = weekday w, Monday 0) tested against each served day's weekday.
     stamps = pd.to_datetime(served["day"].astype(str).str.slice(0, 10), format="%Y-%m-%d")
     weekday = stamps.dt.day_of_week.to_numpy(dtype="int64")
-    bits_of = {h: _day_bits(m) for h, m in zip(frame["facility_id"], masks, strict=True)}
+    bits_of = {h: _day_bits(m) for h, m in zip(hub_ids, masks, strict=True)}
     hub_bits = served["facility_id"].map(bits_of).fillna(_day_bits(DEFAULT_DAYS)).to_numpy(dtype="int64")
     served = pd.DataFrame({"facility_id": served["facility_id"].to_numpy(), "day": stamps.dt.date.to_numpy(),
                            "doctors": pd.to_numeric(served["doctors"]).fillna(0).to_numpy(),
@@ -315,9 +329,9 @@ def _derive_hub_metrics(frame: pd.DataFrame, served: pd.DataFrame, f: Filter, k:
     frame["missed_days"] = frame["scheduled_days"] - frame["serving_days"]
     frame["doctors_per_day"] = (frame["doctor_days"] / frame["days_served"].where(frame["days_served"] > 0)
                                 ).astype("float64")
-    served_days = set(zip(served["facility_id"], served["day"], strict=True))
+    served_days = set(zip(served["facility_id"].tolist(), served["day"].tolist(), strict=True))
     missed_dates = []
-    for hub_id, mask, missed in zip(frame["facility_id"], masks, frame["missed_days"], strict=True):
+    for hub_id, mask, missed in zip(hub_ids, masks, frame["missed_days"].tolist(), strict=True):
         if missed <= 0:
             missed_dates.append("")
             continue
@@ -325,8 +339,8 @@ def _derive_hub_metrics(frame: pd.DataFrame, served: pd.DataFrame, f: Filter, k:
         shown = ", ".join(d.strftime("%d-%m-%Y") for d in not_served[:MISSED_DATES_SHOWN])
         missed_dates.append(shown + (" …" if len(not_served) > MISSED_DATES_SHOWN else ""))
     frame["missed_dates"] = pd.Series(missed_dates, index=frame.index, dtype="object")
-    frame["window_hours"] = pd.Series([window_hours(a, b) for a, b in zip(frame["service_start"],
-                                                                          frame["service_end"], strict=True)],
+    frame["window_hours"] = pd.Series([window_hours(a, b) for a, b in zip(frame["service_start"].tolist(),
+                                                                          frame["service_end"].tolist(), strict=True)],
                                       index=frame.index, dtype="float64")
     frame["serving_hours"] = frame["window_hours"] * frame["serving_days"]
     frame["in_hours"] = frame["consultations"] - frame["n_outside_hours"]
@@ -411,6 +425,10 @@ def specialty_mix(ctx: DataContext, f: Filter, scope: Scope) -> pd.DataFrame:
                    func.sum(hs.c.n_referred).label("n_referred"))
             .where(*hub_rollup_clauses(hs, f, scope)).group_by(hs.c.specialty_code))
     with ctx.engine.connect() as conn:
+        sp = running.span(conn, cumulative_hub_specialty_day, f.start, f.end)
+        if sp is not None:  # two running-total rows per hub, mode and specialty
+            stmt = running.hub_totals(sp, cumulative_hub_specialty_day, f, _hub_ids(f, scope),
+                                      ("consultations", "n_referred"), "specialty_code")
         mix = _frame_or_empty(read_frame(conn, stmt), ["specialty_code", "consultations", "n_referred"])
         sp = dim_specialty.c
         names = read_frame(conn, select(sp.specialty_code, sp.name_en, sp.name_hi))

@@ -31,14 +31,19 @@ from sqlalchemy import (
 )
 
 from etl.warehouse.schema import (
+    HUB_MEASURES,
     cumulative_cho_day,
     cumulative_district_day,
     cumulative_hub_district_day,
+    cumulative_hub_mode_day,
+    cumulative_hub_specialty_day,
     cumulative_spoke_day,
     cumulative_state,
     rollup_cho_day,
     rollup_district_day,
     rollup_facility_day,
+    rollup_hub_mode_day,
+    rollup_hub_specialty_day,
 )
 
 
@@ -65,6 +70,9 @@ CUMULATIVES: tuple[Cumulative, ...] = (
     Cumulative(cumulative_spoke_day, rollup_facility_day, ("spoke_id",), ("consultations",), activity=True),
     Cumulative(cumulative_cho_day, rollup_cho_day, ("cho_id",), ("consultations",), activity=True),
     Cumulative(cumulative_hub_district_day, rollup_facility_day, ("hub_id", "district_lgd"), ("consultations",)),
+    Cumulative(cumulative_hub_mode_day, rollup_hub_mode_day, ("hub_id", "mode"), HUB_MEASURES),
+    Cumulative(cumulative_hub_specialty_day, rollup_hub_specialty_day, ("hub_id", "mode", "specialty_code"),
+               HUB_MEASURES),
 )
 
 _temp = MetaData()

@@ -401,8 +401,31 @@ cumulative_hub_district_day = Table(
     sqlite_with_rowid=False,
 )
 
+# Per hub and mode, and per hub, mode and specialty: the hub load measures (the hubs page's load and specialty mix).
+cumulative_hub_mode_day = Table(
+    "cumulative_hub_mode_day",
+    metadata,
+    Column("day", Date, primary_key=True),
+    Column("hub_id", String(40), primary_key=True),
+    Column("mode", String(8), primary_key=True),
+    *_hub_measure_columns(),
+    sqlite_with_rowid=False,
+)
+
+cumulative_hub_specialty_day = Table(
+    "cumulative_hub_specialty_day",
+    metadata,
+    Column("day", Date, primary_key=True),
+    Column("hub_id", String(40), primary_key=True),
+    Column("mode", String(8), primary_key=True),
+    Column("specialty_code", String(24), primary_key=True),
+    *_hub_measure_columns(),
+    sqlite_with_rowid=False,
+)
+
 CUMULATIVE_TABLES: tuple[Table, ...] = (cumulative_district_day, cumulative_spoke_day, cumulative_cho_day,
-                                        cumulative_hub_district_day)
+                                        cumulative_hub_district_day, cumulative_hub_mode_day,
+                                        cumulative_hub_specialty_day)
 
 cumulative_state = Table(
     "cumulative_state",
