@@ -76,6 +76,7 @@ SELECT create_distributed_table('current_status', 'facility_id', colocate_with =
 SELECT create_distributed_table('fact_status_event', 'facility_id', colocate_with => 'rollup_hub_day');
 SELECT create_distributed_table('cumulative_hub_mode_day', 'hub_id', colocate_with => 'rollup_hub_day');
 SELECT create_distributed_table('cumulative_hub_specialty_day', 'hub_id', colocate_with => 'rollup_hub_day');
+SELECT create_distributed_table('cumulative_hub_hour_day', 'hub_id', colocate_with => 'rollup_hub_day');
 
 -- 5. Running totals per spoke and per CHO, distributed by their key (the refresh's window partitions by it).
 SELECT create_distributed_table('cumulative_spoke_day', 'spoke_id', colocate_with => 'none');

@@ -18,9 +18,11 @@ from sqlalchemy.sql.selectable import NamedFromClause
 from dashboard.data.filters import Filter, Scope
 from dashboard.data.sql import district_clauses, facility_dim_clauses
 from etl.warehouse.schema import (
+    WEEKDAY_COLUMNS,
     cumulative_cho_day,
     cumulative_district_day,
     cumulative_hub_district_day,
+    cumulative_hub_hour_day,
     cumulative_spoke_day,
     cumulative_state,
     dim_cho,
@@ -163,3 +165,15 @@ def hub_totals(sp: Span, table: Table, f: Filter, hub_ids: Select, measures: tup
         where.append(e.specialty_code.in_(f.specialties))
     sums = [func.coalesce(func.sum(p.diff(m)), 0).label(m) for m in measures]
     return select(e[by], *sums).select_from(p.joined).where(*where).group_by(e[by])
+
+
+def hour_weekday(sp: Span, f: Filter, hub_ids: Select) -> Select:
+    """Per hour of day: consultations in the period by weekday (``weekday_0`` = Monday) for the hubs of
+    ``hub_ids``, mode filter applied."""
+    p = pair(cumulative_hub_hour_day, sp)
+    e = p.e.c
+    where = [p.at_end, e.hub_id.in_(hub_ids)]
+    if f.modes:
+        where.append(e.mode.in_(f.modes))
+    sums = [func.coalesce(func.sum(p.diff(w)), 0).label(w) for w in WEEKDAY_COLUMNS]
+    return select(e.hour, *sums).select_from(p.joined).where(*where).group_by(e.hour)

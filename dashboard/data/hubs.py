@@ -43,6 +43,7 @@ from dashboard.privacy.suppression import DEFAULT_K, rate_or_missing, suppress_r
 from etl.warehouse.histogram import WAIT_BUCKET_COLUMNS, percentile_from_counts
 from etl.warehouse.schema import (
     CHANNELS,
+    cumulative_hub_hour_day,
     cumulative_hub_mode_day,
     cumulative_hub_specialty_day,
     cumulative_spoke_day,
@@ -457,9 +458,18 @@ def hour_weekday(ctx: DataContext, f: Filter, scope: Scope) -> pd.DataFrame:
         clauses.append(hh.mode.in_(f.modes))
     stmt = (select(hh.day, hh.hour, func.sum(hh.consultations).label("consultations"))
             .where(*clauses).group_by(hh.day, hh.hour))
-    with ctx.engine.connect() as conn:
-        rows = read_frame(conn, stmt)
     grid = pd.MultiIndex.from_product([range(WEEKDAYS), range(HOURS)], names=["weekday", "hour"])
+    with ctx.engine.connect() as conn:
+        sp = running.span(conn, cumulative_hub_hour_day, f.start, f.end)
+        if sp is not None:  # two running-total rows per hub, hour and mode
+            wide = read_frame(conn, running.hour_weekday(sp, f, _hub_ids(f, scope)))
+        else:
+            rows = read_frame(conn, stmt)
+    if sp is not None:
+        cells = {(weekday, int(hour)): int(n or 0) for hour, *days in wide.itertuples(index=False, name=None)
+                 for weekday, n in enumerate(days)}
+        return pd.DataFrame({"weekday": grid.get_level_values(0), "hour": grid.get_level_values(1),
+                             "consultations": [cells.get(cell, 0) for cell in grid]}).astype("int64")
     if rows.empty:
         return pd.DataFrame(index=grid).assign(consultations=0).reset_index().astype("int64")
     rows["weekday"] = pd.to_datetime(rows["day"]).dt.day_of_week

@@ -9,11 +9,13 @@ the table as stale and read the daily rollups instead, so a killed run never lea
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from sqlalchemy import (
     Column,
+    ColumnElement,
     Connection,
     Date,
     MetaData,
@@ -21,6 +23,7 @@ from sqlalchemy import (
     and_,
     case,
     delete,
+    extract,
     func,
     insert,
     literal,
@@ -32,9 +35,11 @@ from sqlalchemy import (
 
 from etl.warehouse.schema import (
     HUB_MEASURES,
+    WEEKDAY_COLUMNS,
     cumulative_cho_day,
     cumulative_district_day,
     cumulative_hub_district_day,
+    cumulative_hub_hour_day,
     cumulative_hub_mode_day,
     cumulative_hub_specialty_day,
     cumulative_spoke_day,
@@ -42,6 +47,7 @@ from etl.warehouse.schema import (
     rollup_cho_day,
     rollup_district_day,
     rollup_facility_day,
+    rollup_hub_hour,
     rollup_hub_mode_day,
     rollup_hub_specialty_day,
 )
@@ -57,6 +63,16 @@ class Cumulative:
     keys: tuple[str, ...]
     measures: tuple[str, ...]
     activity: bool = False
+    # Measures that are not a column of the source: name -> expression over the source's columns.
+    derived: Mapping[str, Callable[[Table], ColumnElement]] = field(default_factory=dict)
+
+    def value(self, name: str) -> ColumnElement:
+        return self.derived[name](self.source) if name in self.derived else self.source.c[name]
+
+
+def _on_weekday(monday_based: int) -> Callable[[Table], ColumnElement]:
+    # SQL's day of week counts from Sunday (0); the dashboard's from Monday, as pandas does.
+    return lambda src: case((extract("dow", src.c.day) == (monday_based + 1) % 7, src.c.consultations), else_=0)
 
 
 def _district_measures() -> tuple[str, ...]:
@@ -73,6 +89,8 @@ CUMULATIVES: tuple[Cumulative, ...] = (
     Cumulative(cumulative_hub_mode_day, rollup_hub_mode_day, ("hub_id", "mode"), HUB_MEASURES),
     Cumulative(cumulative_hub_specialty_day, rollup_hub_specialty_day, ("hub_id", "mode", "specialty_code"),
                HUB_MEASURES),
+    Cumulative(cumulative_hub_hour_day, rollup_hub_hour, ("hub_id", "hour", "mode"), WEEKDAY_COLUMNS,
+               derived={name: _on_weekday(i) for i, name in enumerate(WEEKDAY_COLUMNS)}),
 )
 
 _temp = MetaData()
@@ -114,7 +132,7 @@ def _rewrite(conn: Connection, spec: Cumulative, first: date, last: date, base_d
     if first > last:
         return
     _fill_calendar(conn, first, last)
-    sums = [func.sum(src.c[m]).label(m) for m in spec.measures]
+    sums = [func.sum(spec.value(m)).label(m) for m in spec.measures]
     daily = (select(*[src.c[k] for k in spec.keys], src.c.day, *sums)
              .where(src.c.day >= first, src.c.day <= last, src.c.consultations > 0)
              .group_by(*[src.c[k] for k in spec.keys], src.c.day).subquery("daily"))

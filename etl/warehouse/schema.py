@@ -423,9 +423,22 @@ cumulative_hub_specialty_day = Table(
     sqlite_with_rowid=False,
 )
 
+# Per hub, hour of day and mode: consultations by weekday (weekday_0 = Monday), for the hour x weekday heatmap.
+WEEKDAY_COLUMNS: tuple[str, ...] = tuple(f"weekday_{i}" for i in range(7))
+cumulative_hub_hour_day = Table(
+    "cumulative_hub_hour_day",
+    metadata,
+    Column("day", Date, primary_key=True),
+    Column("hub_id", String(40), primary_key=True),
+    Column("hour", Integer, primary_key=True, autoincrement=False),
+    Column("mode", String(8), primary_key=True),
+    *[Column(name, Integer, nullable=False, server_default="0") for name in WEEKDAY_COLUMNS],
+    sqlite_with_rowid=False,
+)
+
 CUMULATIVE_TABLES: tuple[Table, ...] = (cumulative_district_day, cumulative_spoke_day, cumulative_cho_day,
                                         cumulative_hub_district_day, cumulative_hub_mode_day,
-                                        cumulative_hub_specialty_day)
+                                        cumulative_hub_specialty_day, cumulative_hub_hour_day)
 
 cumulative_state = Table(
     "cumulative_state",

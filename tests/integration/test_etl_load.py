@@ -77,7 +77,7 @@ def assert_running_totals_match(engine: Engine) -> None:
         for spec in CUMULATIVES:
             src, keys = spec.source, list(spec.keys)
             daily = conn.execute(
-                select(*[src.c[k] for k in keys], src.c.day, *[func.sum(src.c[m]) for m in spec.measures])
+                select(*[src.c[k] for k in keys], src.c.day, *[func.sum(spec.value(m)) for m in spec.measures])
                 .where(src.c.consultations > 0).group_by(*[src.c[k] for k in keys], src.c.day)).all()
             stored = sorted(tuple(_stored(c.name, v) for c, v in zip(spec.table.c, row, strict=True))
                             for row in conn.execute(select(spec.table)))

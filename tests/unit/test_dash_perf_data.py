@@ -261,11 +261,13 @@ def _period_results(ctx: DataContext) -> dict[str, pd.DataFrame]:
             out[f"p-roster/{name}/{sname}"] = chos.roster(ctx, f, scope)
             out[f"p-hubs/{name}/{sname}"] = hubs.hub_load(ctx, f, scope)
             out[f"p-mix/{name}/{sname}"] = hubs.specialty_mix(ctx, f, scope)
+            out[f"p-heat/{name}/{sname}"] = hubs.hour_weekday(ctx, f, scope)
     for fname, f in {"opd": AUGUST.with_(modes=("OPD",)), "gen": AUGUST.with_(specialties=("GEN",)),
                      "both": AUGUST.with_(modes=("ABHWC",), specialties=("GEN", "OBG")),
                      "h1": AUGUST.with_(facility_ids=("H1",)), "kaimur": AUGUST.with_(district_lgds=(KAIMUR,))}.items():
         out[f"hubs/{fname}"] = hubs.hub_load(ctx, f, FULL)
         out[f"mix/{fname}"] = hubs.specialty_mix(ctx, f, Scope.districts([KAIMUR, KISHANGANJ]))
+        out[f"heat/{fname}"] = hubs.hour_weekday(ctx, f, FULL)
     for fname, f in {"aug": AUGUST, "opd": AUGUST.with_(modes=("OPD",)), "block": AUGUST.with_(block_lgds=(20301,)),
                      "s1": AUGUST.with_(facility_ids=("S1",))}.items():
         out[f"spokes/{fname}"] = hubs.spoke_activity(ctx, f, FULL)
