@@ -58,3 +58,6 @@ def post_worker_init(worker: object) -> None:
     app = getattr(worker, "wsgi", None)
     if app is not None and hasattr(app, "test_client"):
         app.test_client().get("/login")
+    from dashboard.runtime import settle_process
+
+    settle_process()

@@ -116,6 +116,12 @@ def build_target(settings: Any) -> Target:
     def bench_noop(value: Any) -> Any:  # the yardstick: Dash's own cost of one callback round trip
         return value
 
+    # As `arogya serve` and each gunicorn worker do once the app is up: what it holds leaves the cyclic GC's walks.
+    from dashboard.runtime import settle_process
+
+    app.server.test_client().get("/login")
+    settle_process()
+
     return Target(app=app, today=today, district_lgd=int(chosen.district_lgd), district_name=str(chosen.name_en),
                   compare_lgds=[int(r.district_lgd) for r in by_size[:3]], facility_id=str(facility), counts=counts)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from dataclasses import dataclass
 from datetime import date
 
@@ -39,3 +40,14 @@ def current_scope() -> Scope:
     from dashboard.auth.session import current_scope as session_scope
 
     return session_scope()
+
+
+def settle_process() -> int:
+    """Exempt everything the process holds once the app is built (layouts, boundaries, metadata, compiled
+    statements: hundreds of thousands of objects) from Python's cyclic garbage collector. A full collection otherwise
+    walks all of them again, tens of milliseconds in the middle of whichever callback allocated the most (a 10,000-row
+    table: its p95). Call once per serving process, after the app has answered its first request. Returns the
+    number of objects exempted."""
+    gc.collect()
+    gc.freeze()
+    return gc.get_freeze_count()

@@ -325,3 +325,24 @@ def test_dash317_records_match_the_pandas_conversion():  # type: ignore[no-untyp
     assert [type(v) for v in fast[0].values()] == [str, int, float, int, str, bool]
     assert fast[1]["rate"] is None and fast[1]["days"] is None and fast[1]["last"] is None and fast[2]["code"] is None
     assert records(frame.iloc[:0]) == []
+
+
+def test_dash319_settled_process_leaves_the_built_app_out_of_gc_walks(wh):  # type: ignore[no-untyped-def]
+    """`settle_process` (called by `arogya serve` and each gunicorn worker) moves what exists into the permanent
+    generation; objects made afterwards are still collected."""
+    import gc
+
+    from dashboard.runtime import settle_process
+
+    ctx = DataContext(reader_engine(wh))
+    overview.kpis(ctx, AUGUST, FULL)
+    try:
+        frozen = settle_process()
+        assert frozen == gc.get_freeze_count() > 1000
+        cycle: list[object] = []
+        cycle.append(cycle)
+        gc.collect()
+        assert gc.get_freeze_count() == frozen  # a collection neither unfreezes nor walks the frozen objects
+    finally:
+        gc.unfreeze()
+    assert gc.get_freeze_count() == 0
