@@ -124,6 +124,20 @@ def _fill_calendar(conn: Connection, first: date, last: date) -> None:
         conn.execute(insert(calendar), days)
 
 
+_daily_tables: dict[str, Table] = {}
+
+
+def _daily_table(spec: Cumulative) -> Table:
+    """A temporary table of ``spec``'s daily sums: its keys and day (the primary key, in that order) and measures."""
+    name = f"tmp_daily_{spec.table.name}"
+    if name not in _daily_tables:
+        keys = [Column(k, spec.table.c[k].type, primary_key=True) for k in spec.keys]
+        measures = [Column(m, spec.table.c[m].type) for m in spec.measures]
+        _daily_tables[name] = Table(name, _temp, *keys, Column("day", Date, primary_key=True), *measures,
+                                    prefixes=["TEMPORARY"])
+    return _daily_tables[name]
+
+
 def _rewrite(conn: Connection, spec: Cumulative, first: date, last: date, base_day: date | None) -> None:
     """Replace ``spec``'s rows from ``first`` to ``last``: per key, the row of ``base_day`` (the day before
     ``first``; None when building from scratch) plus the running sums of the daily rollup from ``first``."""
@@ -132,10 +146,17 @@ def _rewrite(conn: Connection, spec: Cumulative, first: date, last: date, base_d
     if first > last:
         return
     _fill_calendar(conn, first, last)
+    # The daily sums once, into a temporary table keyed like the running totals: the keys and the running sums
+    # both read them (as a subquery the source's wide rows were grouped twice).
+    daily = _daily_table(spec)
+    daily.create(conn, checkfirst=True)
+    conn.execute(delete(daily))
     sums = [func.sum(spec.value(m)).label(m) for m in spec.measures]
-    daily = (select(*[src.c[k] for k in spec.keys], src.c.day, *sums)
-             .where(src.c.day >= first, src.c.day <= last, src.c.consultations > 0)
-             .group_by(*[src.c[k] for k in spec.keys], src.c.day).subquery("daily"))
+    conn.execute(insert(daily).from_select(
+        [*spec.keys, "day", *spec.measures],
+        select(*[src.c[k] for k in spec.keys], src.c.day, *sums)
+        .where(src.c.day >= first, src.c.day <= last, src.c.consultations > 0)
+        .group_by(*[src.c[k] for k in spec.keys], src.c.day)))
     firsts = [select(*[daily.c[k] for k in spec.keys], func.min(daily.c.day).label("first_day"))
               .group_by(*[daily.c[k] for k in spec.keys])]
     base = None
