@@ -84,6 +84,12 @@ def pair(table: Table, sp: Span) -> Pair:
 # ---------------------------------------------------------------- statements over the running totals
 
 
+def _active_in(e: NamedFromClause, sp: Span) -> ColumnElement[bool]:
+    """A key of an activity table (spokes, CHOs) consulted in the period: its last day up to the period's end falls
+    after the day before the period. One row per key, no look at the row before the period."""
+    return e.c.last_day > sp.before
+
+
 def by_consultation_kind(f: Filter) -> bool:
     """Whether the filter narrows consultations by mode or specialty, which only the district totals keep."""
     return bool(f.modes or f.specialties)
@@ -109,9 +115,9 @@ def active_spokes(sp: Span, f: Filter, scope: Scope, *, per_district: bool = Fal
     """Spokes of the facility master under the filter with a consultation in the period (no mode or specialty
     filter: the spoke totals are over all of them)."""
     c = dim_facility.c
-    p = pair(cumulative_spoke_day, sp)
-    source = dim_facility.join(p.joined, and_(p.e.c.spoke_id == c.facility_id, p.at_end))
-    where = [c.role == "spoke", *facility_dim_clauses(f, scope), p.diff("active_days") > 0]
+    e = _aliases(cumulative_spoke_day)[0]
+    source = dim_facility.join(e, and_(e.c.spoke_id == c.facility_id, e.c.day == sp.end))
+    where = [c.role == "spoke", *facility_dim_clauses(f, scope), _active_in(e, sp)]
     if per_district:
         return (select(c.district_lgd, func.count().label("spokes_active")).select_from(source).where(*where)
                 .group_by(c.district_lgd))
@@ -144,10 +150,10 @@ def chos_filterable(f: Filter) -> bool:
 def active_chos(sp: Span, f: Filter, scope: Scope) -> Select:
     """CHOs of the filter's districts with a consultation in the period."""
     c = dim_cho.c
-    p = pair(cumulative_cho_day, sp)
-    source = dim_cho.join(p.joined, and_(p.e.c.cho_id == c.cho_id, p.at_end))
+    e = _aliases(cumulative_cho_day)[0]
+    source = dim_cho.join(e, and_(e.c.cho_id == c.cho_id, e.c.day == sp.end))
     return (select(func.count().label("chos_active")).select_from(source)
-            .where(*district_clauses(c.district_lgd, f, scope), p.diff("active_days") > 0))
+            .where(*district_clauses(c.district_lgd, f, scope), _active_in(e, sp)))
 
 
 def activity(sp: Span, table: Table, key: str, ids: Select) -> Select:

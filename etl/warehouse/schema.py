@@ -271,6 +271,11 @@ rollup_district_day = Table(
     *_measure_columns(),
 )
 
+# Covering the day-by-day series (the overview's trend and sparklines, the comparison's lines): they read
+# (day, district, mode, consultations) from this narrow index, not the wide rows (migration 0012).
+Index("ix_rollup_district_day_day_series", rollup_district_day.c.day, rollup_district_day.c.district_lgd,
+      rollup_district_day.c.mode, rollup_district_day.c.specialty_code, rollup_district_day.c.consultations)
+
 rollup_cho_day = Table(
     "rollup_cho_day",
     metadata,
