@@ -12,12 +12,12 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import cache
 
-from sqlalchemy import ColumnElement, Connection, Select, String, Table, and_, cast, distinct, func, select
+from sqlalchemy import ColumnElement, Connection, Select, String, Table, and_, case, cast, distinct, func, select
 from sqlalchemy.sql.expression import Join
 from sqlalchemy.sql.selectable import NamedFromClause
 
 from dashboard.data.filters import Filter, Scope
-from dashboard.data.sql import district_clauses, facility_dim_clauses
+from dashboard.data.sql import district_clauses, facility_dim_clauses, scope_clause
 from etl.warehouse.schema import (
     WEEKDAY_COLUMNS,
     cumulative_cho_day,
@@ -156,12 +156,13 @@ def active_chos(sp: Span, f: Filter, scope: Scope) -> Select:
             .where(*district_clauses(c.district_lgd, f, scope), _active_in(e, sp)))
 
 
-def activity(sp: Span, table: Table, key: str, ids: Select) -> Select:
+def activity(sp: Span, table: Table, key: str, ids: Select, *, iso_text: bool = True) -> Select:
     """Per key of ``ids`` (spoke_id or cho_id of ``table``): consultations and active days in the period, and the
-    last day with a consultation up to its end (ISO text)."""
+    last day with a consultation up to its end (ISO text, or the date column with ``iso_text`` false)."""
     p = pair(table, sp)
+    last = cast(p.e.c.last_day, String) if iso_text else p.e.c.last_day
     return (select(p.e.c[key].label("key"), p.diff("consultations").label("consultations"),
-                   p.diff("active_days").label("active_days"), cast(p.e.c.last_day, String).label("last_day"))
+                   p.diff("active_days").label("active_days"), last.label("last_day"))
             .select_from(p.joined).where(p.at_end, p.e.c[key].in_(ids)))
 
 
@@ -190,3 +191,15 @@ def hour_weekday(sp: Span, f: Filter, hub_ids: Select) -> Select:
         where.append(e.mode.in_(f.modes))
     sums = [func.coalesce(func.sum(p.diff(w)), 0).label(w) for w in WEEKDAY_COLUMNS]
     return select(e.hour, *sums).select_from(p.joined).where(*where).group_by(e.hour)
+
+
+def block_activity(sp: Span, scope: Scope, lgd: int) -> Select:
+    """Per block of district ``lgd``: consultations of its spokes in the period and how many consulted."""
+    c = dim_facility.c
+    p = pair(cumulative_spoke_day, sp)
+    source = dim_facility.join(p.joined, and_(p.e.c.spoke_id == c.facility_id, p.at_end))
+    active = func.sum(case((_active_in(p.e, sp), 1), else_=0))
+    return (select(c.block_lgd, func.sum(p.diff("consultations")).label("consultations"),
+                   active.label("spokes_active"))
+            .select_from(source).where(c.role == "spoke", c.district_lgd == lgd, scope_clause(c.district_lgd, scope))
+            .group_by(c.block_lgd))

@@ -9,12 +9,21 @@ from datetime import date, datetime, timedelta
 import pandas as pd
 from sqlalchemy import Select, case, distinct, func, or_, select, true
 
+from dashboard.data import cumulative as running
 from dashboard.data.activity import cho_has_index, cho_last_day, last_day
 from dashboard.data.context import DataContext, cached
 from dashboard.data.filters import Filter, Scope
 from dashboard.data.overview import SPOKES_PER_BLOCK_MIN
 from dashboard.data.sql import facility_dim_clauses, read_df, scope_clause
-from etl.warehouse.schema import dim_block, dim_cho, dim_facility, rollup_cho_day, rollup_facility_day
+from etl.warehouse.schema import (
+    cumulative_hub_mode_day,
+    cumulative_spoke_day,
+    dim_block,
+    dim_cho,
+    dim_facility,
+    rollup_cho_day,
+    rollup_facility_day,
+)
 
 IDLE_DAYS = 7
 DETAIL_DAYS = 30
@@ -62,23 +71,36 @@ def facilities(ctx: DataContext, f: Filter, scope: Scope, lgd: int) -> pd.DataFr
     chos = (select(dim_cho.c.facility_id, func.count().label("chos"))
             .where(dim_cho.c.active.is_(True), dim_cho.c.facility_id.in_(ids))
             .group_by(dim_cho.c.facility_id).subquery())
-    stmt = (
-        select(fac.c.facility_id, fac.c.name, fac.c.facility_type, fac.c.role, fac.c.block_lgd,
-               dim_block.c.name_en.label("block_en"), dim_block.c.name_hi.label("block_hi"), fac.c.lat, fac.c.lon,
-               fac.c.hub_id, hub.c.name.label("hub_name"),
-               as_spoke.c.n.label("n_spoke"), as_hub.c.n.label("n_hub"),
-               case((fac.c.role == "hub", last_day(rfd.c.hub_id, fac.c.facility_id, f.end, in_scope)),
-                    else_=last_day(rfd.c.spoke_id, fac.c.facility_id, f.end, in_scope)).label("last_consultation"),
-               func.coalesce(chos.c.chos, 0).label("chos"))
-        .select_from(fac.outerjoin(dim_block, dim_block.c.block_lgd == fac.c.block_lgd)
-                     .outerjoin(hub, hub.c.facility_id == fac.c.hub_id)
-                     .outerjoin(as_spoke, as_spoke.c.facility_id == fac.c.facility_id)
-                     .outerjoin(as_hub, as_hub.c.facility_id == fac.c.facility_id)
-                     .outerjoin(chos, chos.c.facility_id == fac.c.facility_id))
-        .where(*facility_dim_clauses(fd, scope))
-        .order_by(fac.c.role, fac.c.name)
-    )
+    spoke_last = last_day(rfd.c.spoke_id, fac.c.facility_id, f.end, in_scope)
     with ctx.engine.connect() as conn:
+        sp = None if running.by_consultation_kind(f) else running.span(conn, cumulative_spoke_day, f.start, f.end)
+        if sp is not None:  # a spoke's sum and last day: its two running-total rows
+            as_spoke = running.activity(sp, cumulative_spoke_day, "spoke_id", ids, iso_text=False).subquery()
+            as_spoke = select(as_spoke.c.key.label("facility_id"), as_spoke.c.consultations.label("n"),
+                              as_spoke.c.last_day).subquery()
+            spoke_last = as_spoke.c.last_day
+        hub_sp = (running.span(conn, cumulative_hub_mode_day, f.start, f.end)
+                  if scope.all_districts and not f.specialties else None)
+        if hub_sp is not None:  # a hub's sum over all spokes (the scope hides none): two rows per hub and mode
+            sums = running.hub_totals(hub_sp, cumulative_hub_mode_day, f, ids, ("consultations",), "hub_id")
+            sums = sums.subquery()
+            as_hub = select(sums.c.hub_id.label("facility_id"), sums.c.consultations.label("n")).subquery()
+        stmt = (
+            select(fac.c.facility_id, fac.c.name, fac.c.facility_type, fac.c.role, fac.c.block_lgd,
+                   dim_block.c.name_en.label("block_en"), dim_block.c.name_hi.label("block_hi"), fac.c.lat,
+                   fac.c.lon, fac.c.hub_id, hub.c.name.label("hub_name"),
+                   as_spoke.c.n.label("n_spoke"), as_hub.c.n.label("n_hub"),
+                   case((fac.c.role == "hub", last_day(rfd.c.hub_id, fac.c.facility_id, f.end, in_scope)),
+                        else_=spoke_last).label("last_consultation"),
+                   func.coalesce(chos.c.chos, 0).label("chos"))
+            .select_from(fac.outerjoin(dim_block, dim_block.c.block_lgd == fac.c.block_lgd)
+                         .outerjoin(hub, hub.c.facility_id == fac.c.hub_id)
+                         .outerjoin(as_spoke, as_spoke.c.facility_id == fac.c.facility_id)
+                         .outerjoin(as_hub, as_hub.c.facility_id == fac.c.facility_id)
+                         .outerjoin(chos, chos.c.facility_id == fac.c.facility_id))
+            .where(*facility_dim_clauses(fd, scope))
+            .order_by(fac.c.role, fac.c.name)
+        )
         frame = read_df(conn, stmt)
     hub_rows = frame["role"] == "hub"
     frame["consultations"] = (frame["n_hub"].where(hub_rows, frame["n_spoke"])).fillna(0).astype("int64")
@@ -118,25 +140,29 @@ def block_table(ctx: DataContext, f: Filter, scope: Scope, lgd: int) -> pd.DataF
     activity = (select(rfd.c.block_lgd, func.sum(rfd.c.consultations).label("consultations"),
                        func.count(distinct(rfd.c.spoke_id)).label("spokes_active"))
                 .where(*_activity_clauses(f, scope, f.start, f.end), rfd.c.district_lgd == lgd)
-                .group_by(rfd.c.block_lgd).subquery())
+                .group_by(rfd.c.block_lgd))
     chos = (select(dim_cho.c.block_lgd, func.count().label("chos"))
             .where(dim_cho.c.active.is_(True), dim_cho.c.district_lgd == lgd).group_by(dim_cho.c.block_lgd).subquery())
     b = dim_block.c
-    stmt = (
-        select(b.block_lgd, b.name_en, b.name_hi, func.coalesce(spokes.c.spokes, 0).label("spokes"),
-               func.coalesce(activity.c.spokes_active, 0).label("spokes_active"),
-               func.coalesce(activity.c.consultations, 0).label("consultations"),
-               func.coalesce(chos.c.chos, 0).label("chos"))
-        .select_from(dim_block.outerjoin(spokes, spokes.c.block_lgd == b.block_lgd)
-                     .outerjoin(activity, activity.c.block_lgd == b.block_lgd)
-                     .outerjoin(chos, chos.c.block_lgd == b.block_lgd))
-        .where(b.district_lgd == lgd, scope_clause(b.district_lgd, scope))
-        .order_by(b.name_en)
-    )
-    if f.block_lgds:
-        stmt = stmt.where(b.block_lgd.in_(f.block_lgds))
+
+    def stmt(per_block: Select) -> Select:
+        act = per_block.subquery("activity")
+        out = (
+            select(b.block_lgd, b.name_en, b.name_hi, func.coalesce(spokes.c.spokes, 0).label("spokes"),
+                   func.coalesce(act.c.spokes_active, 0).label("spokes_active"),
+                   func.coalesce(act.c.consultations, 0).label("consultations"),
+                   func.coalesce(chos.c.chos, 0).label("chos"))
+            .select_from(dim_block.outerjoin(spokes, spokes.c.block_lgd == b.block_lgd)
+                         .outerjoin(act, act.c.block_lgd == b.block_lgd)
+                         .outerjoin(chos, chos.c.block_lgd == b.block_lgd))
+            .where(b.district_lgd == lgd, scope_clause(b.district_lgd, scope))
+            .order_by(b.name_en)
+        )
+        return out.where(b.block_lgd.in_(f.block_lgds)) if f.block_lgds else out
+
     with ctx.engine.connect() as conn:
-        frame = read_df(conn, stmt)
+        sp = None if running.by_consultation_kind(f) else running.span(conn, cumulative_spoke_day, f.start, f.end)
+        frame = read_df(conn, stmt(running.block_activity(sp, scope, lgd) if sp is not None else activity))
     for col in ("spokes", "spokes_active", "consultations", "chos"):
         frame[col] = frame[col].astype("int64")
     frame["breach"] = frame["spokes"] < SPOKES_PER_BLOCK_MIN

@@ -262,12 +262,17 @@ def _period_results(ctx: DataContext) -> dict[str, pd.DataFrame]:
             out[f"p-hubs/{name}/{sname}"] = hubs.hub_load(ctx, f, scope)
             out[f"p-mix/{name}/{sname}"] = hubs.specialty_mix(ctx, f, scope)
             out[f"p-heat/{name}/{sname}"] = hubs.hour_weekday(ctx, f, scope)
+            for lgd in (KAIMUR, KISHANGANJ):
+                out[f"p-fac/{name}/{sname}/{lgd}"] = district.facilities(ctx, f, scope, lgd)
+                out[f"p-blocks/{name}/{sname}/{lgd}"] = district.block_table(ctx, f, scope, lgd)
     for fname, f in {"opd": AUGUST.with_(modes=("OPD",)), "gen": AUGUST.with_(specialties=("GEN",)),
                      "both": AUGUST.with_(modes=("ABHWC",), specialties=("GEN", "OBG")),
                      "h1": AUGUST.with_(facility_ids=("H1",)), "kaimur": AUGUST.with_(district_lgds=(KAIMUR,))}.items():
         out[f"hubs/{fname}"] = hubs.hub_load(ctx, f, FULL)
         out[f"mix/{fname}"] = hubs.specialty_mix(ctx, f, Scope.districts([KAIMUR, KISHANGANJ]))
         out[f"heat/{fname}"] = hubs.hour_weekday(ctx, f, FULL)
+        out[f"fac/{fname}"] = district.facilities(ctx, f, FULL, KISHANGANJ)
+        out[f"blocks/{fname}"] = district.block_table(ctx, f, FULL, KISHANGANJ)
     for fname, f in {"aug": AUGUST, "opd": AUGUST.with_(modes=("OPD",)), "block": AUGUST.with_(block_lgds=(20301,)),
                      "s1": AUGUST.with_(facility_ids=("S1",))}.items():
         out[f"spokes/{fname}"] = hubs.spoke_activity(ctx, f, FULL)
