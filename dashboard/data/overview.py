@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 
 import numpy as np
 import pandas as pd
@@ -259,16 +259,39 @@ def district_series(ctx: DataContext, f: Filter, scope: Scope, grain: str = "wee
         daily = read_df(conn, select(table.c.district_lgd, table.c.day,
                                      func.sum(table.c.consultations).label("consultations"))
                         .where(*consult_clauses(table, f, scope)).group_by(table.c.district_lgd, table.c.day))
-    buckets = _bucket_index(f, grain)
     if daily.empty:
         return pd.DataFrame(columns=["district_lgd", "bucket", "consultations"])
-    daily["bucket"] = _bucket_start(daily["day"], grain)
-    summed = daily.groupby(["district_lgd", "bucket"], as_index=False)["consultations"].sum()
-    full = pd.MultiIndex.from_product([sorted(summed["district_lgd"].unique()), buckets],
-                                      names=["district_lgd", "bucket"])
-    out = summed.set_index(["district_lgd", "bucket"]).reindex(full, fill_value=0).reset_index()
-    out["consultations"] = out["consultations"].astype("int64")
-    return out
+    # A few thousand (district, day) sums at most: summed into buckets in plain Python, one frame built at the end.
+    start_of = {day: _bucket_of(day, grain) for day in _days(f.start, f.end)}
+    sums: dict[tuple[int, date], int] = {}
+    for lgd, day, n in daily.itertuples(index=False, name=None):
+        key = (int(lgd), start_of.get(_as_day(day)) or _bucket_of(_as_day(day), grain))
+        sums[key] = sums.get(key, 0) + int(n or 0)
+    buckets = sorted(set(start_of.values()))
+    districts = sorted({lgd for lgd, _ in sums})
+    cells = [(lgd, bucket) for lgd in districts for bucket in buckets]
+    return pd.DataFrame({"district_lgd": pd.Series([lgd for lgd, _ in cells], dtype="int64"),
+                         "bucket": pd.Series([bucket for _, bucket in cells], dtype="object"),
+                         "consultations": pd.Series([sums.get(cell, 0) for cell in cells], dtype="int64")})
+
+
+def _days(start: date, end: date) -> list[date]:
+    return [start + timedelta(days=i) for i in range((end - start).days + 1)]
+
+
+def _as_day(value: object) -> date:
+    if isinstance(value, datetime):
+        return value.date()
+    return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
+
+
+def _bucket_of(day: date, grain: str) -> date:
+    """The first day of ``day``'s bucket: itself, its week's Monday or its month's first day."""
+    if grain == "week":
+        return day - timedelta(days=day.weekday())
+    if grain == "month":
+        return day.replace(day=1)
+    return day
 
 
 @cached

@@ -35,7 +35,7 @@ def _rollup_reads(engine) -> list[str]:  # type: ignore[no-untyped-def]
 
     @event.listens_for(engine, "before_cursor_execute")
     def note(conn, cursor, statement, *args):  # type: ignore[no-untyped-def]
-        if "rollup_" in statement or "fact_" in statement:
+        if any(name in statement for name in ("rollup_", "fact_", "cumulative_")):
             seen.append(statement)
 
     return seen

@@ -351,3 +351,33 @@ def test_dash319_settled_process_leaves_the_built_app_out_of_gc_walks(wh):  # ty
     finally:
         gc.unfreeze()
     assert gc.get_freeze_count() == 0
+
+
+@pytest.mark.parametrize("grain", ["day", "week", "month"])
+def test_dash320_district_series_match_a_pandas_groupby(wh, grain):  # type: ignore[no-untyped-def]
+    """The series summed in plain Python equal pandas' group-by of the same rollup rows, zeros filled."""
+    ctx = DataContext(reader_engine(wh))
+    f = Filter(date(2025, 7, 28), TODAY)
+    got = overview.district_series(ctx, f, FULL, grain)
+    with ctx.engine.connect() as conn:
+        rows = pd.DataFrame(conn.execute(text(
+            "SELECT district_lgd, day, consultations FROM rollup_district_day WHERE day BETWEEN :a AND :b"),
+            {"a": f.start.isoformat(), "b": f.end.isoformat()}).all(), columns=["district_lgd", "day", "n"])
+    stamps = pd.to_datetime(rows["day"].astype(str).str.slice(0, 10))
+    if grain == "week":
+        stamps = stamps - pd.to_timedelta(stamps.dt.day_of_week, unit="D")
+    elif grain == "month":
+        stamps = stamps.dt.to_period("M").dt.start_time
+    rows["bucket"] = stamps.dt.date
+    summed = rows.groupby(["district_lgd", "bucket"])["n"].sum()
+    days = pd.Series(pd.date_range(f.start, f.end, freq="D"))
+    if grain == "week":
+        days = days - pd.to_timedelta(days.dt.day_of_week, unit="D")
+    elif grain == "month":
+        days = days.dt.to_period("M").dt.start_time
+    buckets = sorted(set(days.dt.date))
+    full = pd.MultiIndex.from_product([sorted(rows["district_lgd"].unique()), buckets],
+                                      names=["district_lgd", "bucket"])
+    want = summed.reindex(full, fill_value=0).rename("consultations").reset_index()
+    assert len(got) == len(want) > 0 and got["consultations"].sum() == want["consultations"].sum()
+    pd.testing.assert_frame_equal(got.reset_index(drop=True), want, check_dtype=False)
