@@ -445,8 +445,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if not args.debug:  # the reloader's child builds its own app
         from dashboard.runtime import settle_process
 
-        app.server.test_client().get("/login")  # Dash sets itself up on its first request
-        settle_process()
+        settle_process(app.server)  # after a first request: Dash sets itself up on it
     _say(settings, f"Arogya dashboard on http://{args.host}:{args.port}/")
     app.run(host=args.host, port=args.port, debug=args.debug)
     return EXIT_OK

@@ -55,9 +55,7 @@ def post_worker_init(worker: object) -> None:
     # Dash sets itself up on its first request (it registers the pages' router callback then), which is not safe
     # with several threads: two first requests at once failed with "dictionary changed size during iteration".
     # One request before the worker accepts connections does the setup in one thread.
-    app = getattr(worker, "wsgi", None)
-    if app is not None and hasattr(app, "test_client"):
-        app.test_client().get("/login")
     from dashboard.runtime import settle_process
 
-    settle_process()
+    app = getattr(worker, "wsgi", None)
+    settle_process(app if app is not None and hasattr(app, "test_client") else None)

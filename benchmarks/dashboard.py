@@ -119,8 +119,7 @@ def build_target(settings: Any) -> Target:
     # As `arogya serve` and each gunicorn worker do once the app is up: what it holds leaves the cyclic GC's walks.
     from dashboard.runtime import settle_process
 
-    app.server.test_client().get("/login")
-    settle_process()
+    settle_process(app.server)
 
     return Target(app=app, today=today, district_lgd=int(chosen.district_lgd), district_name=str(chosen.name_en),
                   compare_lgds=[int(r.district_lgd) for r in by_size[:3]], facility_id=str(facility), counts=counts)

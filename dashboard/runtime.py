@@ -6,7 +6,7 @@ import gc
 from dataclasses import dataclass
 from datetime import date
 
-from flask import current_app
+from flask import Flask, current_app
 
 from dashboard.data.context import DataContext
 from dashboard.data.filters import Scope, ist_today
@@ -42,12 +42,14 @@ def current_scope() -> Scope:
     return session_scope()
 
 
-def settle_process() -> int:
+def settle_process(server: Flask | None = None) -> int:
     """Exempt everything the process holds once the app is built (layouts, boundaries, metadata, compiled
     statements: hundreds of thousands of objects) from Python's cyclic garbage collector. A full collection otherwise
     walks all of them again, tens of milliseconds in the middle of whichever callback allocated the most (a 10,000-row
-    table: its p95). Call once per serving process, after the app has answered its first request. Returns the
-    number of objects exempted."""
+    table: its p95). Call once per serving process; with ``server`` (the app's Flask server) it first answers one
+    request, which makes Dash set itself up in this thread. Returns the number of objects exempted."""
+    if server is not None:
+        server.test_client().get("/login")
     gc.collect()
     gc.freeze()
     return gc.get_freeze_count()

@@ -90,6 +90,17 @@ def _active_in(e: NamedFromClause, sp: Span) -> ColumnElement[bool]:
     return e.c.last_day > sp.before
 
 
+def _kind_clauses(e: NamedFromClause, f: Filter) -> list[ColumnElement[bool]]:
+    """The filter's modes and specialties on the running-total rows, each where the table keeps it (the hourly hub
+    totals have no specialty: that filter does not apply to the heatmap)."""
+    clauses = []
+    if f.modes and "mode" in e.c:
+        clauses.append(e.c.mode.in_(f.modes))
+    if f.specialties and "specialty_code" in e.c:
+        clauses.append(e.c.specialty_code.in_(f.specialties))
+    return clauses
+
+
 def by_consultation_kind(f: Filter) -> bool:
     """Whether the filter narrows consultations by mode or specialty, which only the district totals keep."""
     return bool(f.modes or f.specialties)
@@ -100,11 +111,7 @@ def district_sums(sp: Span, f: Filter, scope: Scope, measures: tuple[str, ...], 
     specialty; facility filters need the facility rollup (not here)."""
     p = pair(cumulative_district_day, sp)
     e = p.e.c
-    where = [p.at_end, *district_clauses(e.district_lgd, f, scope)]
-    if f.modes:
-        where.append(e.mode.in_(f.modes))
-    if f.specialties:
-        where.append(e.specialty_code.in_(f.specialties))
+    where = [p.at_end, *district_clauses(e.district_lgd, f, scope), *_kind_clauses(p.e, f)]
     sums = [func.coalesce(func.sum(p.diff(m)), 0).label(m) for m in measures]
     if per_district:
         return select(e.district_lgd, *sums).select_from(p.joined).where(*where).group_by(e.district_lgd)
@@ -172,23 +179,17 @@ def hub_totals(sp: Span, table: Table, f: Filter, hub_ids: Select, measures: tup
     specialty filters apply where the table has them)."""
     p = pair(table, sp)
     e = p.e.c
-    where = [p.at_end, e.hub_id.in_(hub_ids)]
-    if f.modes:
-        where.append(e.mode.in_(f.modes))
-    if f.specialties:
-        where.append(e.specialty_code.in_(f.specialties))
+    where = [p.at_end, e.hub_id.in_(hub_ids), *_kind_clauses(p.e, f)]
     sums = [func.coalesce(func.sum(p.diff(m)), 0).label(m) for m in measures]
     return select(e[by], *sums).select_from(p.joined).where(*where).group_by(e[by])
 
 
 def hour_weekday(sp: Span, f: Filter, hub_ids: Select) -> Select:
     """Per hour of day: consultations in the period by weekday (``weekday_0`` = Monday) for the hubs of
-    ``hub_ids``, mode filter applied."""
+    ``hub_ids``, mode filter applied (the table has no specialty)."""
     p = pair(cumulative_hub_hour_day, sp)
     e = p.e.c
-    where = [p.at_end, e.hub_id.in_(hub_ids)]
-    if f.modes:
-        where.append(e.mode.in_(f.modes))
+    where = [p.at_end, e.hub_id.in_(hub_ids), *_kind_clauses(p.e, f)]
     sums = [func.coalesce(func.sum(p.diff(w)), 0).label(w) for w in WEEKDAY_COLUMNS]
     return select(e.hour, *sums).select_from(p.joined).where(*where).group_by(e.hour)
 
