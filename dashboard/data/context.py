@@ -7,6 +7,10 @@ dashboard. A cache that fails (e.g. Redis down) is logged and bypassed; the page
 Callbacks of one view ask for the same result at the same moment (the browser fires them together): a miss is
 computed once per process while the other callers wait for it ("single flight"), instead of once per callback.
 Cached results are shared: treat them as read-only.
+
+Within one request (a Dash callback), a result already read or computed is kept in the request's context and handed
+out again as a copy: a callback that reads a frame and several tables built on it unpickles that frame once, not once
+per table.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, ParamSpec, Protocol, TypeVar
 
+from flask import g, has_request_context
 from sqlalchemy import Engine, select
 from sqlalchemy import inspect as sa_inspect
 
@@ -131,8 +136,13 @@ class DataContext:
         if self.cache is None:
             return compute()[0]
         key = _key(name, self.data_version(), parts, {})
+        seen = _request_values()
+        if seen is not None and key in seen:
+            return copy.deepcopy(seen[key])
         hit, value = self.cache_get(key)
         if hit:
+            if seen is not None:
+                seen[key] = value
             return value
         flight = self.join_flight(key)
         try:
@@ -146,6 +156,8 @@ class DataContext:
                         return value
                     self.cache_set(key, value)
                 flight.value, flight.done = value, True
+                if seen is not None:
+                    seen[key] = value
                 return value
         finally:
             self.leave_flight(key, flight)
@@ -166,6 +178,15 @@ class DataContext:
         with self._lock:
             self._cache_down_until = time.monotonic() + self.cache_retry_s
         log.warning("cache unavailable, reading the database directly for %ss: %s", self.cache_retry_s, exc)
+
+
+def _request_values() -> dict[str, Any] | None:
+    """The results this request has already seen, by cache key (None outside a request)."""
+    if not has_request_context():
+        return None
+    if "arogya_results" not in g:
+        g.arogya_results = {}
+    return g.arogya_results
 
 
 def _key(name: str, version: int, args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:

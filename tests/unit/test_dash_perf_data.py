@@ -87,6 +87,39 @@ def test_dash311_cache_key_binds_defaults(wh):  # type: ignore[no-untyped-def]
     assert series(ctx, AUGUST, "week") == 2 and calls == ["day", "week"]
 
 
+def test_dash345_one_request_reads_a_cached_result_once(wh):  # type: ignore[no-untyped-def]
+    """Within one request a cached result already seen is not fetched (and unpickled) again; each caller still gets
+    its own copy. Outside a request every call goes to the cache."""
+    from flask import Flask
+
+    calls: list[int] = []
+
+    @cached
+    def frame(ctx: DataContext, x: int) -> pd.DataFrame:
+        calls.append(x)
+        return pd.DataFrame({"x": [x, x + 1]})
+
+    class Counting(SimpleCache):
+        gets = 0
+
+        def get(self, key):  # type: ignore[no-untyped-def]
+            Counting.gets += 1
+            return super().get(key)
+
+    ctx = DataContext(reader_engine(wh), Counting())
+    with Flask(__name__).test_request_context("/"):
+        first = frame(ctx, 3)
+        gets = Counting.gets
+        second, third = frame(ctx, 3), frame(ctx, 3)
+        assert Counting.gets == gets and calls == [3]
+        second.loc[0, "x"] = 99  # a copy of its own
+        assert third["x"].tolist() == [3, 4] and first["x"].tolist() == [3, 4]
+    with Flask(__name__).test_request_context("/"):  # a new request reads the cache again
+        assert frame(ctx, 3)["x"].tolist() == [3, 4] and Counting.gets == gets + 1
+    frame(ctx, 3)
+    assert Counting.gets == gets + 2 and calls == [3]
+
+
 def test_dash312_district_page_callbacks_share_one_facility_query(wh):  # type: ignore[no-untyped-def]
     """The map and the tables of the district page ask for the same facilities at once: one query."""
     from dashboard.data.tables import district_facilities
