@@ -104,3 +104,35 @@ def test_dash344_memoise_keeps_only_what_compute_wants_kept(wh):  # type: ignore
     assert ctx.memoise("t", ("a",), compute("other", True)) == "fine"
     assert runs == ["error", "fine"]
     ctx.engine.dispose()
+
+
+def test_dash325_outputs_are_written_as_plotly_writes_them():  # type: ignore[no-untyped-def]
+    """The memo's JSON writer gives what plotly's does, once parsed, for what callbacks return: components with
+    children, figures, a Patch, grid rows with None and NaN, numpy and pandas values, dates."""
+    from datetime import date, datetime
+
+    import dash_bootstrap_components as dbc
+    import numpy as np
+    import orjson
+    import pandas as pd
+    import plotly.graph_objects as go
+    from dash import Patch, html
+    from plotly.io.json import to_json_plotly
+
+    from dashboard.ui.memo import to_json_bytes
+
+    patch = Patch()
+    patch["data"][0]["z"] = [1.5, None]
+    outputs = [
+        (html.Div([dbc.Badge("12", color="danger", id="b"), html.Small("x < y & z", className="a")]),
+         "period text", None),
+        go.Figure(go.Bar(x=np.array(["a", "b"], dtype=object), y=np.array([1.0, np.nan]))).to_dict(),
+        go.Figure(go.Scatter(x=pd.Series([date(2025, 8, 1), date(2025, 8, 2)]), y=np.arange(2))),
+        patch,
+        [{"id": "S1", "n": np.int64(3), "p": np.float64(1.25), "missing": None, "nan": float("nan"),
+          "na": pd.NA, "nat": pd.NaT, "day": date(2025, 8, 2), "at": datetime(2025, 8, 2, 9, 30),
+          "ts": pd.Timestamp("2025-08-02"), "flag": np.bool_(True), "text": "</script>"}],
+        {"z": np.array([[1, 2], [3, 4]]), "s": pd.Series([1, 2]), 1: "non-text key"},
+    ]
+    for value in outputs:
+        assert orjson.loads(to_json_bytes(value)) == orjson.loads(to_json_plotly(value)), value
