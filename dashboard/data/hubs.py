@@ -30,13 +30,13 @@ from datetime import date, datetime, timedelta
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import ColumnElement, Connection, Select, String, Table, and_, cast, distinct, func, or_, select
+from sqlalchemy import ColumnElement, Connection, Select, String, Table, and_, case, cast, distinct, func, or_, select
 
 from dashboard.data import cumulative as running
 from dashboard.data.activity import last_day
 from dashboard.data.context import DataContext, cached
 from dashboard.data.filters import Filter, Scope
-from dashboard.data.sql import bucket_sums, facility_clauses, facility_dim_clauses, scope_clause
+from dashboard.data.sql import bucket_sums, codepoints, facility_clauses, facility_dim_clauses, scope_clause
 from dashboard.data.tables import ColumnSpec, TableSpec
 from dashboard.i18n import normalise_lang, t
 from dashboard.privacy.suppression import DEFAULT_K, rate_or_missing, suppress_rate
@@ -553,7 +553,11 @@ def spoke_activity(ctx: DataContext, f: Filter, scope: Scope) -> pd.DataFrame:
         chos = _chonames(conn, spoke_ids)
     latest = latest[latest["last_consultation"].notna()]
     frame = spokes.merge(active, on="facility_id", how="left").merge(latest, on="facility_id", how="left")
-    frame = frame.merge(chos, on="facility_id", how="left")
+    return _spoke_metrics(frame.merge(chos, on="facility_id", how="left"), f)
+
+
+def _spoke_metrics(frame: pd.DataFrame, f: Filter) -> pd.DataFrame:
+    """``spoke_activity``'s derived columns for spokes joined to their period activity and CHOs."""
     for col in ("consultations", "active_days"):
         frame[col] = pd.to_numeric(frame[col], errors="coerce").fillna(0).astype("int64")
     frame["cho_ids"] = frame["cho_ids"].fillna("")
@@ -576,20 +580,145 @@ def spoke_activity(ctx: DataContext, f: Filter, scope: Scope) -> pd.DataFrame:
     return frame
 
 
+@dataclass(frozen=True)
+class SpokeOverview:
+    """What the spoke section shows, computed in the database: the counts over every spoke under the filter, and
+    only the rows the grids show, grid-ready (``spokes_table``, ``idle_table`` and ``cross_table``'s first rows)."""
+
+    counts: dict[str, int]  # spokes, active, idle_7, idle_30, cross_district
+    top: list[dict[str, object]]  # by consultations, most first
+    idle: list[dict[str, object]]  # idle for the chosen window: never active first, then the longest idle
+    cross: list[dict[str, object]]  # assigned to a hub in another district
+
+
+def _label(en: object, hi: object, hindi: bool) -> str:
+    english = "" if en is None else str(en)
+    return (str(hi) or english) if hindi and hi is not None else english
+
+
+def _spoke_rows(rows: list, chos: dict[str, list[str]], f: Filter, lang: str) -> dict[str, dict[str, object]]:
+    """Grid rows (every column of the three spoke grids, JSON-ready) by spoke id, from the overview's row query:
+    ``_spoke_metrics`` and ``_spoke_labels`` for a few hundred rows, without pandas."""
+    hindi = normalise_lang(lang) == "hi"
+    out = {}
+    for r in rows:
+        consultations, active_days = int(r.consultations or 0), int(r.active_days or 0)
+        last = date.fromisoformat(r.last_consultation[:10]) if r.last_consultation else None
+        out[r.facility_id] = {
+            "facility_id": r.facility_id, "spoke": r.name,
+            "district": _label(r.district_en, r.district_hi, hindi), "block": _label(r.block_en, r.block_hi, hindi),
+            "cho": ", ".join(chos.get(r.facility_id, ())), "hub_id": r.hub_id, "hub": r.hub_name,
+            "hub_district": _label(r.hub_district_en, r.hub_district_hi, hindi),
+            "consultations": consultations, "active_days": active_days,
+            "per_active_day": _plain(consultations / active_days) if active_days > 0 else None,
+            "last_consultation": last.isoformat() if last else None,
+            "days_since": (f.end - last).days if last else None,
+        }
+    return out
+
+
+@cached
+def spoke_overview(ctx: DataContext, f: Filter, scope: Scope, idle_days: int, lang: str,
+                   limit: int = MAX_GRID_ROWS) -> SpokeOverview:
+    """``spoke_activity``'s counts and the first ``limit`` rows of its three grids, without reading every spoke
+    into Python: a state has ~10,000 spokes, a grid shows 500 (the CSV exports read ``spoke_activity``). With the
+    running totals stale, or a mode or specialty filter (which they do not keep), from ``spoke_activity``."""
+    window = idle_days if idle_days in IDLE_WINDOWS else IDLE_WINDOWS[0]
+    hub = fac.alias("hub")
+    spoke_district = dim_district.alias("spoke_district")
+    hub_district = dim_district.alias("hub_district")
+    with ctx.engine.connect() as conn:
+        sp = None if running.by_consultation_kind(f) else running.span(conn, cumulative_spoke_day, f.start, f.end)
+        if sp is None:
+            frame = spoke_activity(ctx, f, scope)
+            counts = {"spokes": len(frame), "active": int((frame["consultations"] > 0).sum()),
+                      **{f"idle_{d}": int(frame[f"idle_{d}"].sum()) for d in IDLE_WINDOWS},
+                      "cross_district": int(frame["cross_district"].sum())}
+            params = {"idle": str(window)}
+            return SpokeOverview(counts, grid_records(spokes_table(ctx, f, scope, {}, lang), limit),
+                                 grid_records(idle_table(ctx, f, scope, params, lang), limit),
+                                 grid_records(cross_table(ctx, f, scope, {}, lang), limit))
+        # Joined directly (not through a subquery, which SQLite would materialise and scan per spoke).
+        p = running.pair(cumulative_spoke_day, sp)
+        e, b = p.e.c, p.s.c
+        consultations = func.coalesce(p.diff("consultations"), 0)
+        last = e.last_day
+
+        def idle(days: int) -> ColumnElement[bool]:
+            edge = f.end - timedelta(days=days)
+            return and_(or_(last.is_(None), last <= edge),
+                        or_(fac.c.operational_since.is_(None), fac.c.operational_since <= edge))
+
+        cross = and_(hub.c.district_lgd.is_not(None), hub.c.district_lgd != fac.c.district_lgd)
+        # Active in the period: its last day up to the end falls after the day before it (no look at that row).
+        flags = {"active": last > sp.before, **{f"idle_{d}": idle(d) for d in IDLE_WINDOWS}, "cross_district": cross}
+        at_end = fac.outerjoin(p.e, and_(e.spoke_id == fac.c.facility_id, p.at_end))
+        with_hub = at_end.outerjoin(hub, hub.c.facility_id == fac.c.hub_id)
+        where = spoke_dim_clauses(f, scope)
+        totals = conn.execute(select(func.count().label("spokes"),
+                                     *[func.coalesce(func.sum(case((flag, 1), else_=0)), 0).label(name)
+                                       for name, flag in flags.items()])
+                              .select_from(with_hub).where(*where)).one()
+        # Each grid's spokes in its order (sorting ids on a few columns), then their rows in one read.
+        ranked = at_end.outerjoin(p.s, and_(b.spoke_id == fac.c.facility_id, b.day == sp.before))
+        ids = select(fac.c.facility_id).where(*where).limit(limit)
+        order = {
+            "top": ids.select_from(ranked).order_by(consultations.desc(), codepoints(fac.c.name), fac.c.facility_id),
+            "idle": ids.select_from(at_end).where(flags[f"idle_{window}"])
+                       .order_by(last.is_not(None), last, codepoints(fac.c.name), fac.c.facility_id),
+            "cross": ids.select_from(with_hub.outerjoin(spoke_district,
+                                                        spoke_district.c.district_lgd == fac.c.district_lgd))
+                        .where(cross).order_by(codepoints(spoke_district.c.name_en), codepoints(fac.c.name),
+                                               fac.c.facility_id),
+        }
+        ordered = {name: conn.execute(stmt).scalars().all() for name, stmt in order.items()}
+        wanted = sorted(set().union(*ordered.values()))
+        rows: dict[str, dict[str, object]] = {}
+        if wanted:
+            shown = (select(fac.c.facility_id, fac.c.name, spoke_district.c.name_en.label("district_en"),
+                            spoke_district.c.name_hi.label("district_hi"), dim_block.c.name_en.label("block_en"),
+                            dim_block.c.name_hi.label("block_hi"), fac.c.hub_id, hub.c.name.label("hub_name"),
+                            hub_district.c.name_en.label("hub_district_en"),
+                            hub_district.c.name_hi.label("hub_district_hi"),
+                            p.diff("consultations").label("consultations"),
+                            p.diff("active_days").label("active_days"),
+                            cast(last, String).label("last_consultation"))
+                     .select_from(ranked.outerjoin(hub, hub.c.facility_id == fac.c.hub_id)
+                                  .outerjoin(spoke_district, spoke_district.c.district_lgd == fac.c.district_lgd)
+                                  .outerjoin(dim_block, dim_block.c.block_lgd == fac.c.block_lgd)
+                                  .outerjoin(hub_district, hub_district.c.district_lgd == hub.c.district_lgd))
+                     .where(fac.c.facility_id.in_(wanted)))
+            c = dim_cho.c
+            chos: dict[str, list[str]] = {}
+            for facility_id, name in conn.execute(select(c.facility_id, c.name)
+                                                  .where(c.active.is_(True), c.facility_id.in_(wanted))
+                                                  .order_by(c.facility_id, c.name)):
+                chos.setdefault(facility_id, []).append(str(name))
+            rows = _spoke_rows(conn.execute(shown).all(), chos, f, lang)
+    counts = {"spokes": int(totals.spokes), **{name: int(getattr(totals, name)) for name in flags}}
+    grids = {name: [_only(rows[k], keys) for k in ordered[name]]
+             for name, keys in (("top", SPOKE_COLUMNS), ("idle", IDLE_COLUMNS), ("cross", CROSS_COLUMNS))}
+    return SpokeOverview(counts=counts, top=grids["top"], idle=grids["idle"], cross=grids["cross"])
+
+
+def _only(row: dict[str, object], columns: tuple[ColumnSpec, ...]) -> dict[str, object]:
+    return {c.key: row[c.key] for c in columns}
+
+
 def idle_spokes(frame: pd.DataFrame, days: int) -> pd.DataFrame:
     """Spokes of ``spoke_activity`` with no consultation in the ``days`` days to the period's last day; never
     active first, then longest idle."""
     column = f"idle_{days}" if f"idle_{days}" in frame else f"idle_{IDLE_WINDOWS[0]}"
     idle = frame[frame[column]] if not frame.empty else frame
     key = idle["days_since"].fillna(10**9).astype("int64") if not idle.empty else pd.Series(dtype="int64")
-    return (idle.assign(_k=key).sort_values(["_k", "name"], ascending=[False, True]).drop(columns="_k")
-            .reset_index(drop=True))
+    return (idle.assign(_k=key).sort_values(["_k", "name", "facility_id"], ascending=[False, True, True])
+            .drop(columns="_k").reset_index(drop=True))
 
 
 def cross_district(frame: pd.DataFrame) -> pd.DataFrame:
     """Spokes of ``spoke_activity`` assigned to a hub in another district."""
     out = frame[frame["cross_district"]] if not frame.empty else frame
-    return out.sort_values(["district_en", "name"]).reset_index(drop=True) if not out.empty else out
+    return out.sort_values(["district_en", "name", "facility_id"]).reset_index(drop=True) if not out.empty else out
 
 
 # ---------------------------------------------------------------- the hub→spoke network of a district
@@ -845,7 +974,7 @@ def _spoke_labels(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
 @cached
 def spokes_table(ctx: DataContext, f: Filter, scope: Scope, params: Mapping[str, str], lang: str) -> pd.DataFrame:
     frame = spoke_activity(ctx, f, scope)
-    frame = frame.sort_values(["consultations", "name"], ascending=[False, True])
+    frame = frame.sort_values(["consultations", "name", "facility_id"], ascending=[False, True, True])
     return pick(_spoke_labels(frame, lang), SPOKE_COLUMNS)
 
 

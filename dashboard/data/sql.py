@@ -8,9 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
+from typing import Any
 
 import pandas as pd
 from sqlalchemy import Column, ColumnElement, Connection, Select, Table, and_, false, or_, select, true
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
 
 from dashboard.data.filters import Filter, Scope
 from etl.warehouse.histogram import WAIT_BUCKET_COLUMNS, percentile_from_counts
@@ -130,3 +133,21 @@ def median_wait(frame: pd.DataFrame) -> pd.Series:
 
 def all_of(clauses: list[ColumnElement[bool]]) -> ColumnElement[bool]:
     return and_(*clauses) if clauses else true()
+
+
+class codepoints(FunctionElement):  # noqa: N801 - used like a SQL function
+    """A text column ordered by code point, as Python sorts strings: SQLite's default (BINARY) order; PostgreSQL's
+    "C" collation (its database collation may order by language rules)."""
+
+    inherit_cache = True
+    name = "codepoints"
+
+
+@compiles(codepoints)
+def _codepoints_default(element: codepoints, compiler: Any, **kw: Any) -> str:
+    return compiler.process(element.clauses, **kw)
+
+
+@compiles(codepoints, "postgresql")
+def _codepoints_postgresql(element: codepoints, compiler: Any, **kw: Any) -> str:
+    return f'({compiler.process(element.clauses, **kw)}) COLLATE "C"'

@@ -8,7 +8,6 @@ from typing import Any
 
 import dash
 import dash_bootstrap_components as dbc
-import pandas as pd
 from dash import Input, Output, callback, dcc, html
 
 from dashboard.data import hubs as data
@@ -88,8 +87,9 @@ def layout(**kwargs: Any) -> Any:
             loading(grid("hubs-spokes", _columns(data.SPOKE_COLUMNS, lang), lang, row_id="facility_id", height=360)),
         ], tools=export_link("hubs-spokes-export", lang)),
         dbc.Row([
-            dbc.Col(section(t("hubs.idle", lang), loading(grid("hubs-idle", _columns(data.IDLE_COLUMNS, lang), lang,
-                                                               row_id="facility_id", height=320)),
+            dbc.Col(section(t("hubs.idle", lang), [loading(grid("hubs-idle", _columns(data.IDLE_COLUMNS, lang),
+                                                                lang, row_id="facility_id", height=320)),
+                                                   html.Div(id="hubs-idle-status")],
                             tools=html.Div([dbc.RadioItems(id=url_id("idle"), options=idle_options, value=str(idle),
                                                            inline=True, className="small d-inline-block"),
                                             export_link("hubs-idle-export", lang)],
@@ -214,14 +214,11 @@ def update_heatmap(search: str | None, _ready: Any = None) -> dict[str, Any]:
     return figures.heatmap_figure(cells, view.lang, figures.modal_window(windows))
 
 
-def spoke_summary(spokes: pd.DataFrame, lang: str) -> html.Div:
-    n = len(spokes)
-    active = int((spokes["consultations"] > 0).sum()) if n else 0
-    idle7 = int(spokes["idle_7"].sum()) if n else 0
-    idle30 = int(spokes["idle_30"].sum()) if n else 0
-    cross = int(spokes["cross_district"].sum()) if n else 0
+def spoke_summary(counts: dict[str, int], lang: str) -> html.Div:
+    idle7, idle30, cross = counts["idle_7"], counts["idle_30"], counts["cross_district"]
     items = [
-        (t("hubs.sum_spokes", lang, n=format_indian(n), active=format_indian(active)), "secondary", "hubs-sum-spokes"),
+        (t("hubs.sum_spokes", lang, n=format_indian(counts["spokes"]), active=format_indian(counts["active"])),
+         "secondary", "hubs-sum-spokes"),
         (t("hubs.sum_idle7", lang, n=format_indian(idle7)), "danger" if idle7 else "success", "hubs-sum-idle7"),
         (t("hubs.sum_idle30", lang, n=format_indian(idle30)), "danger" if idle30 else "success", "hubs-sum-idle30"),
         (t("hubs.sum_cross", lang, n=format_indian(cross)), "warning" if cross else "success", "hubs-sum-cross"),
@@ -231,25 +228,27 @@ def spoke_summary(spokes: pd.DataFrame, lang: str) -> html.Div:
 
 
 @callback(Output("hubs-spokes-summary", "children"), Output("hubs-spokes", "rowData"), Output("hubs-idle", "rowData"),
-          Output("hubs-cross", "rowData"), Input("url", "search"), Input("hubs-ready", "data"))
+          Output("hubs-idle-status", "children"), Output("hubs-cross", "rowData"), Input("url", "search"),
+          Input("hubs-ready", "data"))
 @memoised
-def update_spokes(search: str | None, _ready: Any = None) -> tuple[Any, list, list, list]:
-    """Spoke activity, idle spokes (7 or 30 days, from the URL) and cross-district assignments: one cached
-    ``spoke_activity``."""
+def update_spokes(search: str | None, _ready: Any = None) -> tuple[Any, list, list, Any, list]:
+    """Spoke counts and the first rows of the spoke table, idle spokes (7 or 30 days, from the URL) and
+    cross-district assignments, from one ``spoke_overview``; the CSV exports have every row."""
     view = _view(search)
-    rt = get_runtime()
-    args = (rt.data, view.filter, current_scope(), view.params, view.lang)
+    window = data.idle_window(view.params)
     try:
-        spokes = data.spoke_activity(rt.data, view.filter, current_scope())
-        tables = data.spokes_table(*args), data.idle_table(*args), data.cross_table(*args)
+        overview = data.spoke_overview(get_runtime().data, view.filter, current_scope(), window, view.lang)
     except Exception as exc:  # noqa: BLE001
-        return error(view.lang, exc, "hubs.spokes"), [], [], []
-    if spokes.empty:
-        return empty(view.lang, "state.empty_facilities"), [], [], []
-    summary: Any = spoke_summary(spokes, view.lang)
-    if len(tables[0]) > data.MAX_GRID_ROWS:
-        summary = html.Div([summary, capped_note(len(tables[0]), view.lang)])
-    return (summary, grid_records(tables[0], data.MAX_GRID_ROWS), grid_records(tables[1]), grid_records(tables[2]))
+        return error(view.lang, exc, "hubs.spokes"), [], [], None, []
+    counts = overview.counts
+    if counts["spokes"] == 0:
+        return empty(view.lang, "state.empty_facilities"), [], [], None, []
+    summary: Any = spoke_summary(counts, view.lang)
+    if counts["spokes"] > data.MAX_GRID_ROWS:
+        summary = html.Div([summary, capped_note(counts["spokes"], view.lang)])
+    idle_total = counts[f"idle_{window}"]
+    idle_status = capped_note(idle_total, view.lang) if idle_total > data.MAX_GRID_ROWS else None
+    return summary, overview.top, overview.idle, idle_status, overview.cross
 
 
 @callback(Output("hubs-network-map", "figure"), Output("hubs-network", "rowData"),

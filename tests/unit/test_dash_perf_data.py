@@ -87,7 +87,7 @@ def test_dash311_cache_key_binds_defaults(wh):  # type: ignore[no-untyped-def]
     assert series(ctx, AUGUST, "week") == 2 and calls == ["day", "week"]
 
 
-def test_dash345_one_request_reads_a_cached_result_once(wh):  # type: ignore[no-untyped-def]
+def test_dash326_one_request_reads_a_cached_result_once(wh):  # type: ignore[no-untyped-def]
     """Within one request a cached result already seen is not fetched (and unpickled) again; each caller still gets
     its own copy. Outside a request every call goes to the cache."""
     from flask import Flask
@@ -281,6 +281,11 @@ def test_dash315_recommended_indexes_change_plans_not_results(tmp_path, backend)
         wh.drop()
 
 
+def _overview_frames(name: str, overview: hubs.SpokeOverview) -> dict[str, pd.DataFrame]:
+    return {f"{name}/counts": pd.DataFrame([overview.counts]), f"{name}/top": pd.DataFrame(overview.top),
+            f"{name}/idle": pd.DataFrame(overview.idle), f"{name}/cross": pd.DataFrame(overview.cross)}
+
+
 def _period_results(ctx: DataContext) -> dict[str, pd.DataFrame]:
     out = _results(ctx)
     periods = {"july": Filter(date(2025, 7, 1), date(2025, 7, 31)), "mid": Filter(date(2025, 8, 10), date(2025, 8, 20)),
@@ -291,6 +296,7 @@ def _period_results(ctx: DataContext) -> dict[str, pd.DataFrame]:
             out[f"p-kpis/{name}/{sname}"] = overview.kpis(ctx, f, scope)
             out[f"p-metrics/{name}/{sname}"] = overview.district_metrics(ctx, f, scope)
             out[f"p-spokes/{name}/{sname}"] = hubs.spoke_activity(ctx, f, scope)
+            out.update(_overview_frames(f"p-overview/{name}/{sname}", hubs.spoke_overview(ctx, f, scope, 7, "en")))
             out[f"p-roster/{name}/{sname}"] = chos.roster(ctx, f, scope)
             out[f"p-hubs/{name}/{sname}"] = hubs.hub_load(ctx, f, scope)
             out[f"p-mix/{name}/{sname}"] = hubs.specialty_mix(ctx, f, scope)
@@ -309,6 +315,10 @@ def _period_results(ctx: DataContext) -> dict[str, pd.DataFrame]:
     for fname, f in {"aug": AUGUST, "opd": AUGUST.with_(modes=("OPD",)), "block": AUGUST.with_(block_lgds=(20301,)),
                      "s1": AUGUST.with_(facility_ids=("S1",))}.items():
         out[f"spokes/{fname}"] = hubs.spoke_activity(ctx, f, FULL)
+        for idle in hubs.IDLE_WINDOWS:
+            for limit in (2, 500):
+                out.update(_overview_frames(f"overview/{fname}/{idle}/{limit}",
+                                            hubs.spoke_overview(ctx, f, FULL, idle, "hi", limit)))
         out[f"roster/{fname}"] = chos.roster(ctx, f, FULL)
     return out
 
