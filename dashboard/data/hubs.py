@@ -619,11 +619,13 @@ def _spoke_rows(rows: list, chos: dict[str, list[str]], f: Filter, lang: str) ->
 
 @cached
 def spoke_overview(ctx: DataContext, f: Filter, scope: Scope, idle_days: int, lang: str,
-                   limit: int = MAX_GRID_ROWS) -> SpokeOverview:
-    """``spoke_activity``'s counts and the first ``limit`` rows of its three grids, without reading every spoke
-    into Python: a state has ~10,000 spokes, a grid shows 500 (the CSV exports read ``spoke_activity``). With the
-    running totals stale, or a mode or specialty filter (which they do not keep), from ``spoke_activity``."""
+                   limit: int | None = None) -> SpokeOverview:
+    """``spoke_activity``'s counts and the first ``limit`` (default ``MAX_GRID_ROWS``) rows of its three grids,
+    without reading every spoke into Python: a state has ~10,000 spokes, a grid shows 500 (the CSV exports read
+    ``spoke_activity``). With the running totals stale, or a mode or specialty filter (which they do not keep), from
+    ``spoke_activity``."""
     window = idle_days if idle_days in IDLE_WINDOWS else IDLE_WINDOWS[0]
+    limit = MAX_GRID_ROWS if limit is None else limit
     hub = fac.alias("hub")
     spoke_district = dim_district.alias("spoke_district")
     hub_district = dim_district.alias("hub_district")
