@@ -3,9 +3,10 @@
 ``@memoised`` goes between ``@callback(...)`` and the function. The output is kept in the data layer's result cache
 (``DataContext.memoise``: the same flask-caching backend, the same data version, so a finished load invalidates it)
 under the callback's name, its arguments (the URL search carries the filter), the caller's scope, language and
-today's date (relative periods move with it). It is kept as JSON bytes (components, figures and patches already
-converted) and handed back to Dash as plain values, which orjson serialises directly. An output computed while an
-error was logged (the pages' error states log one) is returned but not kept.
+today's date (relative periods move with it). Each output is kept as JSON bytes (components, figures and patches
+already converted; ``no_update`` as itself) and handed back to Dash as an orjson fragment, which Dash's response writer
+copies in unparsed. An output computed while an error was logged (the pages' error states log one) is returned but
+not kept.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from contextvars import ContextVar
 from typing import Any, ParamSpec, TypeVar
 
 import orjson
+from dash import NoUpdate, callback_context, no_update
 from plotly.io.json import to_json_plotly
 
 from dashboard.runtime import current_scope, get_runtime
@@ -65,6 +67,14 @@ def to_json_bytes(value: Any) -> bytes:
     return orjson.dumps(value, default=_plain_json, option=_JSON_OPTIONS)
 
 
+def _multi_output() -> bool:
+    """Whether the callback being answered has several outputs (Dash then expects a list of values)."""
+    try:
+        return isinstance(callback_context.outputs_list, list)
+    except Exception:  # noqa: BLE001 - called outside a Dash request (a test calling the function): one value
+        return False
+
+
 def memoised(fn: Callable[P, R] | None = None, *, key: Callable[..., Any] | None = None) -> Any:
     """Memoise a Dash callback's output per (arguments, scope, today, data version); see the module doc.
 
@@ -78,21 +88,26 @@ def memoised(fn: Callable[P, R] | None = None, *, key: Callable[..., Any] | None
     @functools.wraps(fn)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         rt = get_runtime()
+        multi = _multi_output()
 
-        def compute() -> tuple[bytes, bool]:
+        def compute() -> tuple[tuple[bytes | None, ...], bool]:
             token = _error_logged.set(False)
             try:
-                value = to_json_bytes(fn(*args, **kwargs))
-                return value, not _error_logged.get()
+                value = fn(*args, **kwargs)
+                outputs = list(value) if multi and isinstance(value, list | tuple) else [value]
+                kept = tuple(None if NoUpdate.is_no_update(v) else to_json_bytes(v) for v in outputs)
+                return kept, not _error_logged.get()
             finally:
                 _error_logged.reset(token)
 
         # The search carries filter and an explicit language; view(None) adds the remembered language.
         extra = key(*args, **kwargs) if key is not None else None
-        parts = (current_scope(), rt.today().isoformat(), rt.view(None).lang, args, tuple(sorted(kwargs.items())),
-                 extra)
-        # Kept as JSON bytes: the cache stores and returns them as one block (no pickling of a large tree), and
-        # orjson parses them back several times faster than pickle would.
-        return orjson.loads(rt.data.memoise(name, parts, compute))
+        parts = (current_scope(), rt.today().isoformat(), rt.view(None).lang, multi, args,
+                 tuple(sorted(kwargs.items())), extra)
+        # Kept as JSON bytes per output and handed to Dash as orjson fragments: Dash's response writer (orjson)
+        # copies them into the response as they are, so a warm call neither parses nor writes the output again.
+        kept = rt.data.memoise(name, parts, compute)
+        values = [no_update if b is None else orjson.Fragment(b) for b in kept]
+        return values if multi else values[0]  # type: ignore[return-value]
 
     return wrapper

@@ -136,3 +136,32 @@ def test_dash325_outputs_are_written_as_plotly_writes_them():  # type: ignore[no
     ]
     for value in outputs:
         assert orjson.loads(to_json_bytes(value)) == orjson.loads(to_json_plotly(value)), value
+
+
+def test_dash327_memoised_outputs_keep_no_update_and_single_values(app):  # type: ignore[no-untyped-def]
+    """A memoised callback's ``no_update`` output stays unsent, cold and warm; a single output that is a list (grid
+    rows) is one value, not several outputs."""
+    from dash import Input, Output, no_update
+
+    from dashboard.ui.memo import memoised
+
+    computed: list[str] = []
+
+    @app.callback(Output("memo-test-a", "children"), Output("memo-test-b", "children"), Input("memo-test-in", "data"))
+    @memoised
+    def pair(value):  # type: ignore[no-untyped-def]
+        computed.append("pair")
+        return no_update, [{"x": value, "y": None}]
+
+    @app.callback(Output("memo-test-rows", "rowData"), Input("memo-test-in2", "data"))
+    @memoised
+    def rows(value):  # type: ignore[no-untyped-def]
+        computed.append("rows")
+        return [{"x": value}, {"x": value + 1}]
+
+    client = logged_in_client(app)
+    for _ in range(2):
+        assert call(app, client, "memo-test-a.children", [7]) == {"memo-test-b": {"children": [{"x": 7, "y": None}]}}
+        assert call(app, client, "memo-test-rows.rowData", [7]) == {"memo-test-rows": {"rowData": [{"x": 7},
+                                                                                                 {"x": 8}]}}
+    assert computed == ["pair", "rows"]
