@@ -30,7 +30,20 @@ from datetime import date, datetime, timedelta
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import ColumnElement, Connection, Select, String, Table, and_, case, cast, distinct, func, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Select,
+    String,
+    Table,
+    and_,
+    case,
+    cast,
+    distinct,
+    func,
+    or_,
+    select,
+)
 
 from dashboard.data import cumulative as running
 from dashboard.data.activity import last_day
@@ -173,13 +186,6 @@ def _rate(part: pd.Series, whole: pd.Series, scale: float = 100.0) -> pd.Series:
     return (scale * part.astype(float) / whole.where(whole > 0)).astype("float64")
 
 
-def _percentiles(frame: pd.DataFrame, q: float) -> pd.Series:
-    if frame.empty:
-        return pd.Series([], dtype="float64")
-    counts = frame[list(WAIT_BUCKET_COLUMNS)].astype(float).to_numpy()
-    return pd.Series([percentile_from_counts(row, q) for row in counts], index=frame.index, dtype="float64")
-
-
 # ---------------------------------------------------------------- shared clauses
 
 
@@ -286,77 +292,81 @@ def hub_load(ctx: DataContext, f: Filter, scope: Scope) -> pd.DataFrame:
         .order_by(fac.c.name)
     )
     hd = rollup_hub_day.c
-    # The day as ISO text: parsed once for the column, not converted to a date object per row by the driver.
-    days = (select(hd.hub_id.label("facility_id"), cast(hd.day, String).label("day"), hd.doctors)
-            .where(hd.day >= f.start, hd.day <= f.end, hd.consultations > 0, hd.hub_id.in_(_hub_ids(f, scope)),
-                   scope_clause(hd.hub_district_lgd, scope)))
+    served_clauses = [hd.day >= f.start, hd.day <= f.end, hd.consultations > 0, hd.hub_id.in_(_hub_ids(f, scope)),
+                      scope_clause(hd.hub_district_lgd, scope)]
+    # (hub, day) is rollup_hub_day's key: one row per day served. A few hundred hubs times the period's days, read
+    # from a covering index (migration 0014); the day as ISO text, whose weekday is looked up once per date.
+    served = select(hd.hub_id, cast(hd.day, String).label("day"), hd.doctors).where(*served_clauses)
     with ctx.engine.connect() as conn:
         hubs = read_frame(conn, dims)
         counts = _frame_or_empty(read_frame(conn, _hub_sums(conn, f, scope)),
                                  ["facility_id", *HUB_COUNTS, *WAIT_BUCKET_COLUMNS])
-        served = read_frame(conn, days)
+        served_on: dict[str, dict[date, float]] = {}
+        dates: dict[str, date] = {}
+        for hub_id, day, doctors in conn.execute(served).all():
+            on = dates.get(day)
+            if on is None:
+                on = dates[day] = date.fromisoformat(day[:10])
+            served_on.setdefault(hub_id, {})[on] = float(doctors or 0)
     frame = hubs.merge(counts, on="facility_id", how="left")
     for col in (*HUB_COUNTS, *WAIT_BUCKET_COLUMNS, "spokes_assigned"):
         frame[col] = pd.to_numeric(frame[col], errors="coerce").fillna(0).astype("int64")
-    return _derive_hub_metrics(frame, served, f, ctx.suppression_k)
+    return _derive_hub_metrics(frame, served_on, f, ctx.suppression_k)
 
 
-def _derive_hub_metrics(frame: pd.DataFrame, served: pd.DataFrame, f: Filter, k: int) -> pd.DataFrame:
-    """Serving hours, rates and ranks from the per-hub sums and the (hub, day, doctors) rows it served."""
-    frame = frame.copy()
+def _ratio(part: float, whole: float, scale: float = 100.0) -> float:
+    return scale * part / whole if whole > 0 else np.nan
+
+
+def _derive_hub_metrics(frame: pd.DataFrame, served_on: Mapping[str, Mapping[date, float]], f: Filter,
+                        k: int) -> pd.DataFrame:
+    """Serving days and hours, rates, waits and ranks per hub from its sums and the days it served (with the
+    doctors who answered): one pass over a few hundred hubs in plain Python, then one frame."""
     masks = frame["service_days"].fillna(DEFAULT_DAYS).tolist()
-    hub_ids = frame["facility_id"].tolist()
     calendars = {m: scheduled_dates(m, f.start, f.end) for m in set(masks)}
-    frame["scheduled_days"] = pd.Series([len(calendars[m]) for m in masks], index=frame.index, dtype="int64")
-    if served.empty:
-        served = pd.DataFrame({"facility_id": pd.Series(dtype="object"), "day": pd.Series(dtype="object"),
-                               "doctors": pd.Series(dtype="int64")})
-    # Vectorised: a hub's service days as bits (bit w = weekday w, Monday 0) tested against each served day's weekday.
-    stamps = pd.to_datetime(served["day"].astype(str).str.slice(0, 10), format="%Y-%m-%d")
-    weekday = stamps.dt.day_of_week.to_numpy(dtype="int64")
-    bits_of = {h: _day_bits(m) for h, m in zip(hub_ids, masks, strict=True)}
-    hub_bits = served["facility_id"].map(bits_of).fillna(_day_bits(DEFAULT_DAYS)).to_numpy(dtype="int64")
-    served = pd.DataFrame({"facility_id": served["facility_id"].to_numpy(), "day": stamps.dt.date.to_numpy(),
-                           "doctors": pd.to_numeric(served["doctors"]).fillna(0).to_numpy(),
-                           "scheduled": ((hub_bits >> weekday) & 1).astype("int64")})
-    # (hub, day) is rollup_hub_day's key: one row per day served, so the row count is the distinct-day count.
-    grouped = served.groupby("facility_id")
-    per_hub = grouped[["scheduled", "doctors"]].sum().rename(columns={"scheduled": "serving_days",
-                                                                     "doctors": "doctor_days"})
-    per_hub["days_served"] = grouped.size()
-    frame = frame.merge(per_hub, left_on="facility_id", right_index=True, how="left")
-    for col in ("days_served", "serving_days"):
-        frame[col] = frame[col].fillna(0).astype("int64")
-    frame["missed_days"] = frame["scheduled_days"] - frame["serving_days"]
-    frame["doctors_per_day"] = (frame["doctor_days"] / frame["days_served"].where(frame["days_served"] > 0)
-                                ).astype("float64")
-    served_days = set(zip(served["facility_id"].tolist(), served["day"].tolist(), strict=True))
-    missed_dates = []
-    for hub_id, mask, missed in zip(hub_ids, masks, frame["missed_days"].tolist(), strict=True):
-        if missed <= 0:
-            missed_dates.append("")
-            continue
-        not_served = [d for d in calendars[mask] if (hub_id, d) not in served_days]
-        shown = ", ".join(d.strftime("%d-%m-%Y") for d in not_served[:MISSED_DATES_SHOWN])
-        missed_dates.append(shown + (" …" if len(not_served) > MISSED_DATES_SHOWN else ""))
-    frame["missed_dates"] = pd.Series(missed_dates, index=frame.index, dtype="object")
-    frame["window_hours"] = pd.Series([window_hours(a, b) for a, b in zip(frame["service_start"].tolist(),
-                                                                          frame["service_end"].tolist(), strict=True)],
-                                      index=frame.index, dtype="float64")
-    frame["serving_hours"] = frame["window_hours"] * frame["serving_days"]
-    frame["in_hours"] = frame["consultations"] - frame["n_outside_hours"]
-    frame["per_serving_hour"] = _rate(frame["in_hours"], frame["serving_hours"], 1.0)
-    frame["wait_p50"] = _percentiles(frame, 50)
-    frame["wait_p90"] = _percentiles(frame, 90)
-    # Outcome splits of patients: a rate is withheld where either side of its split is a small count (1..k-1).
-    # The counts behind them stay here for pooled totals; no grid or export shows them per hub.
-    for count, rate in (("n_abandoned", "abandoned_pct"), ("n_no_show", "no_show_pct"), ("n_referred", "referral_pct")):
-        frame[rate] = rate_or_missing(frame[count], frame["consultations"],
-                                      _rate(frame[count], frame["consultations"]), k)
-    frame["outside_pct"] = _rate(frame["n_outside_hours"], frame["consultations"])
-    frame["per_assigned_spoke"] = _rate(frame["consultations"], frame["spokes_assigned"], 1.0)
+    buckets = frame[list(WAIT_BUCKET_COLUMNS)].to_numpy(dtype="float64").tolist()
+    columns: dict[str, list[object]] = {name: [] for name in (
+        "scheduled_days", "days_served", "serving_days", "missed_days", "doctors_per_day", "missed_dates",
+        "window_hours", "serving_hours", "in_hours", "per_serving_hour", "wait_p50", "wait_p90", "abandoned_pct",
+        "no_show_pct", "referral_pct", "outside_pct", "per_assigned_spoke")}
+    rows = zip(frame["facility_id"].tolist(), masks, frame["service_start"].tolist(), frame["service_end"].tolist(),
+               frame["consultations"].tolist(), frame["n_outside_hours"].tolist(), frame["n_abandoned"].tolist(),
+               frame["n_no_show"].tolist(), frame["n_referred"].tolist(), frame["spokes_assigned"].tolist(), buckets,
+               strict=True)
+    for hub_id, mask, start, end, total, outside, abandoned, no_show, referred, assigned, waits in rows:
+        on = served_on.get(hub_id, {})
+        bits = _day_bits(mask)
+        calendar = calendars[mask]
+        serving = sum(1 for d in on if bits >> d.weekday() & 1)
+        missed = len(calendar) - serving
+        dates = ""
+        if missed > 0:
+            not_served = [d for d in calendar if d not in on]
+            dates = ", ".join(d.strftime("%d-%m-%Y") for d in not_served[:MISSED_DATES_SHOWN])
+            dates += " …" if len(not_served) > MISSED_DATES_SHOWN else ""
+        hours = window_hours(start, end)
+        in_hours = total - outside
+        p50, p90 = percentile_from_counts(waits, 50), percentile_from_counts(waits, 90)
+        # Outcome splits of patients: a rate is withheld where either side of its split is a small count (1..k-1).
+        # The counts behind them stay here for pooled totals; no grid or export shows them per hub.
+        rates = [np.nan if suppress_rate(n, total, k) else _ratio(n, total) for n in (abandoned, no_show, referred)]
+        for name, value in (
+            ("scheduled_days", len(calendar)), ("days_served", len(on)), ("serving_days", serving),
+            ("missed_days", missed), ("doctors_per_day", sum(on.values()) / len(on) if on else np.nan),
+            ("missed_dates", dates), ("window_hours", hours), ("serving_hours", hours * serving),
+            ("in_hours", in_hours), ("per_serving_hour", _ratio(in_hours, hours * serving, 1.0)),
+            ("wait_p50", np.nan if p50 is None else p50), ("wait_p90", np.nan if p90 is None else p90),
+            ("abandoned_pct", rates[0]), ("no_show_pct", rates[1]), ("referral_pct", rates[2]),
+            ("outside_pct", _ratio(outside, total)), ("per_assigned_spoke", _ratio(total, assigned, 1.0)),
+        ):
+            columns[name].append(value)
+    kinds = {"scheduled_days": "int64", "days_served": "int64", "serving_days": "int64", "missed_days": "int64",
+             "missed_dates": "object", "in_hours": "int64"}
+    derived = pd.DataFrame({name: pd.Series(values, index=frame.index, dtype=kinds.get(name, "float64"))
+                            for name, values in columns.items()})
+    frame = pd.concat([frame, derived], axis=1)
     frame["load_rank"] = frame["per_serving_hour"].rank(method="min", ascending=False).astype("Int64")
-    order = frame.drop(columns="doctor_days").assign(_k=frame["per_serving_hour"].fillna(-1.0))
+    order = frame.assign(_k=frame["per_serving_hour"].fillna(-1.0))
     return (order.sort_values(["_k", "consultations", "name"], ascending=[False, False, True])
             .drop(columns="_k").reset_index(drop=True))
 
