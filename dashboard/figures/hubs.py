@@ -36,23 +36,29 @@ def capacity_figure(hubs: pd.DataFrame, lang: str, height: int = 360) -> dict[st
     peak_n = float(rows["consultations"].max()) if not rows.empty else 1.0
     sizes = [8 + 30 * math.sqrt(float(n) / peak_n) if peak_n else 8 for n in rows["consultations"]] \
         if not rows.empty else []
-    # Spokes served (a distinct count over the period's facility rows) is shown when the frame has it.
+    # Spokes served (a distinct count over the period's facility rows) is shown when the frame has it. The hover's
+    # labels are written once in the template, each hub's values (already formatted) in its customdata.
     served = "spokes_served" in rows
-    text = [
-        f"<b>{r.name}</b> ({r.facility_type}) · {t('col.load_rank', lang)} {r.load_rank}<br>"
-        f"{t('col.per_serving_hour', lang)}: {_num(r.per_serving_hour)}<br>"
-        f"{t('col.spokes_assigned', lang)}: {format_indian(r.spokes_assigned)}"
-        + (f" · {t('col.spokes_served', lang)}: {format_indian(r.spokes_served)}" if served else "") + "<br>"
-        f"{t('col.consultations', lang)}: {format_indian(r.consultations)} · "
-        f"{t('col.doctors_per_day', lang)}: {_num(r.doctors_per_day)}"
-        for r in rows.itertuples()
+    columns = ["facility_id", "name", "facility_type", "load_rank", "per_serving_hour", "spokes_assigned",
+               "consultations", "doctors_per_day", *(["spokes_served"] if served else [])]
+    customdata = [
+        [hub_id, name, kind, int(rank), _num(per_hour), format_indian(assigned), format_indian(n), _num(doctors),
+         *([format_indian(extra[0])] if extra else [])]
+        for hub_id, name, kind, rank, per_hour, assigned, n, doctors, *extra
+        in zip(*(rows[c].tolist() for c in columns), strict=True)
     ]
+    hover = (f"<b>%{{customdata[1]}}</b> (%{{customdata[2]}}) · {t('col.load_rank', lang)} %{{customdata[3]}}<br>"
+             f"{t('col.per_serving_hour', lang)}: %{{customdata[4]}}<br>"
+             f"{t('col.spokes_assigned', lang)}: %{{customdata[5]}}"
+             + (f" · {t('col.spokes_served', lang)}: %{{customdata[8]}}" if served else "") + "<br>"
+             f"{t('col.consultations', lang)}: %{{customdata[6]}} · "
+             f"{t('col.doctors_per_day', lang)}: %{{customdata[7]}}<extra></extra>")
     data = [{
         "type": "scatter", "mode": "markers", "x": [int(v) for v in rows["spokes_assigned"]],
-        "y": [float(v) for v in rows["per_serving_hour"]], "text": text, "hovertemplate": "%{text}<extra></extra>",
-        "customdata": list(rows["facility_id"]),
-        "marker": {"size": sizes, "color": [float(v) for v in rows["per_serving_hour"]], "colorscale": SEQUENTIAL,
-                   "line": {"width": 0.5, "color": "#455a64"}, "opacity": 0.85, "showscale": False},
+        "y": [float(v) for v in rows["per_serving_hour"]], "hovertemplate": hover, "customdata": customdata,
+        "marker": {"size": [round(v, 1) for v in sizes], "color": [float(v) for v in rows["per_serving_hour"]],
+                   "colorscale": SEQUENTIAL, "line": {"width": 0.5, "color": "#455a64"}, "opacity": 0.85,
+                   "showscale": False},
     }]
     peak = float(rows["per_serving_hour"].max()) if not rows.empty else 0.0
     layout = base_layout(height, showlegend=False,

@@ -62,7 +62,7 @@ def test_dash582_hub_load_and_kpis(app, client):  # type: ignore[no-untyped-def]
     assert "4 consultations outside hours (40.0%)" in kpis
     assert body["hubs-period"]["children"] == "02-08-2025 to 31-08-2025 (30 days)"
     capacity = body["hubs-capacity"]["figure"]["data"][0]
-    assert capacity["customdata"] == ["H3", "H2", "H1"] and capacity["x"] == [3, 2, 2]
+    assert [c[0] for c in capacity["customdata"]] == ["H3", "H2", "H1"] and capacity["x"] == [3, 2, 2]
     channel = body["hubs-channel"]["figure"]["data"][0]
     assert channel["values"] == [8, 1, 1]
     service = {r["facility_id"]: r for r in body["hubs-service"]["rowData"]}
