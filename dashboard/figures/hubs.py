@@ -141,16 +141,19 @@ def _link_lines(pairs: pd.DataFrame) -> tuple[list[float | None], list[float | N
     lats: list[float | None] = []
     lons: list[float | None] = []
     usable = pairs.dropna(subset=["hub_lat", "hub_lon", "spoke_lat", "spoke_lon"]) if not pairs.empty else pairs
-    for r in usable.itertuples():
-        lats += [float(r.hub_lat), float(r.spoke_lat), None]
-        lons += [float(r.hub_lon), float(r.spoke_lon), None]
+    for hub_lat, hub_lon, spoke_lat, spoke_lon in zip(*(usable[c].tolist() for c in ("hub_lat", "hub_lon", "spoke_lat",
+                                                                                      "spoke_lon")), strict=True):
+        lats += [float(hub_lat), float(spoke_lat), None]
+        lons += [float(hub_lon), float(spoke_lon), None]
     return lats, lons
 
 
 def _nodes_trace(nodes: pd.DataFrame, name: str, size: int, colour: Any, lang: str, **marker: Any) -> dict[str, Any]:
-    text = [f"<b>{r.name}</b> ({r.facility_type}, {t('role.' + r.role, lang)})<br>"
-            f"{name_of(r, lang, 'district_en', 'district_hi')}<br>"
-            f"{t('col.consultations', lang)}: {format_indian(r.consultations)}" for r in nodes.itertuples()]
+    columns = ("name", "facility_type", "role", "district_en", "district_hi", "consultations")
+    text = [f"<b>{name_}</b> ({kind}, {t('role.' + role, lang)})<br>"
+            f"{name_of({'en': en, 'hi': hi}, lang, 'en', 'hi')}<br>"
+            f"{t('col.consultations', lang)}: {format_indian(n)}"
+            for name_, kind, role, en, hi, n in zip(*(nodes[c].tolist() for c in columns), strict=True)]
     return {"type": "scattermap", "mode": "markers", "name": name, "lat": [float(v) for v in nodes["lat"]],
             "lon": [float(v) for v in nodes["lon"]], "customdata": list(nodes["facility_id"]), "text": text,
             "hovertemplate": "%{text}<extra></extra>", "marker": {"size": size, "color": colour, **marker}}
