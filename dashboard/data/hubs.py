@@ -146,8 +146,18 @@ def grid_records(frame: pd.DataFrame, limit: int | None = None) -> list[dict[str
     several times faster than ``DataFrame.to_dict`` on large tables."""
     part = frame.iloc[:limit] if limit is not None else frame
     keys = [str(k) for k in part.columns]
-    columns = [[_plain(v) for v in part[k].tolist()] for k in part.columns]
+    columns = [_plain_column(part[k]) for k in part.columns]
     return [dict(zip(keys, row, strict=True)) for row in zip(*columns, strict=True)]
+
+
+def _plain_column(values: pd.Series) -> list[object]:
+    """A column's values as ``_plain`` writes them, whole numpy integer and boolean columns as they are."""
+    kind = values.dtype.kind if isinstance(values.dtype, np.dtype) else ""
+    if kind and kind in "iub":
+        return values.tolist()
+    if kind == "f":
+        return [None if v != v else float(f"{v:.9g}") for v in values.tolist()]
+    return [_plain(v) for v in values.tolist()]
 
 
 # ---------------------------------------------------------------- service calendar (pure)
