@@ -151,13 +151,14 @@ def grid_records(frame: pd.DataFrame, limit: int | None = None) -> list[dict[str
 
 
 def _plain_column(values: pd.Series) -> list[object]:
-    """A column's values as ``_plain`` writes them, whole numpy integer and boolean columns as they are."""
+    """A column's values as ``_plain`` writes them: whole numpy integer and boolean columns as they are, text and
+    integers in other columns without a call per value."""
     kind = values.dtype.kind if isinstance(values.dtype, np.dtype) else ""
     if kind and kind in "iub":
         return values.tolist()
     if kind == "f":
         return [None if v != v else float(f"{v:.9g}") for v in values.tolist()]
-    return [_plain(v) for v in values.tolist()]
+    return [v if type(v) is str or type(v) is int else _plain(v) for v in values.tolist()]
 
 
 # ---------------------------------------------------------------- service calendar (pure)

@@ -250,13 +250,19 @@ rollup_facility_day = Table(
     Column("hub_district_lgd", Integer, nullable=True),
     *_measure_columns(),
 )
-Index("ix_rollup_facility_day_district_day", rollup_facility_day.c.district_lgd, rollup_facility_day.c.day)
+# The district and hub indexes carry the hub→spoke pair and its consultations after the day: a district's network
+# (its spokes' rows and its hubs' rows) reads only them, not the wide rows (migration 0014).
+Index("ix_rollup_facility_day_district_day", rollup_facility_day.c.district_lgd, rollup_facility_day.c.day,
+      rollup_facility_day.c.hub_id, rollup_facility_day.c.spoke_id, rollup_facility_day.c.hub_district_lgd,
+      rollup_facility_day.c.consultations)
 # Covering for spoke activity (consultations and active days per spoke, the last day, "did the spoke consult"): those
 # read only this index, never the wide rows (migration 0007 added the columns after the day).
 Index("ix_rollup_facility_day_spoke_day", rollup_facility_day.c.spoke_id, rollup_facility_day.c.day,
       rollup_facility_day.c.mode, rollup_facility_day.c.specialty_code, rollup_facility_day.c.district_lgd,
       rollup_facility_day.c.consultations)
-Index("ix_rollup_facility_day_hub_day", rollup_facility_day.c.hub_id, rollup_facility_day.c.day)
+Index("ix_rollup_facility_day_hub_day", rollup_facility_day.c.hub_id, rollup_facility_day.c.day,
+      rollup_facility_day.c.spoke_id, rollup_facility_day.c.district_lgd, rollup_facility_day.c.hub_district_lgd,
+      rollup_facility_day.c.consultations)
 # "Which hubs served district d in the period" without reading every row of the period (state overview).
 Index("ix_rollup_facility_day_hub_district_day", rollup_facility_day.c.hub_id, rollup_facility_day.c.district_lgd,
       rollup_facility_day.c.day)
@@ -314,6 +320,9 @@ rollup_hub_day = Table(
     Column("doctors", Integer, nullable=False, server_default="0"),
 )
 Index("ix_rollup_hub_day_district_day", rollup_hub_day.c.hub_district_lgd, rollup_hub_day.c.day)
+# The days each hub served in a period, with its doctors, without the rows (hub load; migration 0014).
+Index("ix_rollup_hub_day_day_cover", rollup_hub_day.c.day, rollup_hub_day.c.hub_id, rollup_hub_day.c.hub_district_lgd,
+      rollup_hub_day.c.consultations, rollup_hub_day.c.doctors)
 
 # Hub load without the spoke: what the hubs page sums per hub (counts by outcome and channel, outside hours, the wait
 # histogram), per hub, day and mode (about a seventeenth of the facility rollup's rows) and per hub, day, mode and
