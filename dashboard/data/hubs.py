@@ -24,7 +24,7 @@ Definitions (documented for the data dictionary and the page):
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -135,6 +135,11 @@ def grid_records(frame: pd.DataFrame, limit: int | None = None) -> list[dict[str
     keys = [str(k) for k in part.columns]
     columns = [[_plain(v) for v in part[k].tolist()] for k in part.columns]
     return [dict(zip(keys, row, strict=True)) for row in zip(*columns, strict=True)]
+
+
+def plain_records(keys: Sequence[str], rows: Iterable[Sequence[object]]) -> list[dict[str, object]]:
+    """Grid rows from plain tuples (values in the order of ``keys``), written as ``grid_records`` writes a frame's."""
+    return [dict(zip(keys, [_plain(v) for v in row], strict=True)) for row in rows]
 
 
 # ---------------------------------------------------------------- service calendar (pure)
