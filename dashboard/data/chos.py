@@ -16,7 +16,7 @@ from datetime import date, timedelta
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import ColumnElement, Connection, Row, String, and_, case, cast, func, or_, select
+from sqlalchemy import ColumnElement, Connection, Row, String, and_, case, cast, func, null, or_, select
 from sqlalchemy.sql.selectable import FromClause, Subquery
 
 from dashboard.data import cumulative as running
@@ -104,13 +104,16 @@ def _count_where(condition: ColumnElement[bool]) -> ColumnElement:
 
 # The roster's order: district, then name.
 ROSTER_ORDER = (dim_district.c.name_en, cho.c.name, cho.c.cho_id)
+# What ``_roster_rows`` reads per CHO, in order.
+ROSTER_FIELDS = ("cho_id", "name", "facility_id", "facility_name", "facility_type", "district_lgd", "district_en",
+                 "district_hi", "block_lgd", "block_en", "block_hi", "joined_on", "laptop_issued_on",
+                 "training_modules", "consultations", "active_days", "last_active")
 
 
 def _roster_rows(ctx: DataContext, f: Filter, scope: Scope, *, limit: int | None = None,
                  silent_only: bool = False) -> list[Row]:
     """Active CHOs under the filter in the roster's order (the first ``limit``; only the silent ones with
-    ``silent_only``, without consultations and active days): master columns with names, dates as ISO text, and the
-    period's activity."""
+    ``silent_only``, their consultations and active days not read: NULL): ``ROSTER_FIELDS``, dates as ISO text."""
     c = cho.c
     with ctx.engine.connect() as conn:
         a = activity(ctx, conn, f, scope, totals=not silent_only)
@@ -119,8 +122,8 @@ def _roster_rows(ctx: DataContext, f: Filter, scope: Scope, *, limit: int | None
                    dim_district.c.name_hi.label("district_hi"), c.block_lgd, dim_block.c.name_en.label("block_en"),
                    dim_block.c.name_hi.label("block_hi"), cast(c.joined_on, String).label("joined_on"),
                    cast(c.laptop_issued_on, String).label("laptop_issued_on"), c.training_modules]
-        if a.consultations is not None and a.active_days is not None:
-            columns += [a.consultations.label("consultations"), a.active_days.label("active_days")]
+        columns += [(null() if a.consultations is None else a.consultations).label("consultations"),
+                    (null() if a.active_days is None else a.active_days).label("active_days")]
         stmt = (select(*columns, cast(a.last_active, String).label("last_active"))
                 .select_from(a.source.outerjoin(dim_facility, dim_facility.c.facility_id == c.facility_id)
                              .outerjoin(dim_district, dim_district.c.district_lgd == c.district_lgd)
@@ -161,10 +164,7 @@ def roster(ctx: DataContext, f: Filter, scope: Scope) -> pd.DataFrame:
     rows = [(*r[:11], _day(r.joined_on), _day(r.laptop_issued_on), int(r.training_modules or 0),
              int(r.consultations or 0), int(r.active_days or 0), _day(r.last_active))
             for r in _roster_rows(ctx, f, scope)]
-    frame = pd.DataFrame(rows, columns=[
-        "cho_id", "name", "facility_id", "facility_name", "facility_type", "district_lgd", "district_en",
-        "district_hi", "block_lgd", "block_en", "block_hi", "joined_on", "laptop_issued_on", "training_modules",
-        "consultations", "active_days", "last_active"])
+    frame = pd.DataFrame(rows, columns=list(ROSTER_FIELDS))
     for col in ("consultations", "active_days", "training_modules"):
         frame[col] = frame[col].astype("int64")
     for i, col in ((11, "joined_on"), (12, "laptop_issued_on"), (16, "last_active")):  # dates or None, not NaN
@@ -404,13 +404,14 @@ def _roster_values(rows: Sequence[Row], f: Filter, lang: str) -> list[tuple[obje
     hindi = normalise_lang(lang) == "hi"
     not_yet = t("not_yet", lang)
     out = []
-    for r in rows:
-        last = _day(r.last_active)
-        laptop = _laptop_on(f, _day(r.laptop_issued_on))
-        out.append((r.cho_id, r.name, r.facility_id, r.facility_id if r.facility_name is None else r.facility_name,
-                    _name(r.block_en, r.block_hi, hindi), _name(r.district_en, r.district_hi, hindi),
-                    _day(r.joined_on), int(r.active_days or 0), int(r.consultations or 0), last,
-                    _days_silent(f, last), not_yet if laptop is None else laptop, int(r.training_modules or 0)))
+    for (cho_id, name, facility_id, facility_name, _, _, district_en, district_hi, _, block_en, block_hi, joined_on,
+         laptop_issued_on, training_modules, consultations, active_days, last_active) in rows:
+        last = _day(last_active)
+        laptop = _laptop_on(f, _day(laptop_issued_on))
+        out.append((cho_id, name, facility_id, facility_id if facility_name is None else facility_name,
+                    _name(block_en, block_hi, hindi), _name(district_en, district_hi, hindi), _day(joined_on),
+                    int(active_days or 0), int(consultations or 0), last, _days_silent(f, last),
+                    not_yet if laptop is None else laptop, int(training_modules or 0)))
     return out
 
 
@@ -419,12 +420,13 @@ def _silent_values(rows: Sequence[Row], f: Filter, lang: str) -> list[tuple[obje
     then the longest silent, then by name (a stable sort: ties keep the roster's order)."""
     hindi = normalise_lang(lang) == "hi"
     out = []
-    for r in rows:
-        last = _day(r.last_active)
+    for (cho_id, name, facility_id, facility_name, _, _, district_en, district_hi, _, block_en, block_hi, _, _, _, _, _,
+         last_active) in rows:
+        last = _day(last_active)
         days = _days_silent(f, last)
         if days is None or days >= SILENT_DAYS:
-            out.append((r.cho_id, r.name, r.facility_id if r.facility_name is None else r.facility_name,
-                        _name(r.block_en, r.block_hi, hindi), _name(r.district_en, r.district_hi, hindi), last, days))
+            out.append((cho_id, name, facility_id if facility_name is None else facility_name,
+                        _name(block_en, block_hi, hindi), _name(district_en, district_hi, hindi), last, days))
     return sorted(out, key=lambda v: (-(NEVER if v[6] is None else v[6]), v[1]))
 
 

@@ -137,9 +137,12 @@ def grid_records(frame: pd.DataFrame, limit: int | None = None) -> list[dict[str
     return [dict(zip(keys, row, strict=True)) for row in zip(*columns, strict=True)]
 
 
+_AS_IS = frozenset({str, int, bool})
+
+
 def plain_records(keys: Sequence[str], rows: Iterable[Sequence[object]]) -> list[dict[str, object]]:
     """Grid rows from plain tuples (values in the order of ``keys``), written as ``grid_records`` writes a frame's."""
-    return [dict(zip(keys, [_plain(v) for v in row], strict=True)) for row in rows]
+    return [dict(zip(keys, [v if type(v) in _AS_IS else _plain(v) for v in row], strict=True)) for row in rows]
 
 
 # ---------------------------------------------------------------- service calendar (pure)
