@@ -46,6 +46,16 @@ def _watch_errors() -> None:
         logger.addFilter(_MARKER)
 
 
+def output_json(output: Any) -> bytes:
+    """A callback's output as JSON: several outputs (a tuple) one by one, the same bytes as the whole at once. Plotly
+    writes a value straight through orjson unless it holds something orjson cannot write (a component); then it
+    converts the whole value in Python first, item by item, so a component in one output would make every grid row
+    of the others go through that conversion."""
+    if isinstance(output, tuple):
+        return b"[" + b",".join(to_json_plotly(item).encode() for item in output) + b"]"
+    return to_json_plotly(output).encode()
+
+
 def memoised(fn: Callable[P, R] | None = None, *, key: Callable[..., Any] | None = None) -> Any:
     """Memoise a Dash callback's output per (arguments, scope, today, data version); see the module doc.
 
@@ -63,7 +73,7 @@ def memoised(fn: Callable[P, R] | None = None, *, key: Callable[..., Any] | None
         def compute() -> tuple[bytes, bool]:
             token = _error_logged.set(False)
             try:
-                value = to_json_plotly(fn(*args, **kwargs)).encode()
+                value = output_json(fn(*args, **kwargs))
                 return value, not _error_logged.get()
             finally:
                 _error_logged.reset(token)
