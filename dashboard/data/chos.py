@@ -16,8 +16,23 @@ from datetime import date, timedelta
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import ColumnElement, Connection, Row, String, and_, case, cast, func, null, or_, select
-from sqlalchemy.sql.selectable import FromClause, Subquery
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Row,
+    Select,
+    String,
+    and_,
+    case,
+    cast,
+    func,
+    literal_column,
+    null,
+    or_,
+    select,
+    union_all,
+)
+from sqlalchemy.sql.selectable import FromClause
 
 from dashboard.data import cumulative as running
 from dashboard.data.activity import cho_last_day
@@ -84,7 +99,7 @@ def silent_clause(last_active: ColumnElement, f: Filter) -> ColumnElement[bool]:
     return or_(last_active.is_(None), last_active <= f.end - timedelta(days=SILENT_DAYS))
 
 
-def _per_cho(a: Activity, f: Filter) -> Subquery:
+def _per_cho(a: Activity, f: Filter) -> Select:
     """One row per CHO: district, block, training modules, laptop (1: issued by the period's end), last active day
     and, when ``a`` has them, consultations and active days."""
     c = cho.c
@@ -93,7 +108,7 @@ def _per_cho(a: Activity, f: Filter) -> Subquery:
                a.last_active.label("last_active")]
     if a.consultations is not None and a.active_days is not None:
         columns += [a.consultations.label("consultations"), a.active_days.label("active_days")]
-    return select(*columns).select_from(a.source).where(*a.where).subquery("per_cho")
+    return select(*columns).select_from(a.source).where(*a.where)
 
 
 def _count_where(condition: ColumnElement[bool]) -> ColumnElement:
@@ -193,16 +208,30 @@ COMPARE_FRAME_COLUMNS = ["key", "name_en", "name_hi", "chos", "chos_active", "ch
                          "per_cho", "active_days_mean", "laptop_pct", "training_mean", "training_pct",
                          "fully_trained_pct", "active_days", "laptops", "training_sum", "fully"]
 GROUP_SUMS = ("chos", "chos_active", "chos_silent", "consultations", "active_days", "laptops", "training_sum", "fully")
+# The column of ``_per_cho`` each distribution counts.
+MEASURE_COLUMNS = {"consultations": "consultations", "active_days": "active_days",
+                   "training_modules": "training_modules", "days_silent": "last_active"}
+
+
+@dataclass(frozen=True)
+class Summary:
+    """One view's comparison (per district or block, most consultations first: CHOs, active CHOs, silent,
+    consultations, per CHO, mean active days, laptop and training coverage, and the sums they come from) and
+    distribution (how many CHOs have each value or bin of the measure: low, high, chos)."""
+
+    compare: pd.DataFrame
+    distribution: pd.DataFrame
 
 
 @cached
-def compare(ctx: DataContext, f: Filter, scope: Scope, by: str) -> pd.DataFrame:
-    """Per district or block (``by``): CHOs, active CHOs (any activity in the period), silent, consultations, per
-    CHO, mean active days, laptop and training coverage, and the sums they come from (``totals`` adds those up).
-    Most consultations first."""
+def summary(ctx: DataContext, f: Filter, scope: Scope, by: str, measure: str) -> Summary:
+    """The comparison per district or block (``by``) and the distribution of ``measure``, from one statement: each
+    CHO's activity is read once (a common table expression), summed per district or block and counted per value of
+    the measure (binned here)."""
+    measure = measure if measure in DISTRIBUTIONS else DISTRIBUTIONS[0]
     dim, key_name = (dim_block, "block_lgd") if by == "block" else (dim_district, "district_lgd")
     with ctx.engine.connect() as conn:
-        per = _per_cho(activity(ctx, conn, f, scope), f).c
+        per = _per_cho(activity(ctx, conn, f, scope), f).cte("per_cho").c
         key = per[key_name]
         sums = (select(key.label("key"), func.count().label("chos"),
                        _count_where(per.active_days > 0).label("chos_active"),
@@ -212,8 +241,19 @@ def compare(ctx: DataContext, f: Filter, scope: Scope, by: str) -> pd.DataFrame:
                        func.sum(per.training_modules).label("training_sum"),
                        _count_where(per.training_modules >= TRAINING_MODULES).label("fully"))
                 .group_by(key).subquery("sums"))
-        rows = conn.execute(select(sums, dim.c.name_en, dim.c.name_hi)
-                            .select_from(sums.outerjoin(dim, dim.c[key_name] == sums.c.key))).all()
+        groups = (select(literal_column("0").label("part"), sums.c.key, null().label("value"), dim.c.name_en,
+                         dim.c.name_hi, *[sums.c[name] for name in GROUP_SUMS])
+                  .select_from(sums.outerjoin(dim, dim.c[key_name] == sums.c.key)))
+        value = cast(per[MEASURE_COLUMNS[measure]], String)  # text in both branches: a number, or a day
+        values = (select(literal_column("1"), null(), value, null(), null(), func.count(),
+                         *[null()] * (len(GROUP_SUMS) - 1))
+                  .group_by(value))
+        rows = conn.execute(union_all(groups, values)).all()
+    return Summary(_compare_frame([r for r in rows if r.part == 0]),
+                   _distribution_frame([(r.value, int(r.chos)) for r in rows if r.part == 1], measure, f))
+
+
+def _compare_frame(rows: Sequence[Row]) -> pd.DataFrame:
     if not rows:
         return pd.DataFrame(columns=COMPARE_FRAME_COLUMNS)
     groups = sorted(((-1 if r.key is None else int(r.key), "–" if r.name_en is None else r.name_en,
@@ -227,6 +267,30 @@ def compare(ctx: DataContext, f: Filter, scope: Scope, by: str) -> pd.DataFrame:
                     100.0 * laptops / chos, training_mean, 100.0 * training_mean / TRAINING_MODULES,
                     100.0 * fully / chos, active_days, laptops, training, fully))
     return pd.DataFrame(out, columns=COMPARE_FRAME_COLUMNS)
+
+
+def _distribution_frame(counts: Sequence[tuple[str | None, int]], measure: str, f: Filter) -> pd.DataFrame:
+    """``counts`` (value as text, CHOs) binned: a bin per training module, fixed bins of days silent (never
+    active in the last), about 12 bins of whole-number width otherwise."""
+    if not counts:
+        return pd.DataFrame(columns=["low", "high", "chos"])
+    if measure == "training_modules":
+        per_value = dict.fromkeys(range(TRAINING_MODULES + 1), 0)
+        for text, n in counts:
+            if text is not None and int(text) in per_value:
+                per_value[int(text)] += n
+        return pd.DataFrame({"low": list(per_value), "high": list(per_value), "chos": list(per_value.values())},
+                            dtype="int64")
+    if measure == "days_silent":
+        days = [_days_silent(f, _day(text)) for text, _ in counts]
+        values = np.array([10**6 if d is None else d for d in days], dtype="int64")
+        edges = [0, 1, 3, 7, 14, 30, 60, 10**9]
+    else:
+        values = np.array([0 if text is None else int(text) for text, _ in counts], dtype="int64")
+        edges = _integer_bins(int(values.max()))
+    weights = np.array([n for _, n in counts], dtype="int64")
+    binned = np.histogram(np.repeat(values, weights), bins=edges)[0]
+    return pd.DataFrame({"low": edges[:-1], "high": [e - 1 for e in edges[1:]], "chos": binned.astype("int64")})
 
 
 @dataclass(frozen=True)
@@ -243,49 +307,13 @@ class Totals:
 
 
 def totals(groups: pd.DataFrame) -> Totals:
-    """``compare``'s sums added up: the same whichever the grouping."""
+    """The comparison's sums added up: the same whichever the grouping."""
     if groups.empty:
         return Totals()
     n = int(groups["chos"].sum())
     return Totals(chos=n, active=int(groups["chos_active"].sum()), silent=int(groups["chos_silent"].sum()),
                   consultations=int(groups["consultations"].sum()), laptops=int(groups["laptops"].sum()),
                   fully=int(groups["fully"].sum()), training_mean=int(groups["training_sum"].sum()) / n if n else None)
-
-
-def distribution(ctx: DataContext, f: Filter, scope: Scope, measure: str) -> pd.DataFrame:
-    """How many CHOs have each value (or each bin) of ``measure``: columns low, high, chos. The CHOs are counted
-    per value in SQL; the values are binned here."""
-    measure = measure if measure in DISTRIBUTIONS else DISTRIBUTIONS[0]
-    with ctx.engine.connect() as conn:
-        if measure == "training_modules":  # the master alone
-            c = cho.c
-            stmt = (select(c.training_modules.label("value"), func.count().label("chos"))
-                    .where(*cho_dim_clauses(f, scope)).group_by(c.training_modules))
-        else:
-            per = _per_cho(activity(ctx, conn, f, scope, totals=measure != "days_silent"), f).c
-            value = cast(per.last_active, String) if measure == "days_silent" else per[measure]
-            stmt = select(value.label("value"), func.count().label("chos")).group_by(value)
-        rows = conn.execute(stmt).all()
-    if not rows:
-        return pd.DataFrame(columns=["low", "high", "chos"])
-    counts = np.array([int(r.chos) for r in rows], dtype="int64")
-    if measure == "training_modules":
-        per_value = dict.fromkeys(range(TRAINING_MODULES + 1), 0)
-        for r in rows:
-            if r.value in per_value:
-                per_value[int(r.value)] += int(r.chos)
-        return pd.DataFrame({"low": list(per_value), "high": list(per_value), "chos": list(per_value.values())},
-                            dtype="int64")
-    if measure == "days_silent":
-        # Never active counts in the last bin.
-        days = [_days_silent(f, _day(r.value)) for r in rows]
-        values = np.array([10**6 if d is None else d for d in days], dtype="int64")
-        edges = [0, 1, 3, 7, 14, 30, 60, 10**9]
-    else:
-        values = np.array([int(r.value or 0) for r in rows], dtype="int64")
-        edges = _integer_bins(int(values.max()))
-    binned = np.histogram(np.repeat(values, counts), bins=edges)[0]
-    return pd.DataFrame({"low": edges[:-1], "high": [e - 1 for e in edges[1:]], "chos": binned.astype("int64")})
 
 
 def _integer_bins(top: int, target: int = 12) -> list[int]:
@@ -463,7 +491,7 @@ def silent_grid(ctx: DataContext, f: Filter, scope: Scope, lang: str) -> list[di
 
 @cached
 def compare_table(ctx: DataContext, f: Filter, scope: Scope, params: Mapping[str, str], lang: str) -> pd.DataFrame:
-    frame = compare(ctx, f, scope, grouping(f, params.get("by", ""))).copy()
+    frame = summary(ctx, f, scope, grouping(f, params.get("by", "")), distribution_measure(params)).compare.copy()
     frame["name"] = names(frame, lang, "name_en", "name_hi")
     return pick(frame, COMPARE_COLUMNS)
 
@@ -489,7 +517,7 @@ def range_label(low: int, high: int, lang: str) -> str:
 @cached
 def distribution_table(ctx: DataContext, f: Filter, scope: Scope, params: Mapping[str, str],
                        lang: str) -> pd.DataFrame:
-    frame = distribution(ctx, f, scope, distribution_measure(params))
+    frame = summary(ctx, f, scope, grouping(f, params.get("by", "")), distribution_measure(params)).distribution.copy()
     frame["range"] = [range_label(int(a), int(b), lang) for a, b in zip(frame["low"], frame["high"], strict=True)]
     return pick(frame, DISTRIBUTION_COLUMNS)
 

@@ -144,9 +144,10 @@ def update_chos(search: str | None, _ready: Any = None) -> tuple[Any, ...]:
     rt = get_runtime()
     scope = current_scope()
     args = (rt.data, f, scope, view.params, lang)
+    measure = data.distribution_measure(view.params)
     try:
-        compare = data.compare(rt.data, f, scope, data.grouping(f, view.get("by")))
-        totals = data.totals(compare)
+        summary = data.summary(rt.data, f, scope, data.grouping(f, view.get("by")), measure)
+        totals = data.totals(summary.compare)
         if totals.chos:
             roster_rows = data.roster_grid(rt.data, f, scope, lang, MAX_GRID_ROWS)
             silent_rows = data.silent_grid(rt.data, f, scope, lang)
@@ -163,10 +164,9 @@ def update_chos(search: str | None, _ready: Any = None) -> tuple[Any, ...]:
         status = html.Div([status, html.Small(t("grid.capped", lang, shown=format_indian(MAX_GRID_ROWS),
                                                 total=format_indian(totals.chos)),
                                               className="text-muted d-block mt-1 grid-capped")])
-    measure = data.distribution_measure(view.params)
     dist_figure = figures.distribution_figure(dist, list(dist["range"]), t(f"chos.dist.{measure}", lang), lang)
     return (cho_kpis(totals, lang), period, roster_rows, status, silent_rows, dist_figure,
-            figures.compare_figure(compare, lang), grid_records(compare_rows))
+            figures.compare_figure(summary.compare, lang), grid_records(compare_rows))
 
 
 COVERAGE_DECIMALS = {"laptop_pct": 1, "training_pct": 1, "fully_trained_pct": 1}

@@ -41,6 +41,10 @@ def roster(ctx, f: Filter = AUGUST, scope: Scope = FULL):  # type: ignore[no-unt
     return chos.roster(ctx, f, scope).set_index("cho_id")
 
 
+def distribution(ctx, measure: str):  # type: ignore[no-untyped-def]
+    return chos.summary(ctx, AUGUST, FULL, "district", measure).distribution
+
+
 def test_dash531_roster(ctx):  # type: ignore[no-untyped-def]
     r = roster(ctx)
     assert sorted(r.index) == ["C1", "C2", "C3", "C4", "C5", "C6", "C7"]  # C8 is inactive
@@ -93,12 +97,12 @@ def test_dash534_laptop_and_training_coverage_per_district(ctx):  # type: ignore
 
 
 def test_dash535_block_and_district_comparison(ctx):  # type: ignore[no-untyped-def]
-    by_district = chos.compare(ctx, AUGUST, FULL, "district").set_index("key")
+    by_district = chos.summary(ctx, AUGUST, FULL, "district", "").compare.set_index("key")
     # Kishanganj: 4 CHOs, 3 active, 1 silent (C4), 2 + 1 + 2 consultations, active days (1 + 1 + 2 + 0) / 4.
     assert by_district.loc[KISHANGANJ, ["chos", "chos_active", "chos_silent", "consultations"]].tolist() == [4, 3, 1, 5]
     assert by_district.loc[KISHANGANJ, ["per_cho", "active_days_mean"]].tolist() == [1.25, 1.0]
     assert list(by_district.index) == [KISHANGANJ, KAIMUR, PATNA]  # most consultations first
-    by_block = chos.compare(ctx, AUGUST.with_(district_lgds=(KISHANGANJ,)), FULL, "block").set_index("key")
+    by_block = chos.summary(ctx, AUGUST.with_(district_lgds=(KISHANGANJ,)), FULL, "block", "").compare.set_index("key")
     assert by_block.loc[20301, ["chos", "consultations", "per_cho", "laptop_pct", "training_mean"]].tolist() == [
         2, 3, 1.5, 50.0, 15.0]
     assert by_block.loc[20303, ["chos_silent", "fully_trained_pct"]].tolist() == [1, 100.0]
@@ -108,12 +112,12 @@ def test_dash535_block_and_district_comparison(ctx):  # type: ignore[no-untyped-
 
 
 def test_dash536_distributions(ctx):  # type: ignore[no-untyped-def]
-    modules = chos.distribution(ctx, AUGUST, FULL, "training_modules").set_index("low")["chos"]
+    modules = distribution(ctx, "training_modules").set_index("low")["chos"]
     assert len(modules) == 19 and modules[18] == 2 and modules[0] == 1 and int(modules.sum()) == 7
-    consultations = chos.distribution(ctx, AUGUST, FULL, "consultations")
+    consultations = distribution(ctx, "consultations")
     # Values 2, 1, 2, 0, 1, 1, 1 → one bin per value 0, 1, 2.
     assert consultations["chos"].tolist() == [1, 4, 2]
-    silent = chos.distribution(ctx, AUGUST, FULL, "days_silent").set_index("low")["chos"]
+    silent = distribution(ctx, "days_silent").set_index("low")["chos"]
     # Bins [0,1) [1,3) [3,7) [7,14) [14,30) [30,60) [60,…): 0, 0 (C2, C5) · 1 (C1) · 6 (C3) · 11 (C6) · 29 (C7) ·
     # never (C4, counted in the last bin).
     assert silent.tolist() == [2, 1, 1, 1, 1, 0, 1]
@@ -147,9 +151,8 @@ def test_dash539_values_are_bound_parameters(wh):  # type: ignore[no-untyped-def
     selects = [s for s in seen if s.lstrip().upper().startswith("SELECT")]
     assert len(selects) == 4  # the roster asks first whether the CHO running totals are fresh, then reads once
     for by in chos.GROUPINGS:
-        chos.compare(ctx, f, scope, by)
-    for measure in chos.DISTRIBUTIONS:
-        chos.distribution(ctx, f, scope, measure)
+        for measure in chos.DISTRIBUTIONS:
+            chos.summary(ctx, f, scope, by, measure)
     chos.roster_grid(ctx, f, scope, "en", 1)
     chos.silent_grid(ctx, f, scope, "en")
     selects = [s for s in seen if s.lstrip().upper().startswith("SELECT")]
