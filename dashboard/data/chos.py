@@ -206,7 +206,7 @@ def grouping(f: Filter, requested: str) -> str:
 
 COMPARE_FRAME_COLUMNS = ["key", "name_en", "name_hi", "chos", "chos_active", "chos_silent", "consultations",
                          "per_cho", "active_days_mean", "laptop_pct", "training_mean", "training_pct",
-                         "fully_trained_pct", "active_days", "laptops", "training_sum", "fully"]
+                         "fully_trained_pct"]
 GROUP_SUMS = ("chos", "chos_active", "chos_silent", "consultations", "active_days", "laptops", "training_sum", "fully")
 # The column of ``_per_cho`` each distribution counts.
 MEASURE_COLUMNS = {"consultations": "consultations", "active_days": "active_days",
@@ -214,13 +214,27 @@ MEASURE_COLUMNS = {"consultations": "consultations", "active_days": "active_days
 
 
 @dataclass(frozen=True)
+class Totals:
+    """The whole roster's figures (the page's KPIs)."""
+
+    chos: int = 0
+    active: int = 0
+    silent: int = 0
+    consultations: int = 0
+    laptops: int = 0
+    fully: int = 0
+    training_mean: float | None = None
+
+
+@dataclass(frozen=True)
 class Summary:
     """One view's comparison (per district or block, most consultations first: CHOs, active CHOs, silent,
-    consultations, per CHO, mean active days, laptop and training coverage, and the sums they come from) and
-    distribution (how many CHOs have each value or bin of the measure: low, high, chos)."""
+    consultations, per CHO, mean active days, laptop and training coverage), distribution (how many CHOs have each
+    value or bin of the measure: low, high, chos) and totals."""
 
     compare: pd.DataFrame
     distribution: pd.DataFrame
+    totals: Totals
 
 
 @cached
@@ -249,24 +263,36 @@ def summary(ctx: DataContext, f: Filter, scope: Scope, by: str, measure: str) ->
                          *[null()] * (len(GROUP_SUMS) - 1))
                   .group_by(value))
         rows = conn.execute(union_all(groups, values)).all()
-    return Summary(_compare_frame([r for r in rows if r.part == 0]),
-                   _distribution_frame([(r.value, int(r.chos)) for r in rows if r.part == 1], measure, f))
+    sums = sorted(((-1 if key is None else int(key), "–" if en is None else en, "" if hi is None else hi,
+                    *(int(v or 0) for v in rest)) for part, key, _, en, hi, *rest in rows if part == 0),
+                  key=lambda g: g[0])
+    return Summary(_compare_frame(sums),
+                   _distribution_frame([(v, int(n)) for part, _, v, _, _, n, *_ in rows if part == 1], measure, f),
+                   _totals(sums))
 
 
-def _compare_frame(rows: Sequence[Row]) -> pd.DataFrame:
-    if not rows:
+def _compare_frame(sums: list[tuple]) -> pd.DataFrame:
+    """The comparison from the sums per group (key, names, ``GROUP_SUMS``), in the order of their keys."""
+    if not sums:
         return pd.DataFrame(columns=COMPARE_FRAME_COLUMNS)
-    groups = sorted(((-1 if r.key is None else int(r.key), "–" if r.name_en is None else r.name_en,
-                      "" if r.name_hi is None else r.name_hi, *(int(getattr(r, s) or 0) for s in GROUP_SUMS))
-                     for r in rows), key=lambda g: g[0])
-    groups.sort(key=lambda g: (-g[6], g[1]))  # stable: most consultations, then by name, then by key
     out = []
-    for key, en, hi, chos, active, silent, consultations, active_days, laptops, training, fully in groups:
+    # A stable sort: most consultations, then by name, then by key.
+    for key, en, hi, chos, active, silent, consultations, active_days, laptops, training, fully in sorted(
+            sums, key=lambda g: (-g[6], g[1])):
         training_mean = training / chos
         out.append((key, en, hi, chos, active, silent, consultations, consultations / chos, active_days / chos,
                     100.0 * laptops / chos, training_mean, 100.0 * training_mean / TRAINING_MODULES,
-                    100.0 * fully / chos, active_days, laptops, training, fully))
+                    100.0 * fully / chos))
     return pd.DataFrame(out, columns=COMPARE_FRAME_COLUMNS)
+
+
+def _totals(sums: list[tuple]) -> Totals:
+    """The sums per group added up: the same whichever the grouping."""
+    if not sums:
+        return Totals()
+    chos, active, silent, consultations, _, laptops, training, fully = (sum(g[i] for g in sums) for i in range(3, 11))
+    return Totals(chos=chos, active=active, silent=silent, consultations=consultations, laptops=laptops, fully=fully,
+                  training_mean=training / chos)
 
 
 def _distribution_frame(counts: Sequence[tuple[str | None, int]], measure: str, f: Filter) -> pd.DataFrame:
@@ -291,29 +317,6 @@ def _distribution_frame(counts: Sequence[tuple[str | None, int]], measure: str, 
     weights = np.array([n for _, n in counts], dtype="int64")
     binned = np.histogram(np.repeat(values, weights), bins=edges)[0]
     return pd.DataFrame({"low": edges[:-1], "high": [e - 1 for e in edges[1:]], "chos": binned.astype("int64")})
-
-
-@dataclass(frozen=True)
-class Totals:
-    """The whole roster's figures (the page's KPIs)."""
-
-    chos: int = 0
-    active: int = 0
-    silent: int = 0
-    consultations: int = 0
-    laptops: int = 0
-    fully: int = 0
-    training_mean: float | None = None
-
-
-def totals(groups: pd.DataFrame) -> Totals:
-    """The comparison's sums added up: the same whichever the grouping."""
-    if groups.empty:
-        return Totals()
-    n = int(groups["chos"].sum())
-    return Totals(chos=n, active=int(groups["chos_active"].sum()), silent=int(groups["chos_silent"].sum()),
-                  consultations=int(groups["consultations"].sum()), laptops=int(groups["laptops"].sum()),
-                  fully=int(groups["fully"].sum()), training_mean=int(groups["training_sum"].sum()) / n if n else None)
 
 
 def _integer_bins(top: int, target: int = 12) -> list[int]:
@@ -491,9 +494,13 @@ def silent_grid(ctx: DataContext, f: Filter, scope: Scope, lang: str) -> list[di
 
 @cached
 def compare_table(ctx: DataContext, f: Filter, scope: Scope, params: Mapping[str, str], lang: str) -> pd.DataFrame:
-    frame = summary(ctx, f, scope, grouping(f, params.get("by", "")), distribution_measure(params)).compare.copy()
-    frame["name"] = names(frame, lang, "name_en", "name_hi")
-    return pick(frame, COMPARE_COLUMNS)
+    return compare_view(summary(ctx, f, scope, grouping(f, params.get("by", "")), distribution_measure(params))
+                        .compare, lang)
+
+
+def compare_view(compare: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """A summary's comparison as ``COMPARE_COLUMNS`` show it."""
+    return pick(compare.assign(name=names(compare, lang, "name_en", "name_hi")), COMPARE_COLUMNS)
 
 
 @cached
@@ -517,9 +524,14 @@ def range_label(low: int, high: int, lang: str) -> str:
 @cached
 def distribution_table(ctx: DataContext, f: Filter, scope: Scope, params: Mapping[str, str],
                        lang: str) -> pd.DataFrame:
-    frame = summary(ctx, f, scope, grouping(f, params.get("by", "")), distribution_measure(params)).distribution.copy()
-    frame["range"] = [range_label(int(a), int(b), lang) for a, b in zip(frame["low"], frame["high"], strict=True)]
-    return pick(frame, DISTRIBUTION_COLUMNS)
+    return distribution_view(summary(ctx, f, scope, grouping(f, params.get("by", "")), distribution_measure(params))
+                             .distribution, lang)
+
+
+def distribution_view(distribution: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """A summary's distribution as ``DISTRIBUTION_COLUMNS`` show it."""
+    labels = [range_label(int(a), int(b), lang) for a, b in zip(distribution["low"], distribution["high"], strict=True)]
+    return pick(distribution.assign(range=labels), DISTRIBUTION_COLUMNS)
 
 
 TABLES: dict[str, TableSpec] = {

@@ -143,16 +143,15 @@ def update_chos(search: str | None, _ready: Any = None) -> tuple[Any, ...]:
     period = t("filter.showing", lang, start=format_date(f.start), end=format_date(f.end), days=f.days)
     rt = get_runtime()
     scope = current_scope()
-    args = (rt.data, f, scope, view.params, lang)
     measure = data.distribution_measure(view.params)
     try:
         summary = data.summary(rt.data, f, scope, data.grouping(f, view.get("by")), measure)
-        totals = data.totals(summary.compare)
+        totals = summary.totals
         if totals.chos:
             roster_rows = data.roster_grid(rt.data, f, scope, lang, MAX_GRID_ROWS)
             silent_rows = data.silent_grid(rt.data, f, scope, lang)
-            dist = data.distribution_table(*args)
-            compare_rows = data.compare_table(*args)
+            dist = data.distribution_view(summary.distribution, lang)
+            compare_rows = data.compare_view(summary.compare, lang)
     except Exception as exc:  # noqa: BLE001
         failed = message_figure(t("state.error", lang, ref="chos"))
         return error(lang, exc, "chos.roster"), period, [], None, [], failed, failed, []

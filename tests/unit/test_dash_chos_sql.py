@@ -129,7 +129,7 @@ def _check_views(ctx: DataContext, state: str) -> None:
                 got = chos.summary(ctx, f, scope, by, measure)
                 _same(got.compare, old_compare(full, by), f"compare {what}")
                 _same(got.distribution, old_distribution(full, measure), f"distribution {what}")
-                assert chos.totals(got.compare) == old_kpis(full), what
+                assert got.totals == old_kpis(full), what
         for lang in ("en", "hi"):
             what = f"{state}/{name}/{lang}"
             roster_table = pick(old_labelled(full, lang), chos.ROSTER_COLUMNS)
@@ -167,13 +167,14 @@ def test_dash349_hand_computed_sums_and_bins(tmp_path):  # type: ignore[no-untyp
         got = chos.summary(ctx, AUGUST, Scope.full(), "district", "days_silent")
         # 7 active CHOs; 6 consulted in August (not C4); silent C4, C6, C7; consultations 2+1+2+0+1+1+1;
         # laptops by 31-08: C1, C4, C5, C7; modules 18+12+6+18+9+0+15 = 78; all 18: C1, C4.
-        assert chos.totals(got.compare) == chos.Totals(chos=7, active=6, silent=3, consultations=8, laptops=4,
-                                                       fully=2, training_mean=78 / 7)
+        assert got.totals == chos.Totals(chos=7, active=6, silent=3, consultations=8, laptops=4, fully=2,
+                                         training_mean=78 / 7)
         # Days silent 1 (C1), 0 (C2, C5), 6 (C3), 11 (C6), 29 (C7), never (C4).
         assert got.distribution["chos"].tolist() == [2, 1, 1, 1, 1, 0, 1]
         kishanganj = got.compare.set_index("key").loc[KISHANGANJ]
-        assert kishanganj[["chos", "chos_active", "chos_silent", "consultations", "laptops", "training_sum",
-                           "fully"]].tolist() == [4, 3, 1, 5, 2, 54, 2]
+        # Laptops C1, C4 of 4; modules 18 + 12 + 6 + 18 = 54; all 18: C1, C4.
+        assert kishanganj[["chos", "chos_active", "chos_silent", "consultations", "laptop_pct", "training_mean",
+                           "fully_trained_pct"]].tolist() == [4, 3, 1, 5, 50.0, 13.5, 50.0]
         active = chos.summary(ctx, AUGUST, Scope.full(), "district", "active_days").distribution
         assert active["chos"].tolist() == [1, 5, 1]  # active days 0 (C4), 1 (five CHOs), 2 (C3)
     finally:
