@@ -500,7 +500,11 @@ def compare_table(ctx: DataContext, f: Filter, scope: Scope, params: Mapping[str
 
 def compare_view(compare: pd.DataFrame, lang: str) -> pd.DataFrame:
     """A summary's comparison as ``COMPARE_COLUMNS`` show it."""
-    return pick(compare.assign(name=names(compare, lang, "name_en", "name_hi")), COMPARE_COLUMNS)
+    if compare.empty:
+        return pd.DataFrame(columns=[c.key for c in COMPARE_COLUMNS])
+    hindi = normalise_lang(lang) == "hi"
+    label = [_name(en, hi, hindi) for en, hi in zip(compare["name_en"], compare["name_hi"], strict=True)]
+    return pd.DataFrame({c.key: label if c.key == "name" else compare[c.key].to_numpy() for c in COMPARE_COLUMNS})
 
 
 @cached
@@ -530,8 +534,10 @@ def distribution_table(ctx: DataContext, f: Filter, scope: Scope, params: Mappin
 
 def distribution_view(distribution: pd.DataFrame, lang: str) -> pd.DataFrame:
     """A summary's distribution as ``DISTRIBUTION_COLUMNS`` show it."""
+    if distribution.empty:
+        return pd.DataFrame(columns=[c.key for c in DISTRIBUTION_COLUMNS])
     labels = [range_label(int(a), int(b), lang) for a, b in zip(distribution["low"], distribution["high"], strict=True)]
-    return pick(distribution.assign(range=labels), DISTRIBUTION_COLUMNS)
+    return pd.DataFrame({"range": labels, "chos": distribution["chos"].to_numpy()})
 
 
 TABLES: dict[str, TableSpec] = {
