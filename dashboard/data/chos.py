@@ -486,10 +486,10 @@ def silent_table(ctx: DataContext, f: Filter, scope: Scope, params: Mapping[str,
     return _table(_silent_values(_roster_rows(ctx, f, scope, silent_only=True), f, lang), SILENT_COLUMNS)
 
 
-def silent_grid(ctx: DataContext, f: Filter, scope: Scope, lang: str) -> list[dict[str, object]]:
-    """``silent_table`` as grid rows."""
+def silent_grid(ctx: DataContext, f: Filter, scope: Scope, lang: str, limit: int) -> list[dict[str, object]]:
+    """The first ``limit`` rows of ``silent_table`` as grid rows."""
     rows = _roster_rows(ctx, f, scope, silent_only=True)
-    return plain_records([c.key for c in SILENT_COLUMNS], _silent_values(rows, f, lang))
+    return plain_records([c.key for c in SILENT_COLUMNS], _silent_values(rows, f, lang)[:limit])
 
 
 @cached

@@ -72,9 +72,10 @@ def layout(**kwargs: Any) -> Any:
         ], tools=html.Div([export_link("chos-roster-export", lang),
                            export_link("chos-roster-dictionary", lang, "export.dictionary")])),
         dbc.Row([
-            dbc.Col(section(t("chos.silent", lang), loading(grid("chos-silent", _columns(data.SILENT_COLUMNS, lang),
-                                                                 lang, row_id="cho_id", height=340)),
-                            tools=export_link("chos-silent-export", lang)), lg=6),
+            dbc.Col(section(t("chos.silent", lang), [
+                loading(grid("chos-silent", _columns(data.SILENT_COLUMNS, lang), lang, row_id="cho_id", height=340)),
+                html.Div(id="chos-silent-status"),
+            ], tools=export_link("chos-silent-export", lang)), lg=6),
             dbc.Col(section(t("chos.distribution", lang), html.Div([loading(dcc.Graph(id="chos-dist",
                                                                                       config=GRAPH_CONFIG)),
                                                                     table_view("chos-dist", lang)]),
@@ -130,8 +131,14 @@ def cho_kpis(totals: data.Totals, lang: str) -> dbc.Row:
     return dbc.Row([dbc.Col(card, xs=6, md=4, xl=True) for card in cards], className="g-2")
 
 
+def capped_note(total: int, lang: str) -> html.Small:
+    return html.Small(t("grid.capped", lang, shown=format_indian(MAX_GRID_ROWS), total=format_indian(total)),
+                      className="text-muted d-block mt-1 grid-capped")
+
+
 @callback(Output("chos-kpis", "children"), Output("chos-period", "children"), Output("chos-roster", "rowData"),
-          Output("chos-roster-status", "children"), Output("chos-silent", "rowData"), Output("chos-dist", "figure"),
+          Output("chos-roster-status", "children"), Output("chos-silent", "rowData"),
+          Output("chos-silent-status", "children"), Output("chos-dist", "figure"),
           Output("chos-compare-figure", "figure"), Output("chos-compare", "rowData"),
           Input("url", "search"), Input("chos-ready", "data"))
 @memoised
@@ -149,22 +156,21 @@ def update_chos(search: str | None, _ready: Any = None) -> tuple[Any, ...]:
         totals = summary.totals
         if totals.chos:
             roster_rows = data.roster_grid(rt.data, f, scope, lang, MAX_GRID_ROWS)
-            silent_rows = data.silent_grid(rt.data, f, scope, lang)
+            silent_rows = data.silent_grid(rt.data, f, scope, lang, MAX_GRID_ROWS)
             dist = data.distribution_view(summary.distribution, lang)
             compare_rows = data.compare_view(summary.compare, lang)
     except Exception as exc:  # noqa: BLE001
         failed = message_figure(t("state.error", lang, ref="chos"))
-        return error(lang, exc, "chos.roster"), period, [], None, [], failed, failed, []
+        return error(lang, exc, "chos.roster"), period, [], None, [], None, failed, failed, []
     if not totals.chos:
         blank = message_figure(t("chos.none", lang))
-        return empty(lang, "chos.none"), period, [], empty(lang, "chos.none"), [], blank, blank, []
+        return empty(lang, "chos.none"), period, [], empty(lang, "chos.none"), [], None, blank, blank, []
     status: Any = empty(lang, "chos.no_activity") if totals.consultations == 0 else None
     if totals.chos > MAX_GRID_ROWS:
-        status = html.Div([status, html.Small(t("grid.capped", lang, shown=format_indian(MAX_GRID_ROWS),
-                                                total=format_indian(totals.chos)),
-                                              className="text-muted d-block mt-1 grid-capped")])
+        status = html.Div([status, capped_note(totals.chos, lang)])
+    silent_status = capped_note(totals.silent, lang) if totals.silent > MAX_GRID_ROWS else None
     dist_figure = figures.distribution_figure(dist, list(dist["range"]), t(f"chos.dist.{measure}", lang), lang)
-    return (cho_kpis(totals, lang), period, roster_rows, status, silent_rows, dist_figure,
+    return (cho_kpis(totals, lang), period, roster_rows, status, silent_rows, silent_status, dist_figure,
             figures.compare_figure(summary.compare, lang), grid_records(compare_rows))
 
 

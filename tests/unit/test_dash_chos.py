@@ -75,7 +75,7 @@ def test_dash533_silent_chos(ctx):  # type: ignore[no-untyped-def]
     # Silent 7+ days: C4 (never), C7 (29 days: 02-08), C6 (11 days: 20-08). C3 (6 days) is not.
     table = chos.silent_table(ctx, AUGUST, FULL, {}, "en")
     assert list(table["cho_id"]) == ["C4", "C7", "C6"]
-    assert [r["cho_id"] for r in chos.silent_grid(ctx, AUGUST, FULL, "en")] == ["C4", "C7", "C6"]
+    assert [r["cho_id"] for r in chos.silent_grid(ctx, AUGUST, FULL, "en", 500)] == ["C4", "C7", "C6"]
     assert table.iloc[1][["cho", "facility", "district", "days_silent"]].tolist() == [
         "Anil Kumar", "HSC Phulwari", "PATNA", 29]
 
@@ -154,7 +154,7 @@ def test_dash539_values_are_bound_parameters(wh):  # type: ignore[no-untyped-def
         for measure in chos.DISTRIBUTIONS:
             chos.summary(ctx, f, scope, by, measure)
     chos.roster_grid(ctx, f, scope, "en", 1)
-    chos.silent_grid(ctx, f, scope, "en")
+    chos.silent_grid(ctx, f, scope, "en", 1)
     selects = [s for s in seen if s.lstrip().upper().startswith("SELECT")]
     for statement in selects:
         assert "987654" not in statement and "'S1'" not in statement and "2025-08" not in statement, statement
