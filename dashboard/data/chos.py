@@ -263,12 +263,12 @@ def summary(ctx: DataContext, f: Filter, scope: Scope, by: str, measure: str) ->
                          *[null()] * (len(GROUP_SUMS) - 1))
                   .group_by(value))
         rows = conn.execute(union_all(groups, values)).all()
-    sums = sorted(((-1 if key is None else int(key), "–" if en is None else en, "" if hi is None else hi,
-                    *(int(v or 0) for v in rest)) for part, key, _, en, hi, *rest in rows if part == 0),
-                  key=lambda g: g[0])
-    return Summary(_compare_frame(sums),
+    per_group = sorted(((-1 if k is None else int(k), "–" if en is None else en, "" if hi is None else hi,
+                         *(int(v or 0) for v in rest)) for part, k, _, en, hi, *rest in rows if part == 0),
+                       key=lambda g: g[0])
+    return Summary(_compare_frame(per_group),
                    _distribution_frame([(v, int(n)) for part, _, v, _, _, n, *_ in rows if part == 1], measure, f),
-                   _totals(sums))
+                   _totals(per_group))
 
 
 def _compare_frame(sums: list[tuple]) -> pd.DataFrame:
