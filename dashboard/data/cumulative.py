@@ -173,6 +173,33 @@ def activity(sp: Span, table: Table, key: str, ids: Select, *, iso_text: bool = 
             .select_from(p.joined).where(p.at_end, p.e.c[key].in_(ids)))
 
 
+@dataclass(frozen=True)
+class KeyActivity:
+    """A dimension left-joined to its keys' running totals (``joined``), and per row: consultations and active days
+    in the period (0 for a key without totals; None when not asked for) and the last day with a consultation up to
+    its end (NULL: none)."""
+
+    joined: Join
+    consultations: ColumnElement | None
+    active_days: ColumnElement | None
+    last_day: ColumnElement
+
+
+def key_activity(sp: Span, table: Table, key: str, dimension: NamedFromClause, key_column: ColumnElement, *,
+                 totals: bool = True) -> KeyActivity:
+    """What ``activity`` gives per key, as columns of ``dimension`` (whose ``key_column`` is ``key`` of ``table``),
+    for statements that aggregate, filter or order them in SQL. Without ``totals``, the last day alone: one
+    running-total row per key."""
+    e, s = _aliases(table)
+    joined = dimension.outerjoin(e, and_(e.c[key] == key_column, e.c.day == sp.end))
+    if not totals:
+        return KeyActivity(joined=joined, consultations=None, active_days=None, last_day=e.c.last_day)
+    joined = joined.outerjoin(s, and_(s.c[key] == e.c[key], s.c.day == sp.before))
+    consultations = func.coalesce(e.c.consultations - func.coalesce(s.c.consultations, 0), 0)
+    active_days = func.coalesce(e.c.active_days - func.coalesce(s.c.active_days, 0), 0)
+    return KeyActivity(joined=joined, consultations=consultations, active_days=active_days, last_day=e.c.last_day)
+
+
 def hub_totals(sp: Span, table: Table, f: Filter, hub_ids: Select, measures: tuple[str, ...], by: str) -> Select:
     """Sums of ``measures`` over the period for the hubs of ``hub_ids``, grouped by ``by`` (``hub_id`` or
     ``specialty_code``), from a hub running-total table (per hub and mode, or per hub, mode and specialty: mode and

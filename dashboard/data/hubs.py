@@ -24,7 +24,7 @@ Definitions (documented for the data dictionary and the page):
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -159,6 +159,16 @@ def _plain_column(values: pd.Series) -> list[object]:
     if kind == "f":
         return [None if v != v else float(f"{v:.9g}") for v in values.tolist()]
     return [v if type(v) is str or type(v) is int else _plain(v) for v in values.tolist()]
+
+
+_AS_IS = frozenset({str, int, bool, type(None)})
+
+
+def plain_records(keys: Sequence[str], rows: Iterable[Sequence[object]]) -> list[dict[str, object]]:
+    """Grid rows from plain tuples (values in the order of ``keys``), written as ``grid_records`` writes a frame's
+    (the common types first: a call per value shows on a grid of hundreds of rows)."""
+    return [dict(zip(keys, [v if type(v) in _AS_IS else v.isoformat() if type(v) is date else _plain(v) for v in row],
+                     strict=True)) for row in rows]
 
 
 # ---------------------------------------------------------------- service calendar (pure)

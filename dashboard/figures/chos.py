@@ -35,12 +35,15 @@ def compare_figure(frame: pd.DataFrame, lang: str, height: int = 340) -> dict[st
     """Horizontal bars of consultations per CHO for each district or block, with silent CHOs and laptop coverage
     in the hover; at most 40 bars (the table has all)."""
     rows = frame.sort_values("per_cho", ascending=True).tail(40) if not frame.empty else frame
-    names = [name_of(r, lang) for r in rows.itertuples()]
+    # The columns the bars use, read once (a row tuple of every column is slow on a wide frame).
+    shown = list(rows[["name_en", "name_hi", "per_cho", "chos", "chos_silent", "laptop_pct", "training_mean"]]
+                 .itertuples(index=False))
+    names = [name_of(r, lang) for r in shown]
     text = [f"<b>{n}</b><br>{t('col.per_cho', lang)}: {_num(r.per_cho)}<br>"
             f"{t('col.chos', lang)}: {format_indian(r.chos)} · {t('col.chos_silent', lang)}: "
             f"{format_indian(r.chos_silent)}<br>{t('col.laptop_pct', lang)}: {_num(r.laptop_pct)}% · "
             f"{t('col.training_mean', lang)}: {_num(r.training_mean)}"
-            for n, r in zip(names, rows.itertuples(), strict=True)]
+            for n, r in zip(names, shown, strict=True)]
     data = [{"type": "bar", "orientation": "h", "y": names, "x": [float(v) for v in rows["per_cho"]], "text": text,
              "hovertemplate": "%{text}<extra></extra>", "textposition": "none",
              "marker": {"color": CATEGORY_COLOURS[0]}}]

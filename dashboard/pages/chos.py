@@ -72,9 +72,10 @@ def layout(**kwargs: Any) -> Any:
         ], tools=html.Div([export_link("chos-roster-export", lang),
                            export_link("chos-roster-dictionary", lang, "export.dictionary")])),
         dbc.Row([
-            dbc.Col(section(t("chos.silent", lang), loading(grid("chos-silent", _columns(data.SILENT_COLUMNS, lang),
-                                                                 lang, row_id="cho_id", height=340)),
-                            tools=export_link("chos-silent-export", lang)), lg=6),
+            dbc.Col(section(t("chos.silent", lang), [
+                loading(grid("chos-silent", _columns(data.SILENT_COLUMNS, lang), lang, row_id="cho_id", height=340)),
+                html.Div(id="chos-silent-status"),
+            ], tools=export_link("chos-silent-export", lang)), lg=6),
             dbc.Col(section(t("chos.distribution", lang), html.Div([loading(dcc.Graph(id="chos-dist",
                                                                                       config=GRAPH_CONFIG)),
                                                                     table_view("chos-dist", lang)]),
@@ -111,64 +112,66 @@ def _view(search: str | None) -> ViewState:
     return get_runtime().view(search)
 
 
-def cho_kpis(roster: Any, lang: str) -> dbc.Row:
-    n = len(roster)
-    active = int((roster["active_days"] > 0).sum()) if n else 0
-    silent = int(roster["silent"].sum()) if n else 0
-    consultations = int(roster["consultations"].sum()) if n else 0
-    laptops = int(roster["has_laptop"].sum()) if n else 0
-    modules = float(roster["training_modules"].mean()) if n else None
-    fully = int(roster["fully_trained"].sum()) if n else 0
+def cho_kpis(totals: data.Totals, lang: str) -> dbc.Row:
+    n, active, laptops = totals.chos, totals.active, totals.laptops
     cards = [
         kpi_card(t("chos.kpi_chos", lang), format_short(active, lang),
                  t("chos.kpi_chos_sub", lang, active=format_indian(active), total=format_indian(n)), "chos-kpi-active"),
-        kpi_card(t("chos.kpi_silent", lang), format_indian(silent), t("chos.kpi_silent_sub", lang), "chos-kpi-silent"),
-        kpi_card(t("chos.kpi_per_cho", lang), format_indian(consultations / n, 1) if n else "–",
-                 t("chos.kpi_per_cho_sub", lang, n=format_indian(consultations)), "chos-kpi-per-cho"),
+        kpi_card(t("chos.kpi_silent", lang), format_indian(totals.silent), t("chos.kpi_silent_sub", lang),
+                 "chos-kpi-silent"),
+        kpi_card(t("chos.kpi_per_cho", lang), format_indian(totals.consultations / n, 1) if n else "–",
+                 t("chos.kpi_per_cho_sub", lang, n=format_indian(totals.consultations)), "chos-kpi-per-cho"),
         kpi_card(t("chos.kpi_laptops", lang), format_pct(100.0 * laptops / n) if n else "–",
                  t("chos.kpi_laptops_sub", lang, n=format_indian(laptops), total=format_indian(n)),
                  "chos-kpi-laptops"),
-        kpi_card(t("chos.kpi_training", lang), format_indian(modules, 1) if modules is not None else "–",
-                 t("chos.kpi_training_sub", lang, n=format_indian(fully)), "chos-kpi-training"),
+        kpi_card(t("chos.kpi_training", lang),
+                 format_indian(totals.training_mean, 1) if totals.training_mean is not None else "–",
+                 t("chos.kpi_training_sub", lang, n=format_indian(totals.fully)), "chos-kpi-training"),
     ]
     return dbc.Row([dbc.Col(card, xs=6, md=4, xl=True) for card in cards], className="g-2")
 
 
+def capped_note(total: int, lang: str) -> html.Small:
+    return html.Small(t("grid.capped", lang, shown=format_indian(MAX_GRID_ROWS), total=format_indian(total)),
+                      className="text-muted d-block mt-1 grid-capped")
+
+
 @callback(Output("chos-kpis", "children"), Output("chos-period", "children"), Output("chos-roster", "rowData"),
-          Output("chos-roster-status", "children"), Output("chos-silent", "rowData"), Output("chos-dist", "figure"),
+          Output("chos-roster-status", "children"), Output("chos-silent", "rowData"),
+          Output("chos-silent-status", "children"), Output("chos-dist", "figure"),
           Output("chos-compare-figure", "figure"), Output("chos-compare", "rowData"),
           Input("url", "search"), Input("chos-ready", "data"))
 @memoised
 def update_chos(search: str | None, _ready: Any = None) -> tuple[Any, ...]:
-    """Roster, silent CHOs, the distribution and the comparison: all from one cached ``roster``."""
+    """KPIs and the comparison from the sums per district or block, the first rows of the roster, the silent CHOs
+    and the distribution."""
     view = _view(search)
     lang, f = view.lang, view.filter
     period = t("filter.showing", lang, start=format_date(f.start), end=format_date(f.end), days=f.days)
     rt = get_runtime()
-    args = (rt.data, f, current_scope(), view.params, lang)
+    scope = current_scope()
+    measure = data.distribution_measure(view.params)
     try:
-        roster = data.roster(rt.data, f, current_scope())
-        roster_rows = data.roster_table(*args)
-        silent_rows = data.silent_table(*args)
-        dist = data.distribution_table(*args)
-        compare_rows = data.compare_table(*args)
-        compare = data.compare(roster, data.grouping(f, view.get("by")))
+        summary = data.summary(rt.data, f, scope, data.grouping(f, view.get("by")), measure)
+        totals = summary.totals
+        if totals.chos:
+            roster_rows = data.roster_grid(rt.data, f, scope, lang, MAX_GRID_ROWS)
+            silent_rows = data.silent_grid(rt.data, f, scope, lang, MAX_GRID_ROWS)
+            dist = data.distribution_view(summary.distribution, lang)
+            compare_rows = data.compare_view(summary.compare, lang)
     except Exception as exc:  # noqa: BLE001
         failed = message_figure(t("state.error", lang, ref="chos"))
-        return error(lang, exc, "chos.roster"), period, [], None, [], failed, failed, []
-    if roster.empty:
+        return error(lang, exc, "chos.roster"), period, [], None, [], None, failed, failed, []
+    if not totals.chos:
         blank = message_figure(t("chos.none", lang))
-        return empty(lang, "chos.none"), period, [], empty(lang, "chos.none"), [], blank, blank, []
-    kpis = cho_kpis(roster, lang)
-    status: Any = empty(lang, "chos.no_activity") if int(roster["consultations"].sum()) == 0 else None
-    if len(roster_rows) > MAX_GRID_ROWS:
-        status = html.Div([status, html.Small(t("grid.capped", lang, shown=format_indian(MAX_GRID_ROWS),
-                                                total=format_indian(len(roster_rows))),
-                                              className="text-muted d-block mt-1 grid-capped")])
-    measure = data.distribution_measure(view.params)
+        return empty(lang, "chos.none"), period, [], empty(lang, "chos.none"), [], None, blank, blank, []
+    status: Any = empty(lang, "chos.no_activity") if totals.consultations == 0 else None
+    if totals.chos > MAX_GRID_ROWS:
+        status = html.Div([status, capped_note(totals.chos, lang)])
+    silent_status = capped_note(totals.silent, lang) if totals.silent > MAX_GRID_ROWS else None
     dist_figure = figures.distribution_figure(dist, list(dist["range"]), t(f"chos.dist.{measure}", lang), lang)
-    return (kpis, period, grid_records(roster_rows, MAX_GRID_ROWS), status, grid_records(silent_rows), dist_figure,
-            figures.compare_figure(compare, lang), grid_records(compare_rows))
+    return (cho_kpis(totals, lang), period, roster_rows, status, silent_rows, silent_status, dist_figure,
+            figures.compare_figure(summary.compare, lang), grid_records(compare_rows))
 
 
 COVERAGE_DECIMALS = {"laptop_pct": 1, "training_pct": 1, "fully_trained_pct": 1}

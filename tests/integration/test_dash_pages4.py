@@ -5,6 +5,7 @@ test_dash_chos.py and test_dash_schemes.py work them out from tests/fixtures/pag
 from __future__ import annotations
 
 import json
+import sys
 
 import pytest
 
@@ -117,6 +118,7 @@ def test_dash586_cho_page(app, client):  # type: ignore[no-untyped-def]
     assert roster["C3"]["laptop"] == "not yet" and roster["C1"]["laptop"] == "2024-05-01"
     assert (roster["C1"]["active_days"], roster["C1"]["consultations"], roster["C1"]["training_modules"]) == (1, 2, 18)
     assert [r["cho_id"] for r in body["chos-silent"]["rowData"]] == ["C4", "C7", "C6"]
+    assert body["chos-roster-status"]["children"] is None and body["chos-silent-status"]["children"] is None
     kpis = texts(body["chos-kpis"]["children"])
     assert "6 of 7 CHOs had a consultation" in kpis and "4 of 7 CHOs" in kpis and "57.1%" in kpis
     compare = {r["key"]: r for r in body["chos-compare"]["rowData"]}
@@ -125,6 +127,17 @@ def test_dash586_cho_page(app, client):  # type: ignore[no-untyped-def]
     assert dist["x"] == ["0", "1", "2"] and dist["y"] == [1, 4, 2]
     blocks = call(app, client, "chos-kpis.children", [AUGUST + f"&district={KISHANGANJ}"])
     assert sorted(r["key"] for r in blocks["chos-compare"]["rowData"]) == [20301, 20302, 20303]
+
+
+def test_dash350_cho_grids_capped(app, client, monkeypatch):  # type: ignore[no-untyped-def]
+    """Past MAX_GRID_ROWS the roster and the silent grid show their first rows, each with a note of the total."""
+    page = next(m for name, m in sys.modules.items() if name.endswith("chos") and hasattr(m, "update_chos"))
+    monkeypatch.setattr(page, "MAX_GRID_ROWS", 2)  # the module as Dash loaded it (the pages folder's name)
+    body = call(app, client, "chos-kpis.children", [AUGUST + "&by=district"])  # a search no other test memoised
+    assert len(body["chos-roster"]["rowData"]) == 2
+    assert "first 2 of 7 rows" in texts(body["chos-roster-status"]["children"])
+    assert [r["cho_id"] for r in body["chos-silent"]["rowData"]] == ["C4", "C7"]
+    assert "first 2 of 3 rows" in texts(body["chos-silent-status"]["children"])
 
 
 def test_dash587_cho_coverage_map_is_a_patch(app, client):  # type: ignore[no-untyped-def]

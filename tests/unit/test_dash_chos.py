@@ -41,6 +41,10 @@ def roster(ctx, f: Filter = AUGUST, scope: Scope = FULL):  # type: ignore[no-unt
     return chos.roster(ctx, f, scope).set_index("cho_id")
 
 
+def distribution(ctx, measure: str):  # type: ignore[no-untyped-def]
+    return chos.summary(ctx, AUGUST, FULL, "district", measure).distribution
+
+
 def test_dash531_roster(ctx):  # type: ignore[no-untyped-def]
     r = roster(ctx)
     assert sorted(r.index) == ["C1", "C2", "C3", "C4", "C5", "C6", "C7"]  # C8 is inactive
@@ -69,8 +73,9 @@ def test_dash532_laptops_as_of_the_period_end(ctx):  # type: ignore[no-untyped-d
 
 def test_dash533_silent_chos(ctx):  # type: ignore[no-untyped-def]
     # Silent 7+ days: C4 (never), C7 (29 days: 02-08), C6 (11 days: 20-08). C3 (6 days) is not.
-    assert list(chos.silent(chos.roster(ctx, AUGUST, FULL))["cho_id"]) == ["C4", "C7", "C6"]
     table = chos.silent_table(ctx, AUGUST, FULL, {}, "en")
+    assert list(table["cho_id"]) == ["C4", "C7", "C6"]
+    assert [r["cho_id"] for r in chos.silent_grid(ctx, AUGUST, FULL, "en", 500)] == ["C4", "C7", "C6"]
     assert table.iloc[1][["cho", "facility", "district", "days_silent"]].tolist() == [
         "Anil Kumar", "HSC Phulwari", "PATNA", 29]
 
@@ -92,13 +97,12 @@ def test_dash534_laptop_and_training_coverage_per_district(ctx):  # type: ignore
 
 
 def test_dash535_block_and_district_comparison(ctx):  # type: ignore[no-untyped-def]
-    r = chos.roster(ctx, AUGUST, FULL)
-    by_district = chos.compare(r, "district").set_index("key")
+    by_district = chos.summary(ctx, AUGUST, FULL, "district", "").compare.set_index("key")
     # Kishanganj: 4 CHOs, 3 active, 1 silent (C4), 2 + 1 + 2 consultations, active days (1 + 1 + 2 + 0) / 4.
     assert by_district.loc[KISHANGANJ, ["chos", "chos_active", "chos_silent", "consultations"]].tolist() == [4, 3, 1, 5]
     assert by_district.loc[KISHANGANJ, ["per_cho", "active_days_mean"]].tolist() == [1.25, 1.0]
     assert list(by_district.index) == [KISHANGANJ, KAIMUR, PATNA]  # most consultations first
-    by_block = chos.compare(chos.roster(ctx, AUGUST.with_(district_lgds=(KISHANGANJ,)), FULL), "block").set_index("key")
+    by_block = chos.summary(ctx, AUGUST.with_(district_lgds=(KISHANGANJ,)), FULL, "block", "").compare.set_index("key")
     assert by_block.loc[20301, ["chos", "consultations", "per_cho", "laptop_pct", "training_mean"]].tolist() == [
         2, 3, 1.5, 50.0, 15.0]
     assert by_block.loc[20303, ["chos_silent", "fully_trained_pct"]].tolist() == [1, 100.0]
@@ -108,13 +112,12 @@ def test_dash535_block_and_district_comparison(ctx):  # type: ignore[no-untyped-
 
 
 def test_dash536_distributions(ctx):  # type: ignore[no-untyped-def]
-    r = chos.roster(ctx, AUGUST, FULL)
-    modules = chos.distribution(r, "training_modules").set_index("low")["chos"]
+    modules = distribution(ctx, "training_modules").set_index("low")["chos"]
     assert len(modules) == 19 and modules[18] == 2 and modules[0] == 1 and int(modules.sum()) == 7
-    consultations = chos.distribution(r, "consultations")
+    consultations = distribution(ctx, "consultations")
     # Values 2, 1, 2, 0, 1, 1, 1 → one bin per value 0, 1, 2.
     assert consultations["chos"].tolist() == [1, 4, 2]
-    silent = chos.distribution(r, "days_silent").set_index("low")["chos"]
+    silent = distribution(ctx, "days_silent").set_index("low")["chos"]
     # Bins [0,1) [1,3) [3,7) [7,14) [14,30) [30,60) [60,…): 0, 0 (C2, C5) · 1 (C1) · 6 (C3) · 11 (C6) · 29 (C7) ·
     # never (C4, counted in the last bin).
     assert silent.tolist() == [2, 1, 1, 1, 1, 0, 1]
@@ -142,9 +145,16 @@ def test_dash539_values_are_bound_parameters(wh):  # type: ignore[no-untyped-def
     event.listen(engine, "before_cursor_execute", lambda *args: seen.append(args[2]))
     ctx = DataContext(engine)
     f = AUGUST.with_(district_lgds=(KISHANGANJ,), block_lgds=(20301,), facility_ids=("S1",))
-    chos.roster(ctx, f, Scope.districts([KISHANGANJ, 987654]))
-    chos.coverage(ctx, f, Scope.districts([KISHANGANJ, 987654]))
+    scope = Scope.districts([KISHANGANJ, 987654])
+    chos.roster(ctx, f, scope)
+    chos.coverage(ctx, f, scope)
     selects = [s for s in seen if s.lstrip().upper().startswith("SELECT")]
-    assert len(selects) == 6  # the roster asks first whether the CHO running totals are fresh
+    assert len(selects) == 4  # the roster asks first whether the CHO running totals are fresh, then reads once
+    for by in chos.GROUPINGS:
+        for measure in chos.DISTRIBUTIONS:
+            chos.summary(ctx, f, scope, by, measure)
+    chos.roster_grid(ctx, f, scope, "en", 1)
+    chos.silent_grid(ctx, f, scope, "en", 1)
+    selects = [s for s in seen if s.lstrip().upper().startswith("SELECT")]
     for statement in selects:
         assert "987654" not in statement and "'S1'" not in statement and "2025-08" not in statement, statement
