@@ -16,7 +16,7 @@ from datetime import date
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import ColumnElement, Integer, case, func, literal, select
+from sqlalchemy import ColumnElement, Integer, Select, Subquery, case, func, literal, select
 
 from dashboard.data.context import DataContext, cached
 from dashboard.data.filters import Filter, Scope
@@ -122,33 +122,30 @@ def catalogue(ctx: DataContext, f: Filter, scope: Scope) -> pd.DataFrame:
     return _achieved(frame)
 
 
-def _level_columns(level: str) -> tuple[list, list, list]:
-    """(select columns, group-by columns, joins) for a breakdown level."""
+# Per level: the fact columns a breakdown groups by (the key first), and the names joined to each group after the
+# sums (a join per group, not per fact row).
+LEVEL_KEYS: dict[str, tuple[str, ...]] = {"district": ("district_lgd",), "block": ("block_lgd", "district_lgd"),
+                                          "facility": ("facility_id", "block_lgd", "district_lgd")}
+
+
+def _named(sums: Subquery, level: str) -> Select:
+    """The breakdown's rows of ``sums`` (its level keys, then centres and the sums) with their names."""
+    s, fac, blk, dis = sums.c, dim_facility.c, dim_block.c, dim_district.c
+    measures = [s.centres, s.value, s.value_with_target, s.target]
+    source = sums.outerjoin(dim_district, dis.district_lgd == s.district_lgd)
     if level == "facility":
-        cols = [fsv.c.facility_id.label("key"), dim_facility.c.name.label("name_en"),
-                dim_facility.c.name.label("name_hi"), dim_facility.c.facility_type,
-                fsv.c.block_lgd, dim_block.c.name_en.label("block_en"), dim_block.c.name_hi.label("block_hi"),
-                fsv.c.district_lgd, dim_district.c.name_en.label("district_en"),
-                dim_district.c.name_hi.label("district_hi")]
-        group = [fsv.c.facility_id, dim_facility.c.name, dim_facility.c.facility_type, fsv.c.block_lgd,
-                 dim_block.c.name_en, dim_block.c.name_hi, fsv.c.district_lgd, dim_district.c.name_en,
-                 dim_district.c.name_hi]
-        joins = [(dim_facility, dim_facility.c.facility_id == fsv.c.facility_id),
-                 (dim_block, dim_block.c.block_lgd == fsv.c.block_lgd),
-                 (dim_district, dim_district.c.district_lgd == fsv.c.district_lgd)]
+        source = (source.outerjoin(dim_facility, fac.facility_id == s.facility_id)
+                  .outerjoin(dim_block, blk.block_lgd == s.block_lgd))
+        cols = [s.facility_id.label("key"), fac.name.label("name_en"), fac.name.label("name_hi"), fac.facility_type,
+                s.block_lgd, blk.name_en.label("block_en"), blk.name_hi.label("block_hi"), s.district_lgd,
+                dis.name_en.label("district_en"), dis.name_hi.label("district_hi")]
     elif level == "block":
-        cols = [fsv.c.block_lgd.label("key"), dim_block.c.name_en, dim_block.c.name_hi, fsv.c.district_lgd,
-                dim_district.c.name_en.label("district_en"), dim_district.c.name_hi.label("district_hi")]
-        group = [fsv.c.block_lgd, dim_block.c.name_en, dim_block.c.name_hi, fsv.c.district_lgd,
-                 dim_district.c.name_en, dim_district.c.name_hi]
-        joins = [(dim_block, dim_block.c.block_lgd == fsv.c.block_lgd),
-                 (dim_district, dim_district.c.district_lgd == fsv.c.district_lgd)]
+        source = source.outerjoin(dim_block, blk.block_lgd == s.block_lgd)
+        cols = [s.block_lgd.label("key"), blk.name_en, blk.name_hi, s.district_lgd,
+                dis.name_en.label("district_en"), dis.name_hi.label("district_hi")]
     else:
-        cols = [fsv.c.district_lgd.label("key"), dim_district.c.name_en, dim_district.c.name_hi,
-                dim_district.c.census2011]
-        group = [fsv.c.district_lgd, dim_district.c.name_en, dim_district.c.name_hi, dim_district.c.census2011]
-        joins = [(dim_district, dim_district.c.district_lgd == fsv.c.district_lgd)]
-    return cols, group, joins
+        cols = [s.district_lgd.label("key"), dis.name_en, dis.name_hi, dis.census2011]
+    return select(*cols, *measures).select_from(source)
 
 
 @cached
@@ -156,18 +153,16 @@ def achievement(ctx: DataContext, f: Filter, scope: Scope, indicator: str, level
     """Value, target and % achieved of ``indicator`` per district, block or facility under the filter, with the
     rank (1 = highest achievement); worst first is the laggards' order."""
     level = level if level in LEVELS else "district"
-    cols, group, joins = _level_columns(level)
-    source = fsv
-    for table, on in joins:
-        source = source.outerjoin(table, on)
-    stmt = (select(*cols, func.count(fsv.c.facility_id.distinct()).label("centres"), *_sums())
-            .select_from(source).where(*scheme_clauses(f, scope), fsv.c.indicator_code == indicator)
-            .group_by(*group))
+    keys = [fsv.c[k] for k in LEVEL_KEYS[level]]
+    # A facility row is one centre: no distinct count needed.
+    centres = literal(1, Integer) if level == "facility" else func.count(fsv.c.facility_id.distinct())
+    sums = (select(*keys, centres.label("centres"), *_sums())
+            .where(*scheme_clauses(f, scope), fsv.c.indicator_code == indicator).group_by(*keys).subquery("sums"))
+    stmt = _named(sums, level)
     with ctx.engine.connect() as conn:
         frame = read_frame(conn, stmt)
     if frame.empty:
-        names = [c.name for c in cols] + ["centres", "value", "value_with_target", "target"]
-        frame = pd.DataFrame(columns=names)
+        frame = pd.DataFrame(columns=[c.name for c in stmt.selected_columns])
     frame = _achieved(frame)
     frame["centres"] = pd.to_numeric(frame["centres"], errors="coerce").fillna(0).astype("int64")
     frame["name_en"] = frame["name_en"].fillna(frame["key"].astype(str))
