@@ -468,19 +468,14 @@ def package_summary(ctx: DataContext, f: Filter, scope: Scope) -> tuple[pd.DataF
     """``package_coverage(packages(...))`` and the number of centres with package flags, summed in SQL."""
     package_of = _flag_packages(ctx)
     if not package_of:
-        return package_coverage(pd.DataFrame(columns=list(PACKAGE_FLAG_COLUMNS))), 0
+        return _coverage([(0, 0)] * PACKAGES), 0
     with ctx.engine.connect() as conn:
         latest = _latest_flags(conn, f, scope, package_of)
         counts = [func.count()]
         for col in PACKAGE_FLAG_COLUMNS:
             counts += [func.count(latest.c[col]), func.count(case((latest.c[col] > 0, 1)))]
         row = [int(v or 0) for v in conn.execute(select(*counts)).one()]
-    rows = []
-    for k in range(1, PACKAGES + 1):
-        reported, offered = row[2 * k - 1], row[2 * k]
-        rows.append({"package": k, "reported": reported, "offered": offered,
-                     "offered_pct": 100.0 * offered / reported if reported else np.nan})
-    return pd.DataFrame(rows), row[0]
+    return _coverage([(row[2 * k - 1], row[2 * k]) for k in range(1, PACKAGES + 1)]), row[0]
 
 
 def _package_month_clauses(pm: Any, f: Filter, scope: Scope) -> list[ColumnElement[bool]]:
@@ -497,14 +492,18 @@ def _package_month_clauses(pm: Any, f: Filter, scope: Scope) -> list[ColumnEleme
 
 def package_coverage(frame: pd.DataFrame) -> pd.DataFrame:
     """Per package 1..12: centres reporting it, centres offering it and the share offering."""
-    rows = []
+    counts = []
     for k in range(1, PACKAGES + 1):
-        col = f"pkg_{k:02d}"
-        values = frame[col].dropna() if not frame.empty else pd.Series(dtype="Int64")
-        reported, offered = int(len(values)), int((values > 0).sum())
-        rows.append({"package": k, "reported": reported, "offered": offered,
-                     "offered_pct": 100.0 * offered / reported if reported else np.nan})
-    return pd.DataFrame(rows)
+        values = frame[f"pkg_{k:02d}"].dropna() if not frame.empty else pd.Series(dtype="Int64")
+        counts.append((int(len(values)), int((values > 0).sum())))
+    return _coverage(counts)
+
+
+def _coverage(counts: list[tuple[int, int]]) -> pd.DataFrame:
+    """The coverage frame from (centres reporting, centres offering) per package, 1 first."""
+    return pd.DataFrame([{"package": k, "reported": reported, "offered": offered,
+                          "offered_pct": 100.0 * offered / reported if reported else np.nan}
+                         for k, (reported, offered) in enumerate(counts, start=1)])
 
 
 # ---------------------------------------------------------------- the tables behind the views (grids and CSV)
