@@ -26,6 +26,7 @@ import pandas as pd
 from sqlalchemy import (
     CTE,
     ColumnElement,
+    CompoundSelect,
     Connection,
     Integer,
     Select,
@@ -390,7 +391,8 @@ def _flag_packages(ctx: DataContext) -> dict[str, int | None]:
     return dict(indicator_codes(ctx).packages)
 
 
-def _latest_flags(conn: Connection, f: Filter, scope: Scope, package_of: dict[str, int | None]) -> Subquery:
+def _latest_flags(conn: Connection, f: Filter, scope: Scope,
+                  package_of: dict[str, int | None]) -> Select | CompoundSelect:
     """Per centre under the filter: its latest month with package flags in the window to the period's last day, and
     ``pkg_01`` … ``pkg_12`` then. From the pivoted flags (one row per centre and month) when they are up to date,
     else pivoted here from the covering (indicator, month) index (the pivot tests codes, with no join)."""
@@ -408,7 +410,7 @@ def _latest_flags(conn: Connection, f: Filter, scope: Scope, package_of: dict[st
                      .where(pm.c.month >= first, pm.c.month <= f.end, *_package_month_clauses(pm.c, f, scope),
                             *left_out, ~newer))
         if not ready.moved:
-            return parts[0].subquery("latest")
+            return parts[0]
     # The centres the pivoted flags leave out (all of them when those are stale), from the facts.
     only = [fsv.c.facility_id.in_(movers)] if parts else []
     by_month = (select(fsv.c.facility_id, fsv.c.month, *package_pivot(package_of))
@@ -418,7 +420,57 @@ def _latest_flags(conn: Connection, f: Filter, scope: Scope, package_of: dict[st
     newest = func.row_number().over(partition_by=by_month.c.facility_id, order_by=by_month.c.month.desc())
     ranked = select(by_month, newest.label("newest")).subquery("ranked")
     parts.append(select(*[c for c in ranked.c if c.name != "newest"]).where(ranked.c.newest == 1))
-    return (union_all(*parts) if len(parts) > 1 else parts[0]).subquery("latest")
+    return union_all(*parts) if len(parts) > 1 else parts[0]
+
+
+PACKAGE_INFO = ["facility_id", "name", "facility_type", "district_lgd", "district_en", "district_hi", "block_lgd",
+                "block_en", "block_hi", "month"]
+
+
+def _package_rows(ctx: DataContext, latest: Subquery | CTE, scope: Scope, limit: int | None) -> Select:
+    """The centres of ``latest`` with their names, by district, block and name (the first ``limit``)."""
+    fac, dis, blk = dim_facility.c, dim_district.c, dim_block.c
+    dialect = ctx.engine.dialect.name
+    # Names from the master where the facility is in scope (its current district), as the grid shows them.
+    source = (latest.outerjoin(dim_facility, and_(fac.facility_id == latest.c.facility_id,
+                                                  scope_clause(fac.district_lgd, scope)))
+              .outerjoin(dim_district, dis.district_lgd == fac.district_lgd)
+              .outerjoin(dim_block, blk.block_lgd == fac.block_lgd))
+    return (select(latest.c.facility_id, fac.name, fac.facility_type, fac.district_lgd,
+                   dis.name_en.label("district_en"), dis.name_hi.label("district_hi"), fac.block_lgd,
+                   blk.name_en.label("block_en"), blk.name_hi.label("block_hi"), latest.c.month,
+                   *[latest.c[col] for col in PACKAGE_FLAG_COLUMNS])
+            .select_from(source)
+            .order_by(*[_text_order(c, dialect).nulls_last() for c in (dis.name_en, blk.name_en, fac.name)],
+                      _text_order(latest.c.facility_id, dialect))
+            .limit(limit))
+
+
+def _package_counts(latest: Subquery | CTE) -> Select:
+    """The number of centres, then per package the centres reporting it and offering it."""
+    counts = [func.count().label("centres")]
+    for col in PACKAGE_FLAG_COLUMNS:
+        counts += [func.count(latest.c[col]).label(f"{col}_reported"),
+                   func.count(case((latest.c[col] > 0, 1))).label(f"{col}_offered")]
+    return select(*counts).select_from(latest)
+
+
+def _package_frame(out: pd.DataFrame) -> pd.DataFrame:
+    if out.empty:
+        return pd.DataFrame(columns=[*PACKAGE_INFO, *PACKAGE_FLAG_COLUMNS, "offered"])
+    out = out[[*PACKAGE_INFO, *PACKAGE_FLAG_COLUMNS]].copy()
+    out["month"] = pd.Series(pd.to_datetime(out["month"].astype(str).str.slice(0, 10), format="%Y-%m-%d").dt.date
+                             .to_numpy(dtype=object), index=out.index, dtype="object")
+    for col in PACKAGE_FLAG_COLUMNS:
+        out[col] = pd.to_numeric(out[col], errors="coerce").astype("Int64")
+    out["offered"] = out[list(PACKAGE_FLAG_COLUMNS)].fillna(0).sum(axis=1).astype("int64")
+    return out
+
+
+def _summary(counts: list[int]) -> tuple[pd.DataFrame, int]:
+    """The coverage and the number of centres from ``_package_counts``' row."""
+    pairs = [(int(counts[2 * k - 1] or 0), int(counts[2 * k] or 0)) for k in range(1, PACKAGES + 1)]
+    return _coverage(pairs), int(counts[0] or 0)
 
 
 PACKAGE_INFO = ["facility_id", "name", "facility_type", "district_lgd", "district_en", "district_hi", "block_lgd",
@@ -431,36 +483,12 @@ def packages(ctx: DataContext, f: Filter, scope: Scope, limit: int | None = None
     latest month with flags on or before the period's last day (looking back at most a year), ``pkg_01`` …
     ``pkg_12`` (1 offered, 0 not, missing when not reported) and the number offered; by district, block and name.
     The latest month, the names and the order come from SQL: only the rows returned cross the wire."""
-    package_cols = list(PACKAGE_FLAG_COLUMNS)
     package_of = _flag_packages(ctx)
     if not package_of:
-        return pd.DataFrame(columns=[*PACKAGE_INFO, *package_cols, "offered"])
-    fac, dis, blk = dim_facility.c, dim_district.c, dim_block.c
-    dialect = ctx.engine.dialect.name
+        return _package_frame(pd.DataFrame())
     with ctx.engine.connect() as conn:
-        latest = _latest_flags(conn, f, scope, package_of)
-        # Names from the master where the facility is in scope (its current district), as the grid shows them.
-        source = (latest.outerjoin(dim_facility, and_(fac.facility_id == latest.c.facility_id,
-                                                      scope_clause(fac.district_lgd, scope)))
-                  .outerjoin(dim_district, dis.district_lgd == fac.district_lgd)
-                  .outerjoin(dim_block, blk.block_lgd == fac.block_lgd))
-        stmt = (select(latest.c.facility_id, fac.name, fac.facility_type, fac.district_lgd,
-                       dis.name_en.label("district_en"), dis.name_hi.label("district_hi"), fac.block_lgd,
-                       blk.name_en.label("block_en"), blk.name_hi.label("block_hi"), latest.c.month,
-                       *[latest.c[col] for col in package_cols])
-                .select_from(source)
-                .order_by(*[_text_order(c, dialect).nulls_last() for c in (dis.name_en, blk.name_en, fac.name)],
-                          _text_order(latest.c.facility_id, dialect))
-                .limit(limit))
-        out = read_frame(conn, stmt)
-    if out.empty:
-        return pd.DataFrame(columns=[*PACKAGE_INFO, *package_cols, "offered"])
-    out["month"] = pd.Series(pd.to_datetime(out["month"].astype(str).str.slice(0, 10), format="%Y-%m-%d").dt.date
-                             .to_numpy(dtype=object), index=out.index, dtype="object")
-    for col in package_cols:
-        out[col] = pd.to_numeric(out[col], errors="coerce").astype("Int64")
-    out["offered"] = out[package_cols].fillna(0).sum(axis=1).astype("int64")
-    return out
+        latest = _latest_flags(conn, f, scope, package_of).subquery("latest")
+        return _package_frame(read_frame(conn, _package_rows(ctx, latest, scope, limit)))
 
 
 @cached
@@ -468,14 +496,10 @@ def package_summary(ctx: DataContext, f: Filter, scope: Scope) -> tuple[pd.DataF
     """``package_coverage(packages(...))`` and the number of centres with package flags, summed in SQL."""
     package_of = _flag_packages(ctx)
     if not package_of:
-        return _coverage([(0, 0)] * PACKAGES), 0
+        return _summary([0] * (1 + 2 * PACKAGES))
     with ctx.engine.connect() as conn:
-        latest = _latest_flags(conn, f, scope, package_of)
-        counts = [func.count()]
-        for col in PACKAGE_FLAG_COLUMNS:
-            counts += [func.count(latest.c[col]), func.count(case((latest.c[col] > 0, 1)))]
-        row = [int(v or 0) for v in conn.execute(select(*counts)).one()]
-    return _coverage([(row[2 * k - 1], row[2 * k]) for k in range(1, PACKAGES + 1)]), row[0]
+        latest = _latest_flags(conn, f, scope, package_of).subquery("latest")
+        return _summary(list(conn.execute(_package_counts(latest)).one()))
 
 
 def _package_month_clauses(pm: Any, f: Filter, scope: Scope) -> list[ColumnElement[bool]]:
@@ -618,23 +642,39 @@ def trend_table(ctx: DataContext, f: Filter, scope: Scope, params: Mapping[str, 
     return pick(monthly(ctx, f, scope, count_indicator(ctx, params.get("ind"))), TREND_COLUMNS)
 
 
-@cached
-def packages_table(ctx: DataContext, f: Filter, scope: Scope, params: Mapping[str, str], lang: str,
-                   limit: int | None = None) -> pd.DataFrame:
-    """The centres' packages (the first ``limit``: what a grid shows)."""
-    frame = packages(ctx, f, scope, limit).copy()
+def _package_labels(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
+    frame = frame.copy()
     frame["facility"] = frame["name"].fillna(frame["facility_id"]) if not frame.empty else frame["name"]
     frame["block"] = names(frame, lang, "block_en", "block_hi")
     frame["district"] = names(frame, lang, "district_en", "district_hi")
     return pick(frame, PACKAGE_COLUMNS)
 
 
+def _coverage_labels(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
+    frame = frame.copy()
+    frame["package_name"] = [t(f"pkg.{k}", lang) for k in frame["package"]]
+    return pick(frame, PACKAGE_COVERAGE_COLUMNS)
+
+
+@cached
+def packages_table(ctx: DataContext, f: Filter, scope: Scope, params: Mapping[str, str], lang: str) -> pd.DataFrame:
+    return _package_labels(packages(ctx, f, scope), lang)
+
+
 @cached
 def package_coverage_table(ctx: DataContext, f: Filter, scope: Scope, params: Mapping[str, str],
                            lang: str) -> pd.DataFrame:
-    frame = package_summary(ctx, f, scope)[0].copy()
-    frame["package_name"] = [t(f"pkg.{k}", lang) for k in frame["package"]]
-    return pick(frame, PACKAGE_COVERAGE_COLUMNS)
+    return _coverage_labels(package_summary(ctx, f, scope)[0], lang)
+
+
+@cached
+def packages_grid(ctx: DataContext, f: Filter, scope: Scope, params: Mapping[str, str], lang: str,
+                  limit: int) -> tuple[pd.DataFrame, pd.DataFrame, int]:
+    """What the packages view shows: the packages table's first ``limit`` rows, the coverage table and the number
+    of centres with package flags (two statements: SQLite materialising the latest flags to share them costs more
+    than finding them twice)."""
+    coverage, centres = package_summary(ctx, f, scope)
+    return _package_labels(packages(ctx, f, scope, limit), lang), _coverage_labels(coverage, lang), centres
 
 
 TABLES: dict[str, TableSpec] = {

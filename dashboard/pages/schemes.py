@@ -264,9 +264,8 @@ def update_packages(search: str | None, _ready: Any = None) -> tuple[Any, list, 
     rt = get_runtime()
     try:
         # The grid's rows only (the CSV has every row); the coverage and the count are summed in SQL.
-        table = data.packages_table(rt.data, view.filter, current_scope(), view.params, lang, limit=MAX_GRID_ROWS)
-        coverage = data.package_coverage_table(rt.data, view.filter, current_scope(), view.params, lang)
-        centres = data.package_summary(rt.data, view.filter, current_scope())[1]
+        table, coverage, centres = data.packages_grid(rt.data, view.filter, current_scope(), view.params, lang,
+                                                      MAX_GRID_ROWS)
     except Exception as exc:  # noqa: BLE001
         return message_figure(t("state.error", lang, ref="packages")), [], error(lang, exc, "schemes.packages")
     if table.empty:

@@ -232,6 +232,9 @@ scheme_package_month = Table(
     *[Column(name, Integer, nullable=True) for name in PACKAGE_FLAG_COLUMNS],
     sqlite_with_rowid=False,
 )
+# A centre's later months, for "its latest month in the window" (a seek per centre, not a scan of later months).
+Index("ix_scheme_package_month_facility_month", scheme_package_month.c.facility_id, scheme_package_month.c.month,
+      scheme_package_month.c.district_lgd, scheme_package_month.c.block_lgd)
 
 scheme_rollup_state = Table(
     "scheme_rollup_state",

@@ -62,6 +62,8 @@ def upgrade() -> None:
             sa.PrimaryKeyConstraint("month", "facility_id", name=op.f("pk_scheme_package_month")),
             sqlite_with_rowid=False,
         )
+        op.create_index("ix_scheme_package_month_facility_month", "scheme_package_month",
+                        ["facility_id", "month", "district_lgd", "block_lgd"])
     if "scheme_rollup_state" not in present:
         op.create_table(
             "scheme_rollup_state",
@@ -81,6 +83,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("scheme_rollup_state")
+    op.drop_index("ix_scheme_package_month_facility_month", table_name="scheme_package_month")
     op.drop_table("scheme_package_month")
     op.drop_table("scheme_moved_facility")
     op.drop_table("scheme_district_month")
