@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 from sqlalchemy import Engine, func, select, text, update
 
+from arogya_cli import main
 from etl.load.runner import EtlRunner
 from etl.load.scheme_rollups import ROLLUPS, mark_schemes_stale, package_signature, refresh_scheme_rollups
 from etl.settings import Settings
@@ -177,9 +178,10 @@ def test_etl059_a_facility_that_moves_leaves_the_rollups(settings: Settings, eng
 
 
 def test_etl060_upgrade_builds_the_rollups_of_an_existing_warehouse(settings: Settings, engine: Engine,
-                                                                    masters: Path) -> None:
-    """A warehouse loaded before revision 0013: the upgrade registers the rollups unbuilt (stale), the refresh that
-    `arogya db upgrade` runs builds them; a changed package map is built again."""
+                                                                    masters: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """A warehouse loaded before revision 0013: the migration registers the rollups unbuilt (stale, so the dashboard
+    reads the facts), `arogya db upgrade` builds them; a changed package map is built again."""
     load(settings, engine, "schemes_2025-07.csv", [["S1", "ABHA_CREATED", "2025-07", "50", "60"],
                                                     *flags("S1", "2025-07", {1, 2, 3})])
     with engine.begin() as conn:
@@ -187,14 +189,16 @@ def test_etl060_upgrade_builds_the_rollups_of_an_existing_warehouse(settings: Se
                      "scheme_district_month"):
             conn.execute(text(f"DROP TABLE {name}"))
         conn.execute(text("UPDATE alembic_version SET version_num = '0012'"))
-    upgrade(engine)
+    upgrade(engine, "0013")
     with engine.connect() as conn:
         states = conn.execute(select(scheme_rollup_state.c.table_name, scheme_rollup_state.c.built_through,
                                      scheme_rollup_state.c.dirty_from)).all()
     assert sorted((n, b, _month(d)) for n, b, d in states) == [
         ("scheme_district_month", None, date(1900, 1, 1)), ("scheme_package_month", None, date(1900, 1, 1))]
-    with engine.begin() as conn:
-        assert refresh_scheme_rollups(conn) == list(ROLLUPS)
+    monkeypatch.setenv("AROGYA_DATABASE_URL", settings.database_url)
+    monkeypatch.setenv("AROGYA_DATA_DIR", str(settings.data_dir))
+    monkeypatch.setenv("AROGYA_QUIET", "1")
+    assert main(["db", "upgrade"]) == 0
     assert_scheme_rollups_match(engine)
     with engine.begin() as conn:
         conn.execute(update(dim_scheme_indicator).where(dim_scheme_indicator.c.indicator_code == "PKG_03")
