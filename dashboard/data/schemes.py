@@ -129,8 +129,7 @@ def rollups(conn: Connection) -> Rollups:
     fresh = {row.table_name: row.packages for row in
              conn.execute(select(s.table_name, s.packages).where(s.dirty_from.is_(None)))}
     moved = conn.execute(select(scheme_moved_facility.c.facility_id).limit(1)).first() is not None
-    return Rollups(district_month=DISTRICT_MONTH in fresh, moved=moved,
-                   packages=fresh.get(PACKAGE_MONTH) if PACKAGE_MONTH in fresh else None)
+    return Rollups(district_month=DISTRICT_MONTH in fresh, moved=moved, packages=fresh.get(PACKAGE_MONTH))
 
 
 def by_district(f: Filter) -> bool:
