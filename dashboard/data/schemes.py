@@ -123,8 +123,11 @@ class Rollups:
     packages: str | None = None
 
 
-def rollups(conn: Connection) -> Rollups:
-    """The scheme rollups' state as a reader sees it now: one that a load has made stale is not used."""
+def rollups(ctx: DataContext, conn: Connection) -> Rollups:
+    """The scheme rollups' state as a reader sees it now: one that a load has made stale is not used, nor any on a
+    warehouse not yet at revision 0013 (its index on the package flags tells)."""
+    if not ctx.has_index(scheme_package_month.name, ("facility_id", "month")):
+        return Rollups()
     s = scheme_rollup_state.c
     fresh = {row.table_name: row.packages for row in
              conn.execute(select(s.table_name, s.packages).where(s.dirty_from.is_(None)))}
@@ -224,7 +227,7 @@ def catalogue(ctx: DataContext, f: Filter, scope: Scope) -> pd.DataFrame:
     known = indicators(ctx)
     codes = known["indicator_code"].tolist()
     with ctx.engine.connect() as conn:
-        ready = rollups(conn)
+        ready = rollups(ctx, conn)
         if ready.district_month and codes and by_district(f):
             stmt = _rollup_sums(("indicator_code",), f, scope, codes, month_start(f.start), ready.moved)
         else:
@@ -286,7 +289,7 @@ def achievement(ctx: DataContext, f: Filter, scope: Scope, indicator: str, level
     rank (1 = highest achievement); worst first is the laggards' order."""
     level = level if level in LEVELS else "district"
     with ctx.engine.connect() as conn:
-        ready = rollups(conn)
+        ready = rollups(ctx, conn)
         if level == "district" and ready.district_month and by_district(f) and _known(ctx, indicator):
             sums = _rollup_sums(("district_lgd",), f, scope, [indicator], month_start(f.start), ready.moved)
         else:
@@ -363,7 +366,7 @@ def monthly(ctx: DataContext, f: Filter, scope: Scope, indicator: str) -> pd.Dat
     """Value, target and % achieved of ``indicator`` per month (see ``trend_start``), months without data kept."""
     first = trend_start(f)
     with ctx.engine.connect() as conn:
-        ready = rollups(conn)
+        ready = rollups(ctx, conn)
         if ready.district_month and by_district(f) and _known(ctx, indicator):
             stmt = _rollup_sums(("month",), f, scope, [indicator], first, ready.moved)
         else:
@@ -390,13 +393,13 @@ def _flag_packages(ctx: DataContext) -> dict[str, int | None]:
     return dict(indicator_codes(ctx).packages)
 
 
-def _latest_flags(conn: Connection, f: Filter, scope: Scope,
+def _latest_flags(ctx: DataContext, conn: Connection, f: Filter, scope: Scope,
                   package_of: dict[str, int | None]) -> Select | CompoundSelect:
     """Per centre under the filter: its latest month with package flags in the window to the period's last day, and
     ``pkg_01`` … ``pkg_12`` then. From the pivoted flags (one row per centre and month) when they are up to date,
     else pivoted here from the covering (indicator, month) index (the pivot tests codes, with no join)."""
     first = months_back(f.end, PACKAGE_LOOKBACK_MONTHS - 1)
-    ready = rollups(conn)
+    ready = rollups(ctx, conn)
     movers = select(scheme_moved_facility.c.facility_id)
     parts = []
     if ready.packages == package_signature(package_of):
@@ -486,7 +489,7 @@ def packages(ctx: DataContext, f: Filter, scope: Scope, limit: int | None = None
     if not package_of:
         return _package_frame(pd.DataFrame())
     with ctx.engine.connect() as conn:
-        latest = _latest_flags(conn, f, scope, package_of).subquery("latest")
+        latest = _latest_flags(ctx, conn, f, scope, package_of).subquery("latest")
         return _package_frame(read_frame(conn, _package_rows(ctx, latest, scope, limit)))
 
 
@@ -497,7 +500,7 @@ def package_summary(ctx: DataContext, f: Filter, scope: Scope) -> tuple[pd.DataF
     if not package_of:
         return _summary([0] * (1 + 2 * PACKAGES))
     with ctx.engine.connect() as conn:
-        latest = _latest_flags(conn, f, scope, package_of).subquery("latest")
+        latest = _latest_flags(ctx, conn, f, scope, package_of).subquery("latest")
         return _summary(list(conn.execute(_package_counts(latest)).one()))
 
 
@@ -670,10 +673,16 @@ def package_coverage_table(ctx: DataContext, f: Filter, scope: Scope, params: Ma
 def packages_grid(ctx: DataContext, f: Filter, scope: Scope, params: Mapping[str, str], lang: str,
                   limit: int) -> tuple[pd.DataFrame, pd.DataFrame, int]:
     """What the packages view shows: the packages table's first ``limit`` rows, the coverage table and the number
-    of centres with package flags (two statements: SQLite materialising the latest flags to share them costs more
-    than finding them twice)."""
-    coverage, centres = package_summary(ctx, f, scope)
-    return _package_labels(packages(ctx, f, scope, limit), lang), _coverage_labels(coverage, lang), centres
+    of centres with package flags."""
+    with ctx.engine.connect() as conn:
+        pivoted = rollups(ctx, conn).packages == package_signature(_flag_packages(ctx))
+    if pivoted:  # two cheap statements (materialising the latest flags to share them costs SQLite more)
+        coverage, centres = package_summary(ctx, f, scope)
+        rows = packages(ctx, f, scope, limit)
+    else:  # pivoting the facts is the cost: once, for every centre
+        every = packages(ctx, f, scope)
+        coverage, centres, rows = package_coverage(every), len(every), every.head(limit)
+    return _package_labels(rows, lang), _coverage_labels(coverage, lang), centres
 
 
 TABLES: dict[str, TableSpec] = {
