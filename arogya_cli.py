@@ -51,6 +51,7 @@ class _Bar:
 
 def cmd_db_upgrade(args: argparse.Namespace) -> int:
     from etl.load.cumulative import refresh_cumulatives
+    from etl.load.scheme_rollups import refresh_scheme_rollups
     from etl.warehouse.engine import make_engine
     from etl.warehouse.migrate import current_revision, upgrade
 
@@ -59,6 +60,8 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
     upgrade(engine, national=args.india)
     with engine.begin() as conn:  # running totals a new revision added, or a killed run left stale
         refresh_cumulatives(conn)
+    with engine.begin() as conn:  # the same for the scheme rollups
+        refresh_scheme_rollups(conn)
     _say(settings, f"warehouse at revision {current_revision(engine)} ({engine.url.render_as_string()})")
     return EXIT_OK
 
@@ -158,6 +161,7 @@ def cmd_etl_rebuild(args: argparse.Namespace) -> int:
     from etl.load.cumulative import refresh_cumulatives
     from etl.load.ledger import bump_data_version
     from etl.load.rollups import rebuild_all
+    from etl.load.scheme_rollups import mark_schemes_stale, refresh_scheme_rollups
     from etl.warehouse.engine import make_engine
 
     settings = _settings(args)
@@ -165,8 +169,10 @@ def cmd_etl_rebuild(args: argparse.Namespace) -> int:
     with engine.begin() as conn:
         rebuild_all(conn)
         refresh_cumulatives(conn)
+        mark_schemes_stale(conn, None, rebuild=True)
+        refresh_scheme_rollups(conn)
         bump_data_version(conn)
-    _say(settings, "rollups and running totals rebuilt from fact_consultation")
+    _say(settings, "rollups and running totals rebuilt from fact_consultation, scheme rollups from fact_scheme_value")
     return EXIT_OK
 
 
@@ -499,7 +505,7 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--runs", type=int, default=20)
     report.add_argument("--json", action="store_true")
     report.set_defaults(func=cmd_etl_report)
-    rebuild = etl.add_parser("rebuild-rollups", help="recompute every rollup from the consultation facts")
+    rebuild = etl.add_parser("rebuild-rollups", help="recompute every rollup from the facts")
     rebuild.add_argument("--quiet", action="store_true")
     rebuild.set_defaults(func=cmd_etl_rebuild)
 

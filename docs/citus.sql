@@ -9,8 +9,8 @@
 -- (dashboard/data/sql.py scope_clause / consult_clauses) and groups or ranks by district (overview.district_metrics);
 -- a district page reads one district; the rollup refresh (etl/load/rollups.py) recomputes a spoke's, a CHO's or a
 -- district's days, and a spoke and its CHOs lie in one district. So the consultation facts, the spoke, district and
--- CHO rollups and the scheme values are distributed by district_lgd and co-located: the district and state views
--- and the refresh run shard by shard. Hub rollups are built and read per hub (hub_id IN ..., a hub serves spokes of
+-- CHO rollups, the scheme values and their rollups are distributed by district_lgd and co-located: the district and
+-- state views and the refresh run shard by shard. Hub rollups are built and read per hub (hub_id IN ..., a hub serves spokes of
 -- other districts, hub_district_lgd may be NULL, which a distribution column may not be), so they are distributed by
 -- hub_id, co-located with the status tables, which are keyed by facility. Everything else is small or
 -- bookkeeping and becomes a reference table (a copy on every node, joinable with any shard).
@@ -31,6 +31,8 @@ ALTER TABLE rollup_cho_day ADD CONSTRAINT pk_rollup_cho_day PRIMARY KEY (day, ch
 ALTER TABLE fact_scheme_value DROP CONSTRAINT pk_fact_scheme_value;
 ALTER TABLE fact_scheme_value ADD CONSTRAINT pk_fact_scheme_value
     PRIMARY KEY (facility_id, indicator_code, month, district_lgd);
+ALTER TABLE scheme_package_month DROP CONSTRAINT pk_scheme_package_month;
+ALTER TABLE scheme_package_month ADD CONSTRAINT pk_scheme_package_month PRIMARY KEY (month, facility_id, district_lgd);
 ALTER TABLE fact_status_event DROP CONSTRAINT pk_fact_status_event;
 ALTER TABLE fact_status_event ADD CONSTRAINT pk_fact_status_event PRIMARY KEY (event_id, facility_id);
 -- rollup_district_day (day, district_lgd, specialty_code, mode), rollup_hub_day (day, hub_id),
@@ -57,6 +59,8 @@ SELECT create_reference_table('alert');
 SELECT create_reference_table('app_user');
 SELECT create_reference_table('data_version');
 SELECT create_reference_table('cumulative_state');
+SELECT create_reference_table('scheme_moved_facility');
+SELECT create_reference_table('scheme_rollup_state');
 
 -- 3. Distributed by district, co-located (the partitioned tables' monthly partitions follow their parent).
 SELECT create_distributed_table('fact_consultation', 'district_lgd');
@@ -66,6 +70,8 @@ SELECT create_distributed_table('rollup_cho_day', 'district_lgd', colocate_with 
 SELECT create_distributed_table('fact_scheme_value', 'district_lgd', colocate_with => 'fact_consultation');
 SELECT create_distributed_table('cumulative_district_day', 'district_lgd', colocate_with => 'fact_consultation');
 SELECT create_distributed_table('cumulative_hub_district_day', 'district_lgd', colocate_with => 'fact_consultation');
+SELECT create_distributed_table('scheme_district_month', 'district_lgd', colocate_with => 'fact_consultation');
+SELECT create_distributed_table('scheme_package_month', 'district_lgd', colocate_with => 'fact_consultation');
 
 -- 4. Distributed by facility (hub) id, co-located with each other.
 SELECT create_distributed_table('rollup_hub_day', 'hub_id', colocate_with => 'none');

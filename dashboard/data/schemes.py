@@ -7,16 +7,38 @@ and it is not before the month of the period's first day). *Achieved (%)* = 100 
 that have a target. Count indicators are summed; a flag indicator (unit ``flag``: the twelve service packages, 1 =
 offered) gives the share of centres offering it. The service packages a centre offers are read from its latest
 month with package flags on or before the period's last day. Mode and specialty filters do not apply.
+
+Sums by indicator, district or month come from ``scheme_district_month`` and the package flags from
+``scheme_package_month`` (kept by the ETL, etl.load.scheme_rollups) whenever their state says they are up to date
+and the filter needs no finer grain (block, facility or facility type); otherwise, and for block and facility
+breakdowns, from the facts. Both give the same numbers.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import ColumnElement, Integer, case, func, literal, select
+from sqlalchemy import (
+    CTE,
+    ColumnElement,
+    CompoundSelect,
+    Connection,
+    Integer,
+    Select,
+    Subquery,
+    and_,
+    case,
+    func,
+    literal,
+    or_,
+    select,
+    union_all,
+)
 
 from dashboard.data.context import DataContext, cached
 from dashboard.data.filters import Filter, Scope
@@ -24,10 +46,23 @@ from dashboard.data.hubs import names, pick, read_frame
 from dashboard.data.sql import district_clauses, ids_of_types, scope_clause
 from dashboard.data.tables import ColumnSpec, TableSpec
 from dashboard.i18n import t
-from etl.warehouse.schema import dim_block, dim_district, dim_facility, dim_scheme_indicator, fact_scheme_value
+from etl.load.scheme_rollups import DISTRICT_MONTH, PACKAGE_MONTH, package_pivot, package_signature
+from etl.warehouse.schema import (
+    PACKAGE_FLAG_COLUMNS,
+    dim_block,
+    dim_district,
+    dim_facility,
+    dim_scheme_indicator,
+    fact_scheme_value,
+    scheme_district_month,
+    scheme_moved_facility,
+    scheme_package_month,
+    scheme_rollup_state,
+)
 
 fsv = fact_scheme_value
 ind = dim_scheme_indicator
+sdm = scheme_district_month
 
 LEVELS: tuple[str, ...] = ("district", "block", "facility")
 DEFAULT_INDICATOR = "ABHA_CREATED"
@@ -77,30 +112,112 @@ def _achieved(frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
+@dataclass(frozen=True)
+class Rollups:
+    """Which scheme rollups a reader may use now."""
+
+    district_month: bool = False
+    # Some facility was found in two places (scheme_moved_facility): the rollups leave it out, the facts add it.
+    moved: bool = False
+    # The indicator -> package map scheme_package_month was built with (None: stale or never built).
+    packages: str | None = None
+
+
+def rollups(ctx: DataContext, conn: Connection) -> Rollups:
+    """The scheme rollups' state as a reader sees it now: one that a load has made stale is not used, nor any on a
+    warehouse not yet at revision 0013 (its index on the package flags tells)."""
+    if not ctx.has_index(scheme_package_month.name, ("facility_id", "month")):
+        return Rollups()
+    s = scheme_rollup_state.c
+    fresh = {row.table_name: row.packages for row in
+             conn.execute(select(s.table_name, s.packages).where(s.dirty_from.is_(None)))}
+    moved = conn.execute(select(scheme_moved_facility.c.facility_id).limit(1)).first() is not None
+    return Rollups(district_month=DISTRICT_MONTH in fresh, moved=moved, packages=fresh.get(PACKAGE_MONTH))
+
+
+def by_district(f: Filter) -> bool:
+    """Whether the filter can be answered per district (no block, facility or facility-type filter)."""
+    return not (f.block_lgds or f.facility_ids or f.facility_types)
+
+
+def _rollup_sums(keys: tuple[str, ...], f: Filter, scope: Scope, codes: list[str], first: date,
+                 moved: bool) -> Select:
+    """Centres and sums per ``keys`` (columns of scheme_district_month and of the facts: indicator_code, month,
+    district_lgd) over the months from ``first`` to the period's end, as the facts give them."""
+    t = sdm.c
+    if "month" in keys:  # one month a group: each row of it is a centre
+        centres = func.sum(t.facilities)
+    else:  # a centre is counted in its first month of the period: it never reported before, or before the period
+        centres = func.sum(case((or_(t.prev_month == t.month, t.prev_month < first), t.facilities), else_=0))
+    stmt = (select(*[t[k] for k in keys], centres.label("centres"), func.sum(t.value).label("value"),
+                   func.sum(t.value_with_target).label("value_with_target"), func.sum(t.target).label("target"))
+            .where(t.month >= first, t.month <= f.end, *district_clauses(t.district_lgd, f, scope),
+                   t.indicator_code.in_(codes))
+            .group_by(*[t[k] for k in keys]))
+    if not moved:
+        return stmt
+    # The facilities the rollup leaves out (found in two places), from the facts.
+    movers = (select(*[fsv.c[k] for k in keys], func.count(fsv.c.facility_id.distinct()).label("centres"), *_sums())
+              .where(*scheme_clauses(f, scope, first_month=first), fsv.c.indicator_code.in_(codes),
+                     fsv.c.facility_id.in_(select(scheme_moved_facility.c.facility_id)))
+              .group_by(*[fsv.c[k] for k in keys]))
+    both = union_all(stmt, movers).subquery("both")
+    return (select(*[both.c[k] for k in keys], *[func.sum(both.c[m]).label(m) for m in
+                                                 ("centres", "value", "value_with_target", "target")])
+            .group_by(*[both.c[k] for k in keys]))
+
+
 @cached
 def indicators(ctx: DataContext) -> pd.DataFrame:
     """The indicator dimension: the state's headline indicators first (``INDICATOR_ORDER``), then other counts,
     then the package flags by package."""
     c = ind.c
     with ctx.engine.connect() as conn:
-        frame = read_frame(conn, select(c.indicator_code, c.name_en, c.name_hi, c.unit, c.package))
-    if frame.empty:
-        return frame
+        result = conn.execute(select(c.indicator_code, c.name_en, c.name_hi, c.unit, c.package))
+        columns, rows = list(result.keys()), [tuple(row) for row in result.fetchall()]
     known = {code: i for i, code in enumerate(INDICATOR_ORDER)}
-    frame["_flag"] = frame["unit"] == "flag"
-    frame["_k"] = [known.get(code, len(known)) for code in frame["indicator_code"]]
-    frame["_p"] = pd.to_numeric(frame["package"], errors="coerce").fillna(0)
-    frame = frame.sort_values(["_flag", "_k", "_p", "indicator_code"])
-    return frame.drop(columns=["_flag", "_k", "_p"]).reset_index(drop=True)
+
+    def order(row: tuple) -> tuple[bool, int, float, str]:
+        code, unit, package = row[0], row[3], row[4]
+        return unit == "flag", known.get(code, len(known)), 0.0 if package is None else float(package), code
+
+    # Sorted as plain tuples: a handful of rows, where pandas' per-call overhead would dominate.
+    return pd.DataFrame(sorted(rows, key=order), columns=columns)
+
+
+@dataclass(frozen=True)
+class IndicatorCodes:
+    """The catalogue's codes as plain values (cheap to hand out again within a request)."""
+
+    every: tuple[str, ...] = ()
+    counts: tuple[str, ...] = ()
+    # The flag indicators with their service package (None: none).
+    packages: tuple[tuple[str, int | None], ...] = ()
+
+
+@cached
+def indicator_codes(ctx: DataContext) -> IndicatorCodes:
+    frame = indicators(ctx)
+    if frame.empty:
+        return IndicatorCodes()
+    rows = list(zip(frame["indicator_code"], frame["unit"], frame["package"], strict=True))
+    return IndicatorCodes(every=tuple(str(code) for code, _, _ in rows),
+                          counts=tuple(str(code) for code, unit, _ in rows if unit != "flag"),
+                          packages=tuple((str(code), None if p is None or p != p else int(p))
+                                         for code, unit, p in rows if unit == "flag"))
 
 
 def count_indicator(ctx: DataContext, code: str | None) -> str:
     """``code`` if it is a known count indicator, else the default (or the first count indicator)."""
-    frame = indicators(ctx)
-    counts = frame[frame["unit"] != "flag"]["indicator_code"].tolist()
+    counts = indicator_codes(ctx).counts
     if code in counts:
         return str(code)
     return DEFAULT_INDICATOR if DEFAULT_INDICATOR in counts or not counts else counts[0]
+
+
+def _known(ctx: DataContext, code: str) -> bool:
+    """Whether ``code`` is in the catalogue (the scheme rollups hold the catalogue's indicators only)."""
+    return code in indicator_codes(ctx).every
 
 
 @cached
@@ -108,11 +225,16 @@ def catalogue(ctx: DataContext, f: Filter, scope: Scope) -> pd.DataFrame:
     """Every indicator with its unit and package, and over the period and filter: centres reporting, value,
     target and % achieved."""
     known = indicators(ctx)
-    # Only the catalogue's indicators are shown: naming them lets the (indicator, month) index seek each one.
-    codes = [fsv.c.indicator_code.in_(known["indicator_code"].tolist())] if not known.empty else []
-    stmt = (select(fsv.c.indicator_code, func.count(fsv.c.facility_id.distinct()).label("centres"), *_sums())
-            .where(*scheme_clauses(f, scope), *codes).group_by(fsv.c.indicator_code))
+    codes = known["indicator_code"].tolist()
     with ctx.engine.connect() as conn:
+        ready = rollups(ctx, conn)
+        if ready.district_month and codes and by_district(f):
+            stmt = _rollup_sums(("indicator_code",), f, scope, codes, month_start(f.start), ready.moved)
+        else:
+            # Only the catalogue's indicators are shown: naming them lets the (indicator, month) index seek each one.
+            where = [fsv.c.indicator_code.in_(codes)] if codes else []
+            stmt = (select(fsv.c.indicator_code, func.count(fsv.c.facility_id.distinct()).label("centres"), *_sums())
+                    .where(*scheme_clauses(f, scope), *where).group_by(fsv.c.indicator_code))
         sums = read_frame(conn, stmt)
     if sums.empty:
         sums = pd.DataFrame(columns=["indicator_code", "centres", "value", "value_with_target", "target"])
@@ -122,33 +244,43 @@ def catalogue(ctx: DataContext, f: Filter, scope: Scope) -> pd.DataFrame:
     return _achieved(frame)
 
 
-def _level_columns(level: str) -> tuple[list, list, list]:
-    """(select columns, group-by columns, joins) for a breakdown level."""
+# Per level: the fact columns a breakdown groups by (the key first), and the names joined to each group after the
+# sums (a join per group, not per fact row).
+LEVEL_KEYS: dict[str, tuple[str, ...]] = {"district": ("district_lgd",), "block": ("block_lgd", "district_lgd"),
+                                          "facility": ("facility_id", "block_lgd", "district_lgd")}
+
+
+def _named(sums: Subquery | CTE, level: str) -> Select:
+    """The breakdown's rows of ``sums`` (its level keys, then centres and the sums) with their names."""
+    s, fac, blk, dis = sums.c, dim_facility.c, dim_block.c, dim_district.c
+    measures = [s.centres, s.value, s.value_with_target, s.target]
+    source = sums.outerjoin(dim_district, dis.district_lgd == s.district_lgd)
     if level == "facility":
-        cols = [fsv.c.facility_id.label("key"), dim_facility.c.name.label("name_en"),
-                dim_facility.c.name.label("name_hi"), dim_facility.c.facility_type,
-                fsv.c.block_lgd, dim_block.c.name_en.label("block_en"), dim_block.c.name_hi.label("block_hi"),
-                fsv.c.district_lgd, dim_district.c.name_en.label("district_en"),
-                dim_district.c.name_hi.label("district_hi")]
-        group = [fsv.c.facility_id, dim_facility.c.name, dim_facility.c.facility_type, fsv.c.block_lgd,
-                 dim_block.c.name_en, dim_block.c.name_hi, fsv.c.district_lgd, dim_district.c.name_en,
-                 dim_district.c.name_hi]
-        joins = [(dim_facility, dim_facility.c.facility_id == fsv.c.facility_id),
-                 (dim_block, dim_block.c.block_lgd == fsv.c.block_lgd),
-                 (dim_district, dim_district.c.district_lgd == fsv.c.district_lgd)]
+        source = (source.outerjoin(dim_facility, fac.facility_id == s.facility_id)
+                  .outerjoin(dim_block, blk.block_lgd == s.block_lgd))
+        cols = [s.facility_id.label("key"), fac.name.label("name_en"), fac.name.label("name_hi"), fac.facility_type,
+                s.block_lgd, blk.name_en.label("block_en"), blk.name_hi.label("block_hi"), s.district_lgd,
+                dis.name_en.label("district_en"), dis.name_hi.label("district_hi")]
     elif level == "block":
-        cols = [fsv.c.block_lgd.label("key"), dim_block.c.name_en, dim_block.c.name_hi, fsv.c.district_lgd,
-                dim_district.c.name_en.label("district_en"), dim_district.c.name_hi.label("district_hi")]
-        group = [fsv.c.block_lgd, dim_block.c.name_en, dim_block.c.name_hi, fsv.c.district_lgd,
-                 dim_district.c.name_en, dim_district.c.name_hi]
-        joins = [(dim_block, dim_block.c.block_lgd == fsv.c.block_lgd),
-                 (dim_district, dim_district.c.district_lgd == fsv.c.district_lgd)]
+        source = source.outerjoin(dim_block, blk.block_lgd == s.block_lgd)
+        cols = [s.block_lgd.label("key"), blk.name_en, blk.name_hi, s.district_lgd,
+                dis.name_en.label("district_en"), dis.name_hi.label("district_hi")]
     else:
-        cols = [fsv.c.district_lgd.label("key"), dim_district.c.name_en, dim_district.c.name_hi,
-                dim_district.c.census2011]
-        group = [fsv.c.district_lgd, dim_district.c.name_en, dim_district.c.name_hi, dim_district.c.census2011]
-        joins = [(dim_district, dim_district.c.district_lgd == fsv.c.district_lgd)]
-    return cols, group, joins
+        cols = [s.district_lgd.label("key"), dis.name_en, dis.name_hi, dis.census2011]
+    return select(*cols, *measures).select_from(source)
+
+
+def _fact_sums(f: Filter, scope: Scope, indicator: str, level: str) -> Select:
+    keys = [fsv.c[k] for k in LEVEL_KEYS[level]]
+    # A facility row is one centre: no distinct count needed.
+    centres = literal(1, Integer) if level == "facility" else func.count(fsv.c.facility_id.distinct())
+    return (select(*keys, centres.label("centres"), *_sums())
+            .where(*scheme_clauses(f, scope), fsv.c.indicator_code == indicator).group_by(*keys))
+
+
+def _text_order(expr: ColumnElement, dialect: str) -> ColumnElement:
+    """``expr`` compared by code point, as pandas sorts text (a PostgreSQL database's collation may not)."""
+    return expr.collate("C") if dialect == "postgresql" else expr
 
 
 @cached
@@ -156,18 +288,16 @@ def achievement(ctx: DataContext, f: Filter, scope: Scope, indicator: str, level
     """Value, target and % achieved of ``indicator`` per district, block or facility under the filter, with the
     rank (1 = highest achievement); worst first is the laggards' order."""
     level = level if level in LEVELS else "district"
-    cols, group, joins = _level_columns(level)
-    source = fsv
-    for table, on in joins:
-        source = source.outerjoin(table, on)
-    stmt = (select(*cols, func.count(fsv.c.facility_id.distinct()).label("centres"), *_sums())
-            .select_from(source).where(*scheme_clauses(f, scope), fsv.c.indicator_code == indicator)
-            .group_by(*group))
     with ctx.engine.connect() as conn:
+        ready = rollups(ctx, conn)
+        if level == "district" and ready.district_month and by_district(f) and _known(ctx, indicator):
+            sums = _rollup_sums(("district_lgd",), f, scope, [indicator], month_start(f.start), ready.moved)
+        else:
+            sums = _fact_sums(f, scope, indicator, level)
+        stmt = _named(sums.subquery("sums"), level)
         frame = read_frame(conn, stmt)
     if frame.empty:
-        names = [c.name for c in cols] + ["centres", "value", "value_with_target", "target"]
-        frame = pd.DataFrame(columns=names)
+        frame = pd.DataFrame(columns=[c.name for c in stmt.selected_columns])
     frame = _achieved(frame)
     frame["centres"] = pd.to_numeric(frame["centres"], errors="coerce").fillna(0).astype("int64")
     frame["name_en"] = frame["name_en"].fillna(frame["key"].astype(str))
@@ -185,6 +315,47 @@ def laggards(frame: pd.DataFrame, threshold: float = LAGGARD_PCT) -> pd.DataFram
     return out.sort_values(["achieved_pct", "gap", "name_en"], ascending=[True, False, True]).reset_index(drop=True)
 
 
+def _facility_pct(n: Subquery) -> tuple[ColumnElement, ColumnElement]:
+    """``_achieved``'s % achieved and gap as SQL over named facility sums (the same arithmetic, so the same
+    doubles)."""
+    pct = literal(100.0) * func.coalesce(n.c.value_with_target, 0) / case((n.c.target > 0, n.c.target))
+    gap = n.c.target - n.c.value_with_target
+    return pct, case((gap < 0, 0), else_=gap)
+
+
+def _laggard_frame(ctx: DataContext, f: Filter, scope: Scope, indicator: str,
+                   limit: int | None) -> tuple[pd.DataFrame, int, int]:
+    """``laggards(achievement(..., "facility"))``, or its first ``limit`` rows, filtered and ordered in SQL; with the
+    number of laggards and the number of centres with a target (counted over every centre in the same query)."""
+    # The facility sums once (materialised): counted over every centre, then the laggards named and ordered.
+    sums = _fact_sums(f, scope, indicator, "facility").cte("sums").prefix_with("MATERIALIZED")
+    pct_all, _ = _facility_pct(sums)
+    behind_n = select(func.count(case((pct_all < LAGGARD_PCT, 1)))).correlate(None).scalar_subquery()
+    with_target_n = select(func.count(case((sums.c.target > 0, 1)))).correlate(None).scalar_subquery()
+    n = _named(sums, "facility").subquery("named")
+    pct, gap = _facility_pct(n)
+    name = func.coalesce(n.c.name_en, n.c.key)
+    dialect = ctx.engine.dialect.name
+    # achievement's rows come in facility order, then by name; laggards keeps that order among equals.
+    stmt = (select(n, behind_n.label("behind_"), with_target_n.label("with_target_")).where(pct < LAGGARD_PCT)
+            .order_by(pct, gap.desc(), _text_order(name, dialect), _text_order(n.c.key, dialect),
+                      n.c.block_lgd.nulls_first(), n.c.district_lgd.nulls_first()).limit(limit))
+    with ctx.engine.connect() as conn:
+        frame = read_frame(conn, stmt)
+        if frame.empty:  # no laggard row to carry the count of centres with a target
+            with_target = int(conn.execute(select(with_target_n)).scalar() or 0)
+            behind = 0
+            frame = pd.DataFrame(columns=[c.name for c in stmt.selected_columns if not c.name.endswith("_")])
+        else:
+            behind, with_target = int(frame["behind_"].iloc[0]), int(frame["with_target_"].iloc[0])
+            frame = frame.drop(columns=["behind_", "with_target_"])
+    frame = _achieved(frame)
+    frame["centres"] = pd.to_numeric(frame["centres"], errors="coerce").fillna(0).astype("int64")
+    frame["name_en"] = frame["name_en"].fillna(frame["key"].astype(str))
+    frame["name_hi"] = frame["name_hi"].fillna("")
+    return frame, behind, with_target
+
+
 def trend_start(f: Filter) -> date:
     """The trend shows the period's months, and at least the ``TREND_MIN_MONTHS`` months to its last month."""
     return min(month_start(f.start), months_back(f.end, TREND_MIN_MONTHS - 1))
@@ -194,10 +365,14 @@ def trend_start(f: Filter) -> date:
 def monthly(ctx: DataContext, f: Filter, scope: Scope, indicator: str) -> pd.DataFrame:
     """Value, target and % achieved of ``indicator`` per month (see ``trend_start``), months without data kept."""
     first = trend_start(f)
-    stmt = (select(fsv.c.month, func.count(fsv.c.facility_id.distinct()).label("centres"), *_sums())
-            .where(*scheme_clauses(f, scope, first_month=first), fsv.c.indicator_code == indicator)
-            .group_by(fsv.c.month))
     with ctx.engine.connect() as conn:
+        ready = rollups(ctx, conn)
+        if ready.district_month and by_district(f) and _known(ctx, indicator):
+            stmt = _rollup_sums(("month",), f, scope, [indicator], first, ready.moved)
+        else:
+            stmt = (select(fsv.c.month, func.count(fsv.c.facility_id.distinct()).label("centres"), *_sums())
+                    .where(*scheme_clauses(f, scope, first_month=first), fsv.c.indicator_code == indicator)
+                    .group_by(fsv.c.month))
         frame = read_frame(conn, stmt)
     months = []
     m = first
@@ -213,67 +388,148 @@ def monthly(ctx: DataContext, f: Filter, scope: Scope, indicator: str) -> pd.Dat
     return _achieved(out)
 
 
-@cached
-def packages(ctx: DataContext, f: Filter, scope: Scope) -> pd.DataFrame:
-    """One row per centre under the filter with package flags: its latest month with flags on or before the period's
-    last day (looking back at most a year), ``pkg_01`` … ``pkg_12`` (1 offered, 0 not, missing when not reported)
-    and the number offered. The pivot runs in SQL: one row per centre and month crosses the wire."""
-    # The flag indicators of each package from the (cached) catalogue: the pivot tests codes, with no join.
-    known = indicators(ctx)
-    flag_rows = known[known["unit"] == "flag"] if not known.empty else known
-    package_of = {str(code): int(p) for code, p in zip(flag_rows.get("indicator_code", []),
-                                                       pd.to_numeric(flag_rows.get("package", pd.Series(dtype=float)),
-                                                                     errors="coerce"), strict=True) if p == p}
-    flags = sorted(str(code) for code in flag_rows.get("indicator_code", []))
-    package_cols = [f"pkg_{k:02d}" for k in range(1, PACKAGES + 1)]
-    info = ["facility_id", "name", "facility_type", "district_lgd", "district_en", "district_hi", "block_lgd",
-            "block_en", "block_hi", "month"]
-    if not flags:
-        return pd.DataFrame(columns=[*info, *package_cols, "offered"])
-    clauses = scheme_clauses(f, scope, first_month=months_back(f.end, PACKAGE_LOOKBACK_MONTHS - 1))
-    pivot = []
-    for k, col in enumerate(package_cols, start=1):
-        codes = [code for code, p in package_of.items() if p == k]
-        offered = case((fsv.c.value > 0, 1), else_=0)
-        pivot.append((func.max(case((fsv.c.indicator_code.in_(codes), offered))) if codes
-                      else func.max(literal(None, Integer))).label(col))
-    # The pivot per centre and month straight from the covering (indicator, month) index (no table row is read),
-    # then each centre's latest month is kept: at most one row per centre and month of the window crosses the wire.
-    stmt = (select(fsv.c.facility_id, fsv.c.month, *pivot)
-            .where(fsv.c.indicator_code.in_(flags), *clauses).group_by(fsv.c.facility_id, fsv.c.month))
-    fac = dim_facility.c
-    # Names of every facility in scope (a plain read of the master), merged to the centres found.
-    names = (select(fac.facility_id, fac.name, fac.facility_type, fac.district_lgd,
-                    dim_district.c.name_en.label("district_en"), dim_district.c.name_hi.label("district_hi"),
-                    fac.block_lgd, dim_block.c.name_en.label("block_en"), dim_block.c.name_hi.label("block_hi"))
-             .select_from(dim_facility.outerjoin(dim_district, dim_district.c.district_lgd == fac.district_lgd)
-                          .outerjoin(dim_block, dim_block.c.block_lgd == fac.block_lgd))
-             .where(scope_clause(fac.district_lgd, scope)))
-    with ctx.engine.connect() as conn:
-        wide = read_frame(conn, stmt)
-        if wide.empty:
-            return pd.DataFrame(columns=[*info, *package_cols, "offered"])
-        meta = read_frame(conn, names)
-    wide = wide.sort_values(["facility_id", "month"]).drop_duplicates("facility_id", keep="last")
-    out = wide.merge(meta, on="facility_id", how="left")[[*info, *package_cols]]
+def _flag_packages(ctx: DataContext) -> dict[str, int | None]:
+    """The flag indicators of the (cached) catalogue with their package (None: none)."""
+    return dict(indicator_codes(ctx).packages)
+
+
+def _latest_flags(ctx: DataContext, conn: Connection, f: Filter, scope: Scope,
+                  package_of: dict[str, int | None]) -> Select | CompoundSelect:
+    """Per centre under the filter: its latest month with package flags in the window to the period's last day, and
+    ``pkg_01`` … ``pkg_12`` then. From the pivoted flags (one row per centre and month) when they are up to date,
+    else pivoted here from the covering (indicator, month) index (the pivot tests codes, with no join)."""
+    first = months_back(f.end, PACKAGE_LOOKBACK_MONTHS - 1)
+    ready = rollups(ctx, conn)
+    movers = select(scheme_moved_facility.c.facility_id)
+    parts = []
+    if ready.packages == package_signature(package_of):
+        pm, later = scheme_package_month.alias("pm"), scheme_package_month.alias("later")
+        newer = (select(later.c.month).where(later.c.facility_id == pm.c.facility_id, later.c.month > pm.c.month,
+                                             later.c.month <= f.end, *_package_month_clauses(later.c, f, scope))
+                 .exists())
+        left_out = [pm.c.facility_id.not_in(movers)] if ready.moved else []
+        parts.append(select(pm.c.facility_id, pm.c.month, *[pm.c[col] for col in PACKAGE_FLAG_COLUMNS])
+                     .where(pm.c.month >= first, pm.c.month <= f.end, *_package_month_clauses(pm.c, f, scope),
+                            *left_out, ~newer))
+        if not ready.moved:
+            return parts[0]
+    # The centres the pivoted flags leave out (all of them when those are stale), from the facts.
+    only = [fsv.c.facility_id.in_(movers)] if parts else []
+    by_month = (select(fsv.c.facility_id, fsv.c.month, *package_pivot(package_of))
+                .where(fsv.c.indicator_code.in_(sorted(package_of)), *scheme_clauses(f, scope, first_month=first),
+                       *only)
+                .group_by(fsv.c.facility_id, fsv.c.month)).subquery("by_month")
+    newest = func.row_number().over(partition_by=by_month.c.facility_id, order_by=by_month.c.month.desc())
+    ranked = select(by_month, newest.label("newest")).subquery("ranked")
+    parts.append(select(*[c for c in ranked.c if c.name != "newest"]).where(ranked.c.newest == 1))
+    return union_all(*parts) if len(parts) > 1 else parts[0]
+
+
+PACKAGE_INFO = ["facility_id", "name", "facility_type", "district_lgd", "district_en", "district_hi", "block_lgd",
+                "block_en", "block_hi", "month"]
+
+
+def _package_rows(ctx: DataContext, latest: Subquery | CTE, scope: Scope, limit: int | None) -> Select:
+    """The centres of ``latest`` with their names, by district, block and name (the first ``limit``)."""
+    fac, dis, blk = dim_facility.c, dim_district.c, dim_block.c
+    dialect = ctx.engine.dialect.name
+    # Names from the master where the facility is in scope (its current district), as the grid shows them.
+    source = (latest.outerjoin(dim_facility, and_(fac.facility_id == latest.c.facility_id,
+                                                  scope_clause(fac.district_lgd, scope)))
+              .outerjoin(dim_district, dis.district_lgd == fac.district_lgd)
+              .outerjoin(dim_block, blk.block_lgd == fac.block_lgd))
+    return (select(latest.c.facility_id, fac.name, fac.facility_type, fac.district_lgd,
+                   dis.name_en.label("district_en"), dis.name_hi.label("district_hi"), fac.block_lgd,
+                   blk.name_en.label("block_en"), blk.name_hi.label("block_hi"), latest.c.month,
+                   *[latest.c[col] for col in PACKAGE_FLAG_COLUMNS])
+            .select_from(source)
+            .order_by(*[_text_order(c, dialect).nulls_last() for c in (dis.name_en, blk.name_en, fac.name)],
+                      _text_order(latest.c.facility_id, dialect))
+            .limit(limit))
+
+
+def _package_counts(latest: Subquery | CTE) -> Select:
+    """The number of centres, then per package the centres reporting it and offering it."""
+    counts = [func.count().label("centres")]
+    for col in PACKAGE_FLAG_COLUMNS:
+        counts += [func.count(latest.c[col]).label(f"{col}_reported"),
+                   func.count(case((latest.c[col] > 0, 1))).label(f"{col}_offered")]
+    return select(*counts).select_from(latest)
+
+
+def _package_frame(out: pd.DataFrame) -> pd.DataFrame:
+    if out.empty:
+        return pd.DataFrame(columns=[*PACKAGE_INFO, *PACKAGE_FLAG_COLUMNS, "offered"])
+    out = out[[*PACKAGE_INFO, *PACKAGE_FLAG_COLUMNS]].copy()
     out["month"] = pd.Series(pd.to_datetime(out["month"].astype(str).str.slice(0, 10), format="%Y-%m-%d").dt.date
                              .to_numpy(dtype=object), index=out.index, dtype="object")
-    for col in package_cols:
+    for col in PACKAGE_FLAG_COLUMNS:
         out[col] = pd.to_numeric(out[col], errors="coerce").astype("Int64")
-    out["offered"] = out[package_cols].fillna(0).sum(axis=1).astype("int64")
-    return out.sort_values(["district_en", "block_en", "name"], na_position="last").reset_index(drop=True)
+    out["offered"] = out[list(PACKAGE_FLAG_COLUMNS)].fillna(0).sum(axis=1).astype("int64")
+    return out
+
+
+def _summary(counts: list[int]) -> tuple[pd.DataFrame, int]:
+    """The coverage and the number of centres from ``_package_counts``' row."""
+    pairs = [(int(counts[2 * k - 1] or 0), int(counts[2 * k] or 0)) for k in range(1, PACKAGES + 1)]
+    return _coverage(pairs), int(counts[0] or 0)
+
+
+PACKAGE_INFO = ["facility_id", "name", "facility_type", "district_lgd", "district_en", "district_hi", "block_lgd",
+                "block_en", "block_hi", "month"]
+
+
+@cached
+def packages(ctx: DataContext, f: Filter, scope: Scope, limit: int | None = None) -> pd.DataFrame:
+    """One row per centre under the filter with package flags (the first ``limit`` rows: what a grid shows): its
+    latest month with flags on or before the period's last day (looking back at most a year), ``pkg_01`` …
+    ``pkg_12`` (1 offered, 0 not, missing when not reported) and the number offered; by district, block and name.
+    The latest month, the names and the order come from SQL: only the rows returned cross the wire."""
+    package_of = _flag_packages(ctx)
+    if not package_of:
+        return _package_frame(pd.DataFrame())
+    with ctx.engine.connect() as conn:
+        latest = _latest_flags(ctx, conn, f, scope, package_of).subquery("latest")
+        return _package_frame(read_frame(conn, _package_rows(ctx, latest, scope, limit)))
+
+
+@cached
+def package_summary(ctx: DataContext, f: Filter, scope: Scope) -> tuple[pd.DataFrame, int]:
+    """``package_coverage(packages(...))`` and the number of centres with package flags, summed in SQL."""
+    package_of = _flag_packages(ctx)
+    if not package_of:
+        return _summary([0] * (1 + 2 * PACKAGES))
+    with ctx.engine.connect() as conn:
+        latest = _latest_flags(ctx, conn, f, scope, package_of).subquery("latest")
+        return _summary(list(conn.execute(_package_counts(latest)).one()))
+
+
+def _package_month_clauses(pm: Any, f: Filter, scope: Scope) -> list[ColumnElement[bool]]:
+    """``scheme_clauses``' geography and facility filters on scheme_package_month's columns ``pm``."""
+    clauses = district_clauses(pm.district_lgd, f, scope)
+    if f.block_lgds:
+        clauses.append(pm.block_lgd.in_(f.block_lgds))
+    if f.facility_ids:
+        clauses.append(pm.facility_id.in_(f.facility_ids))
+    if f.facility_types:
+        clauses.append(pm.facility_id.in_(ids_of_types(f.facility_types)))
+    return clauses
 
 
 def package_coverage(frame: pd.DataFrame) -> pd.DataFrame:
     """Per package 1..12: centres reporting it, centres offering it and the share offering."""
-    rows = []
+    counts = []
     for k in range(1, PACKAGES + 1):
-        col = f"pkg_{k:02d}"
-        values = frame[col].dropna() if not frame.empty else pd.Series(dtype="Int64")
-        reported, offered = int(len(values)), int((values > 0).sum())
-        rows.append({"package": k, "reported": reported, "offered": offered,
-                     "offered_pct": 100.0 * offered / reported if reported else np.nan})
-    return pd.DataFrame(rows)
+        values = frame[f"pkg_{k:02d}"].dropna() if not frame.empty else pd.Series(dtype="Int64")
+        counts.append((int(len(values)), int((values > 0).sum())))
+    return _coverage(counts)
+
+
+def _coverage(counts: list[tuple[int, int]]) -> pd.DataFrame:
+    """The coverage frame from (centres reporting, centres offering) per package, 1 first."""
+    return pd.DataFrame([{"package": k, "reported": reported, "offered": offered,
+                          "offered_pct": 100.0 * offered / reported if reported else np.nan}
+                         for k, (reported, offered) in enumerate(counts, start=1)])
 
 
 # ---------------------------------------------------------------- the tables behind the views (grids and CSV)
@@ -370,9 +626,17 @@ def districts_table(ctx: DataContext, f: Filter, scope: Scope, params: Mapping[s
 
 
 @cached
+def laggards_grid(ctx: DataContext, f: Filter, scope: Scope, params: Mapping[str, str], lang: str,
+                  limit: int | None) -> tuple[pd.DataFrame, int, int]:
+    """The laggards table's first ``limit`` rows (what a grid shows), the number of laggards and the number of
+    centres with a target."""
+    frame, behind, with_target = _laggard_frame(ctx, f, scope, count_indicator(ctx, params.get("ind")), limit)
+    return pick(_achievement_labels(frame, "facility", lang), LAGGARD_COLUMNS), behind, with_target
+
+
+@cached
 def laggards_table(ctx: DataContext, f: Filter, scope: Scope, params: Mapping[str, str], lang: str) -> pd.DataFrame:
-    frame = laggards(achievement(ctx, f, scope, count_indicator(ctx, params.get("ind")), "facility"))
-    return pick(_achievement_labels(frame, "facility", lang), LAGGARD_COLUMNS)
+    return laggards_grid(ctx, f, scope, params, lang, None)[0]
 
 
 @cached
@@ -380,21 +644,45 @@ def trend_table(ctx: DataContext, f: Filter, scope: Scope, params: Mapping[str, 
     return pick(monthly(ctx, f, scope, count_indicator(ctx, params.get("ind"))), TREND_COLUMNS)
 
 
-@cached
-def packages_table(ctx: DataContext, f: Filter, scope: Scope, params: Mapping[str, str], lang: str) -> pd.DataFrame:
-    frame = packages(ctx, f, scope).copy()
+def _package_labels(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
+    frame = frame.copy()
     frame["facility"] = frame["name"].fillna(frame["facility_id"]) if not frame.empty else frame["name"]
     frame["block"] = names(frame, lang, "block_en", "block_hi")
     frame["district"] = names(frame, lang, "district_en", "district_hi")
     return pick(frame, PACKAGE_COLUMNS)
 
 
+def _coverage_labels(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
+    frame = frame.copy()
+    frame["package_name"] = [t(f"pkg.{k}", lang) for k in frame["package"]]
+    return pick(frame, PACKAGE_COVERAGE_COLUMNS)
+
+
+@cached
+def packages_table(ctx: DataContext, f: Filter, scope: Scope, params: Mapping[str, str], lang: str) -> pd.DataFrame:
+    return _package_labels(packages(ctx, f, scope), lang)
+
+
 @cached
 def package_coverage_table(ctx: DataContext, f: Filter, scope: Scope, params: Mapping[str, str],
                            lang: str) -> pd.DataFrame:
-    frame = package_coverage(packages(ctx, f, scope))
-    frame["package_name"] = [t(f"pkg.{k}", lang) for k in frame["package"]]
-    return pick(frame, PACKAGE_COVERAGE_COLUMNS)
+    return _coverage_labels(package_summary(ctx, f, scope)[0], lang)
+
+
+@cached
+def packages_grid(ctx: DataContext, f: Filter, scope: Scope, params: Mapping[str, str], lang: str,
+                  limit: int) -> tuple[pd.DataFrame, pd.DataFrame, int]:
+    """What the packages view shows: the packages table's first ``limit`` rows, the coverage table and the number
+    of centres with package flags."""
+    with ctx.engine.connect() as conn:
+        pivoted = rollups(ctx, conn).packages == package_signature(_flag_packages(ctx))
+    if pivoted:  # two cheap statements (materialising the latest flags to share them costs SQLite more)
+        coverage, centres = package_summary(ctx, f, scope)
+        rows = packages(ctx, f, scope, limit)
+    else:  # pivoting the facts is the cost: once, for every centre
+        every = packages(ctx, f, scope)
+        coverage, centres, rows = package_coverage(every), len(every), every.head(limit)
+    return _package_labels(rows, lang), _coverage_labels(coverage, lang), centres
 
 
 TABLES: dict[str, TableSpec] = {

@@ -194,8 +194,8 @@ def update_achievement(search: str | None, _ready: Any = None) -> tuple[Any, ...
         names = data.indicators(rt.data)
         frame_ = data.achievement(rt.data, view.filter, current_scope(), indicator, level)
         table = data.achievement_table(*args)
-        laggards = data.laggards_table(*args)
-        centres = data.achievement(rt.data, view.filter, current_scope(), indicator, "facility")
+        # The grid's rows (the CSV has every row) and the counts the summary gives.
+        laggards, behind, with_target = data.laggards_grid(*args, MAX_GRID_ROWS)
     except Exception as exc:  # noqa: BLE001
         failed = message_figure(t("state.error", lang, ref="achievement"))
         return t("schemes.achievement", lang), failed, [], no_update, [], error(lang, exc, "schemes.achievement")
@@ -207,15 +207,14 @@ def update_achievement(search: str | None, _ready: Any = None) -> tuple[Any, ...
         blank = message_figure(t("schemes.empty", lang))
         return title, blank, [], columns, [], empty(lang, "schemes.empty")
     figure = figures.achievement_figure(frame_, lang, data.LAGGARD_PCT)
-    with_target = int(centres["achieved_pct"].notna().sum())
-    summary = t("schemes.laggards_summary", lang, n=format_indian(len(laggards)), of=format_indian(with_target),
+    summary = t("schemes.laggards_summary", lang, n=format_indian(behind), of=format_indian(with_target),
                 pct=int(data.LAGGARD_PCT), indicator=label)
     status: Any = html.Span(summary, id="schemes-laggards-count")
-    if len(laggards) > MAX_GRID_ROWS:  # the grid shows the furthest behind; the CSV has every row
+    if behind > MAX_GRID_ROWS:  # the grid shows the furthest behind; the CSV has every row
         status = html.Div([status, html.Small(t("grid.capped", lang, shown=format_indian(MAX_GRID_ROWS),
-                                                total=format_indian(len(laggards))),
+                                                total=format_indian(behind)),
                                               className="text-muted d-block mt-1 grid-capped")])
-    return (title, figure, grid_records(table), columns, grid_records(laggards, MAX_GRID_ROWS), status)
+    return (title, figure, grid_records(table), columns, grid_records(laggards), status)
 
 
 @callback(Output("schemes-map", "figure"), Output("schemes-map-status", "children"),
@@ -264,17 +263,18 @@ def update_packages(search: str | None, _ready: Any = None) -> tuple[Any, list, 
     lang = view.lang
     rt = get_runtime()
     try:
-        table = data.packages_table(rt.data, view.filter, current_scope(), view.params, lang)
-        coverage = data.package_coverage_table(rt.data, view.filter, current_scope(), view.params, lang)
+        # The grid's rows only (the CSV has every row); the coverage and the count are summed in SQL.
+        table, coverage, centres = data.packages_grid(rt.data, view.filter, current_scope(), view.params, lang,
+                                                      MAX_GRID_ROWS)
     except Exception as exc:  # noqa: BLE001
         return message_figure(t("state.error", lang, ref="packages")), [], error(lang, exc, "schemes.packages")
     if table.empty:
         return message_figure(t("schemes.no_packages", lang)), [], empty(lang, "schemes.no_packages")
     note = None
-    if len(table) > MAX_GRID_ROWS:
-        note = html.Small(t("grid.capped", lang, shown=format_indian(MAX_GRID_ROWS), total=format_indian(len(table))),
+    if centres > MAX_GRID_ROWS:
+        note = html.Small(t("grid.capped", lang, shown=format_indian(MAX_GRID_ROWS), total=format_indian(centres)),
                           className="text-muted d-block mt-1 grid-capped")
-    return figures.package_figure(coverage, lang), grid_records(table, MAX_GRID_ROWS), note
+    return figures.package_figure(coverage, lang), grid_records(table), note
 
 
 EXPORTS: tuple[tuple[str, str], ...] = (

@@ -28,6 +28,7 @@ from etl.load import ledger
 from etl.load.cumulative import refresh_cumulatives
 from etl.load.ledger import RunCounts
 from etl.load.prefetch import Prefetcher, check_headers, prepare_chunks, segments, total_bytes
+from etl.load.scheme_rollups import refresh_scheme_rollups
 from etl.load.writers import WRITERS, PreparedConsultations, register_specialties, write_consultations
 from etl.settings import Settings
 from etl.sources.files import FileRejected, LandingFile, file_sha256, list_landing_files
@@ -169,10 +170,13 @@ class EtlRunner:
         return outcomes
 
     def refresh_running_totals(self) -> float:
-        """Bring the running totals (etl.load.cumulative) up to date with what this run loaded; returns seconds."""
+        """Bring the running totals (etl.load.cumulative) and the scheme rollups (etl.load.scheme_rollups) up to
+        date with what this run loaded; returns seconds."""
         started = time.perf_counter()
         with self.engine.begin() as conn:
             rewritten = refresh_cumulatives(conn)
+        with self.engine.begin() as conn:
+            rewritten += refresh_scheme_rollups(conn)
         self.cumulative_seconds = time.perf_counter() - started
         if rewritten:
             log.info("running totals refreshed in %.1f s: %s", self.cumulative_seconds, ", ".join(rewritten))

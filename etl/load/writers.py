@@ -36,6 +36,7 @@ from etl.load.rollups import (
     refresh_hub_days,
     refresh_touched,
 )
+from etl.load.scheme_rollups import mark_schemes_stale
 from etl.transform.datasets import FACT_CONSULTATION_COLUMNS
 from etl.warehouse.partitions import ensure_month_partitions
 from etl.warehouse.schema import (
@@ -278,6 +279,7 @@ def write_schemes(conn: Connection, rows: pd.DataFrame, run_id: int) -> WriteRes
         return WriteResult(0)
     columns = ["facility_id", "indicator_code", "month", "district_lgd", "block_lgd", "value", "target"]
     execute_rows(conn, upsert_statement(conn, fact_scheme_value), rows[columns].assign(run_id=run_id))
+    mark_schemes_stale(conn, pd.Timestamp(rows["month"].min()).date())
     return WriteResult(len(rows))
 
 

@@ -187,6 +187,67 @@ Index("ix_fact_scheme_value_indicator_month", fact_scheme_value.c.indicator_code
       fact_scheme_value.c.district_lgd, fact_scheme_value.c.block_lgd, fact_scheme_value.c.facility_id,
       fact_scheme_value.c.value, fact_scheme_value.c.target)
 
+# ---------------------------------------------------------------- scheme rollups
+
+# Kept by the ETL from fact_scheme_value (etl.load.scheme_rollups); scheme_rollup_state says whether each is complete
+# or made stale by a load since, and a reader uses a table only when it is complete (else it reads the facts).
+#
+# Scheme values per indicator, month and district, split by the month each facility last reported the indicator
+# before (``prev_month``; the row's own month when never): over months m1..m2 the facilities with ``prev_month``
+# before m1 (or equal to their month) are those reporting it for the first time in the period, so the centres of a
+# period are a sum, like the values.
+scheme_district_month = Table(
+    "scheme_district_month",
+    metadata,
+    Column("indicator_code", String(40), primary_key=True),
+    Column("month", Date, primary_key=True),
+    Column("district_lgd", Integer, primary_key=True),
+    Column("prev_month", Date, primary_key=True),
+    Column("facilities", Integer, nullable=False),
+    Column("value", Float, nullable=False),
+    Column("value_with_target", Float, nullable=False),  # the values of the rows that have a target
+    Column("target", Float, nullable=True),
+    sqlite_with_rowid=False,
+)
+
+# Facilities whose scheme rows lie in more than one place (a facility that moved between loads keeps its earlier
+# rows' district and block): an indicator's rows in two districts, or one month's package flags in two districts or
+# blocks. The scheme rollups leave them out; readers take them from the facts.
+scheme_moved_facility = Table(
+    "scheme_moved_facility",
+    metadata,
+    Column("facility_id", String(40), primary_key=True),
+)
+
+# The service-package flags (indicators of unit ``flag``) pivoted to one row per month and facility (1 offered,
+# 0 not, NULL not reported), by the indicator -> package map scheme_rollup_state.packages records.
+PACKAGE_FLAG_COLUMNS: tuple[str, ...] = tuple(f"pkg_{k:02d}" for k in range(1, 13))
+scheme_package_month = Table(
+    "scheme_package_month",
+    metadata,
+    Column("month", Date, primary_key=True),
+    Column("facility_id", String(40), primary_key=True),
+    Column("district_lgd", Integer, nullable=False),
+    Column("block_lgd", Integer, nullable=True),
+    *[Column(name, Integer, nullable=True) for name in PACKAGE_FLAG_COLUMNS],
+    sqlite_with_rowid=False,
+)
+# A centre's later months, for "its latest month in the window" (a seek per centre, not a scan of later months).
+Index("ix_scheme_package_month_facility_month", scheme_package_month.c.facility_id, scheme_package_month.c.month,
+      scheme_package_month.c.district_lgd, scheme_package_month.c.block_lgd)
+
+scheme_rollup_state = Table(
+    "scheme_rollup_state",
+    metadata,
+    Column("table_name", String(64), primary_key=True),
+    # The facts' latest month when last refreshed; NULL: never built (or no facts then).
+    Column("built_through", Date, nullable=True),
+    # A load changed facts of this month or later since (1900-01-01: never built): stale until the next refresh.
+    Column("dirty_from", Date, nullable=True),
+    # scheme_package_month only: the indicator -> package map it was built with ("PKG_01:1,PKG_02:2,...").
+    Column("packages", Text, nullable=True),
+)
+
 fact_status_event = Table(
     "fact_status_event",
     metadata,

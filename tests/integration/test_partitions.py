@@ -32,6 +32,10 @@ from etl.warehouse.schema import (
     rollup_facility_day,
     rollup_hub_mode_day,
     rollup_hub_specialty_day,
+    scheme_district_month,
+    scheme_moved_facility,
+    scheme_package_month,
+    scheme_rollup_state,
 )
 from tests.conftest import PG_URL, make_settings, reset_postgres
 from tests.integration.etl_files import (
@@ -108,9 +112,11 @@ def test_part001_fresh_upgrade_partitions_every_table_by_month(pg_engine: Engine
 def test_part002_existing_database_is_partitioned_with_its_data(pg_settings: Settings, pg_engine: Engine) -> None:
     upgrade(pg_engine, "0004")
     # Today's loader also writes the hub load rollups of revision 0007 (which fills them again from the facility
-    # rollup) and the running totals of 0009-0011 (kept by those revisions): give it those tables at the old one.
+    # rollup), the running totals of 0009-0011 and the scheme rollups of 0013 (kept by those revisions): give it
+    # those tables at the old one.
     metadata.create_all(pg_engine, tables=[rollup_hub_mode_day, rollup_hub_specialty_day, *CUMULATIVE_TABLES,
-                                           cumulative_state])
+                                           cumulative_state, scheme_district_month, scheme_moved_facility,
+                                           scheme_package_month, scheme_rollup_state])
     load_masters(pg_settings)
     write_csv(pg_settings.landing_dir / "consultations_2025-08-31.csv", CONSULTATION_HEADER,
               consultation_rows(60, day="2025-08-31"))
