@@ -514,18 +514,22 @@ def hour_weekday(ctx: DataContext, f: Filter, scope: Scope) -> pd.DataFrame:
 # ---------------------------------------------------------------- spokes
 
 
+def _active_chos(conn, spoke_ids) -> dict[str, list[tuple[str, str]]]:  # type: ignore[no-untyped-def]
+    """(cho_id, name) of the active CHOs per spoke of ``spoke_ids`` (a select or a list), by name."""
+    c = dim_cho.c
+    out: dict[str, list[tuple[str, str]]] = {}
+    for facility_id, cho_id, name in conn.execute(select(c.facility_id, c.cho_id, c.name)
+                                                  .where(c.active.is_(True), c.facility_id.in_(spoke_ids))
+                                                  .order_by(c.facility_id, c.name)).all():
+        out.setdefault(facility_id, []).append((str(cho_id), str(name)))
+    return out
+
+
 def _chonames(conn, spoke_ids: Select) -> pd.DataFrame:  # type: ignore[no-untyped-def]
     """Active CHOs per spoke, joined by ", " (most spokes have one)."""
-    c = dim_cho.c
-    rows = conn.execute(select(c.facility_id, c.cho_id, c.name).where(c.active.is_(True), c.facility_id.in_(spoke_ids))
-                        .order_by(c.facility_id, c.name)).all()
-    ids: dict[str, list[str]] = {}
-    names: dict[str, list[str]] = {}
-    for facility_id, cho_id, name in rows:
-        ids.setdefault(facility_id, []).append(str(cho_id))
-        names.setdefault(facility_id, []).append(str(name))
-    return pd.DataFrame({"facility_id": list(ids), "cho_ids": [", ".join(v) for v in ids.values()],
-                         "cho_names": [", ".join(v) for v in names.values()]})
+    chos = _active_chos(conn, spoke_ids)
+    return pd.DataFrame({"facility_id": list(chos), "cho_ids": [", ".join(i for i, _ in v) for v in chos.values()],
+                         "cho_names": [", ".join(n for _, n in v) for v in chos.values()]})
 
 
 @cached
@@ -721,12 +725,7 @@ def spoke_overview(ctx: DataContext, f: Filter, scope: Scope, idle_days: int, la
                                   .outerjoin(dim_block, dim_block.c.block_lgd == fac.c.block_lgd)
                                   .outerjoin(hub_district, hub_district.c.district_lgd == hub.c.district_lgd))
                      .where(fac.c.facility_id.in_(wanted)))
-            c = dim_cho.c
-            chos: dict[str, list[str]] = {}
-            for facility_id, name in conn.execute(select(c.facility_id, c.name)
-                                                  .where(c.active.is_(True), c.facility_id.in_(wanted))
-                                                  .order_by(c.facility_id, c.name)):
-                chos.setdefault(facility_id, []).append(str(name))
+            chos = {k: [name for _, name in v] for k, v in _active_chos(conn, wanted).items()}
             rows = _spoke_rows(conn.execute(shown).all(), chos, f, lang)
     counts = {"spokes": int(totals.spokes), **{name: int(getattr(totals, name)) for name in flags}}
     grids = {name: [_only(rows[k], keys) for k in ordered[name]]
