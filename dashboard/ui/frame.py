@@ -23,7 +23,7 @@ from dashboard.data import reference
 from dashboard.data.filters import PERIOD_PRESETS, Filter
 from dashboard.i18n import format_date, name_of, t
 from dashboard.runtime import current_scope, get_runtime
-from dashboard.ui.memo import memoised
+from dashboard.ui.memo import memoised_layout
 from dashboard.ui.states import error
 from dashboard.urlstate import FILTER_KEYS, ViewState, merge_search, parse_params, to_search
 from etl.warehouse.schema import FACILITY_TYPES, MODES
@@ -175,11 +175,12 @@ _URL_KEY = {"facility_type": "ftype"}
 
 def filter_bar(view: ViewState) -> Any:
     """The global filter bar of ``view``. The same for every user of the same scope and view, and rebuilt on every
-    page view otherwise (a few hundred components and option lists): kept in the result cache (see ``memoised``)."""
+    page view otherwise (a few hundred components and option lists): kept in the result cache
+    (``memoised_layout``)."""
     return _kept_filter_bar(view.lang, view.period, view.filter, tuple(view.states))
 
 
-@memoised
+@memoised_layout
 def _kept_filter_bar(lang: str, period: str, f: Filter, states: tuple[int, ...]) -> html.Div:
     return build_filter_bar(ViewState(period=period, filter=f, lang=lang, states=states))
 
@@ -230,7 +231,7 @@ def active_filters(view: ViewState) -> int:
                                 f.modes, f.specialties) if values)
 
 
-@memoised
+@memoised_layout
 def freshness(lang: str) -> html.Div:
     try:
         frame = reference.freshness(get_runtime().data)

@@ -7,6 +7,9 @@ today's date (relative periods move with it). Each output is kept as JSON bytes 
 already converted; ``no_update`` as itself) and handed back to Dash as an orjson fragment, which Dash's response writer
 copies in unparsed. An output computed while an error was logged (the pages' error states log one) is returned but
 not kept.
+
+``@memoised_layout`` keeps a piece of page layout (the filter bar) the same way, but as the component itself: it
+runs inside the router callback that renders the page, whose outputs are not its own.
 """
 
 from __future__ import annotations
@@ -75,6 +78,37 @@ def _multi_output() -> bool:
         return False
 
 
+def _view_parts() -> tuple[Any, ...]:
+    """What every memoised value depends on besides its arguments: the caller's scope, today's date (relative
+    periods move with it) and the remembered language (the search carries the filter and an explicit language)."""
+    rt = get_runtime()
+    return current_scope(), rt.today().isoformat(), rt.view(None).lang
+
+
+def memoised_layout(fn: Callable[P, R]) -> Callable[P, R]:
+    """Memoise a function that builds part of a page's layout (the filter bar, say) per (arguments, scope, today,
+    data version). Unlike ``memoised`` it is not a callback: it runs inside whichever callback renders the page, so
+    it keeps and returns the component itself, whatever that callback's outputs are (``memoised`` would split or wrap
+    the value by the page callback's outputs, and hand back JSON that no code walking the layout could read)."""
+    name = f"layout:{fn.__module__}.{fn.__qualname__}"
+    _watch_errors()
+
+    @functools.wraps(fn)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        def compute() -> tuple[R, bool]:
+            token = _error_logged.set(False)
+            try:
+                value = fn(*args, **kwargs)
+                return value, not _error_logged.get()
+            finally:
+                _error_logged.reset(token)
+
+        parts = (*_view_parts(), args, tuple(sorted(kwargs.items())))
+        return get_runtime().data.memoise(name, parts, compute)
+
+    return wrapper
+
+
 def memoised(fn: Callable[P, R] | None = None, *, key: Callable[..., Any] | None = None) -> Any:
     """Memoise a Dash callback's output per (arguments, scope, today, data version); see the module doc.
 
@@ -100,10 +134,8 @@ def memoised(fn: Callable[P, R] | None = None, *, key: Callable[..., Any] | None
             finally:
                 _error_logged.reset(token)
 
-        # The search carries filter and an explicit language; view(None) adds the remembered language.
         extra = key(*args, **kwargs) if key is not None else None
-        parts = (current_scope(), rt.today().isoformat(), rt.view(None).lang, multi, args,
-                 tuple(sorted(kwargs.items())), extra)
+        parts = (*_view_parts(), multi, args, tuple(sorted(kwargs.items())), extra)
         # Kept as JSON bytes per output and handed to Dash as orjson fragments: Dash's response writer (orjson)
         # copies them into the response as they are, so a warm call neither parses nor writes the output again.
         kept = rt.data.memoise(name, parts, compute)

@@ -165,3 +165,17 @@ def test_dash327_memoised_outputs_keep_no_update_and_single_values(app):  # type
         assert call(app, client, "memo-test-rows.rowData", [7]) == {"memo-test-rows": {"rowData": [{"x": 7},
                                                                                                  {"x": 8}]}}
     assert computed == ["pair", "rows"]
+
+
+def test_dash328_kept_layout_parts_render_as_components_in_the_page(app):  # type: ignore[no-untyped-def]
+    """The filter bar and the freshness line are kept in the result cache while the page renders inside Dash's
+    two-output router callback: the page holds each as one component, cold and warm (a callback memo there wrapped
+    the filter bar in a list, and the browser's renderer then failed on every page: React error #31)."""
+    from tests.integration.test_a11y_language import find, page_layout
+
+    client = logged_in_client(app)
+    for _ in range(2):
+        page = page_layout(app, client, "/", "?period=custom&from=2025-08-01&to=2025-08-31")
+        _skip, _navbar, bar, main = page["props"]["children"]
+        assert isinstance(bar, dict) and bar["props"]["id"] == "filter-bar", type(bar)
+        assert find(main, "freshness")["type"] == "Div"
