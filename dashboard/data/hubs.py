@@ -700,13 +700,14 @@ def spoke_overview(ctx: DataContext, f: Filter, scope: Scope, idle_days: int, la
         ranked = at_end.outerjoin(p.s, and_(b.spoke_id == fac.c.facility_id, b.day == sp.before))
         ids = select(fac.c.facility_id).where(*where).limit(limit)
         order = {
-            "top": ids.select_from(ranked).order_by(consultations.desc(), codepoints(fac.c.name), fac.c.facility_id),
+            "top": ids.select_from(ranked).order_by(consultations.desc(), codepoints(fac.c.name),
+                                                    codepoints(fac.c.facility_id)),
             "idle": ids.select_from(at_end).where(flags[f"idle_{window}"])
-                       .order_by(last.is_not(None), last, codepoints(fac.c.name), fac.c.facility_id),
+                       .order_by(last.is_not(None), last, codepoints(fac.c.name), codepoints(fac.c.facility_id)),
             "cross": ids.select_from(with_hub.outerjoin(spoke_district,
                                                         spoke_district.c.district_lgd == fac.c.district_lgd))
                         .where(cross).order_by(codepoints(spoke_district.c.name_en), codepoints(fac.c.name),
-                                               fac.c.facility_id),
+                                               codepoints(fac.c.facility_id)),
         }
         ordered = {name: conn.execute(stmt).scalars().all() for name, stmt in order.items()}
         wanted = sorted(set().union(*ordered.values()))

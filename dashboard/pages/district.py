@@ -226,8 +226,8 @@ def update_tables(search: str | None, _ready: Any, pathname: str | None) -> tupl
     rt = get_runtime()
     params = {**view.params, "lgd": str(lgd)}
     args = (rt.data, view.filter, current_scope(), params, view.lang)
-    blocks = district_blocks(*args)
-    blocks["breach"] = [v == t("col.rule_breach", view.lang) for v in blocks["rule"]]
+    blocks = district_blocks(*args)  # a cached frame: not changed in place
+    blocks = blocks.assign(breach=[v == t("col.rule_breach", view.lang) for v in blocks["rule"]])
     return (_records(blocks), _records(district_idle(*args)), _records(district_silent(*args)),
             _records(district_facilities(*args)))
 
