@@ -78,6 +78,16 @@ def _multi_output() -> bool:
         return False
 
 
+def _watched(make: Callable[[], R]) -> tuple[R, bool]:
+    """``make()`` and whether it logged no error meanwhile (an error state is shown but not kept)."""
+    token = _error_logged.set(False)
+    try:
+        value = make()
+        return value, not _error_logged.get()
+    finally:
+        _error_logged.reset(token)
+
+
 def _view_parts() -> tuple[Any, ...]:
     """What every memoised value depends on besides its arguments: the caller's scope, today's date (relative
     periods move with it) and the remembered language (the search carries the filter and an explicit language)."""
@@ -95,16 +105,8 @@ def memoised_layout(fn: Callable[P, R]) -> Callable[P, R]:
 
     @functools.wraps(fn)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        def compute() -> tuple[R, bool]:
-            token = _error_logged.set(False)
-            try:
-                value = fn(*args, **kwargs)
-                return value, not _error_logged.get()
-            finally:
-                _error_logged.reset(token)
-
         parts = (*_view_parts(), args, tuple(sorted(kwargs.items())))
-        return get_runtime().data.memoise(name, parts, compute)
+        return get_runtime().data.memoise(name, parts, lambda: _watched(lambda: fn(*args, **kwargs)))
 
     return wrapper
 
@@ -124,21 +126,16 @@ def memoised(fn: Callable[P, R] | None = None, *, key: Callable[..., Any] | None
         rt = get_runtime()
         multi = _multi_output()
 
-        def compute() -> tuple[tuple[bytes | None, ...], bool]:
-            token = _error_logged.set(False)
-            try:
-                value = fn(*args, **kwargs)
-                outputs = list(value) if multi and isinstance(value, list | tuple) else [value]
-                kept = tuple(None if NoUpdate.is_no_update(v) else to_json_bytes(v) for v in outputs)
-                return kept, not _error_logged.get()
-            finally:
-                _error_logged.reset(token)
+        def outputs_as_json() -> tuple[bytes | None, ...]:
+            value = fn(*args, **kwargs)
+            outputs = list(value) if multi and isinstance(value, list | tuple) else [value]
+            return tuple(None if NoUpdate.is_no_update(v) else to_json_bytes(v) for v in outputs)
 
         extra = key(*args, **kwargs) if key is not None else None
         parts = (*_view_parts(), multi, args, tuple(sorted(kwargs.items())), extra)
         # Kept as JSON bytes per output and handed to Dash as orjson fragments: Dash's response writer (orjson)
         # copies them into the response as they are, so a warm call neither parses nor writes the output again.
-        kept = rt.data.memoise(name, parts, compute)
+        kept = rt.data.memoise(name, parts, lambda: _watched(outputs_as_json))
         values = [no_update if b is None else orjson.Fragment(b) for b in kept]
         return values if multi else values[0]  # type: ignore[return-value]
 
