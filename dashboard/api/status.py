@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import logging
+import random
 import threading
 import time
 from collections.abc import Callable
@@ -307,12 +308,12 @@ class StatusIngest:
                             str(exc.orig)[:120])
                 if attempt == WRITE_ATTEMPTS:
                     break
-                self.sleep(delay)
+                self.sleep(delay * random.uniform(0.5, 1.5))  # apart, so two retried writers do not meet again
                 delay *= 2
             except DBAPIError as exc:
                 if not _transient(exc) or attempt == WRITE_ATTEMPTS:
                     raise
-                self.sleep(delay)
+                self.sleep(delay * random.uniform(0.5, 1.5))
                 delay *= 2
         raise ApiProblem(503, "busy", f"the warehouse is busy; nothing was stored, retry in {RETRY_AFTER_S} s",
                          headers={"Retry-After": str(RETRY_AFTER_S)})

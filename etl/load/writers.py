@@ -301,8 +301,11 @@ def write_status(conn: Connection, rows: pd.DataFrame, run_id: int | None = None
     fresh = events[~events["event_id"].isin(known)]
     if fresh.empty:
         return WriteResult(0, ignored=len(events))
-    execute_rows(conn, upsert_statement(conn, fact_status_event, do_nothing=True), fresh)
-    latest = fresh.sort_values(["event_time", "event_id"]).drop_duplicates("facility_id", keep="last")
+    # Rows go in key order: two writers whose batches share event ids or facilities then take their row locks in
+    # the same order and one waits for the other, where any other order can deadlock them (PostgreSQL).
+    execute_rows(conn, upsert_statement(conn, fact_status_event, do_nothing=True), fresh.sort_values("event_id"))
+    latest = (fresh.sort_values(["event_time", "event_id"]).drop_duplicates("facility_id", keep="last")
+              .sort_values("facility_id"))
     # Only a newer event moves the current status: batches may arrive out of order.
     execute_rows(conn, upsert_statement(conn, current_status, where=_is_newer), latest.drop(columns=["source"]))
     return WriteResult(len(fresh), ignored=len(events) - len(fresh))
