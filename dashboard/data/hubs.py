@@ -24,6 +24,7 @@ Definitions (documented for the data dictionary and the page):
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -292,11 +293,44 @@ def spokes_served(ctx: DataContext, f: Filter, scope: Scope) -> pd.DataFrame:
         return _frame_or_empty(read_frame(conn, stmt), ["facility_id", "spokes_served"])
 
 
+def _served_clauses(f: Filter, scope: Scope) -> list[ColumnElement[bool]]:
+    """``rollup_hub_day`` rows of the days the hubs under the filter served in the period ((day, hub) is its key)."""
+    hd = rollup_hub_day.c
+    return [hd.day >= f.start, hd.day <= f.end, hd.consultations > 0, hd.hub_id.in_(_hub_ids(f, scope)),
+            scope_clause(hd.hub_district_lgd, scope)]
+
+
+# Above this many hubs the dates are read for every hub and the rest dropped here, not listed in the query.
+_LISTED_HUBS = 500
+
+
+def _served_dates(conn: Connection, f: Filter, scope: Scope, hub_ids: list[str]) -> dict[str, set[date]]:
+    """The days each of ``hub_ids`` served in the period (none: an empty set); ISO text from the query, each date
+    parsed once."""
+    hd = rollup_hub_day.c
+    clauses = _served_clauses(f, scope)
+    if len(hub_ids) <= _LISTED_HUBS:
+        clauses.append(hd.hub_id.in_(hub_ids))
+    out: dict[str, set[date]] = {hub_id: set() for hub_id in hub_ids}
+    dates: dict[str, date] = {}
+    for hub_id, day in conn.execute(select(hd.hub_id, cast(hd.day, String)).where(*clauses)).all():
+        if hub_id in out:
+            on = dates.get(day)
+            if on is None:
+                on = dates[day] = date.fromisoformat(day[:10])
+            out[hub_id].add(on)
+    return out
+
+
 @cached
 def hub_load(ctx: DataContext, f: Filter, scope: Scope) -> pd.DataFrame:
     """One row per hub under the filter: load, waits, outcomes, doctors, serving hours, capacity rank, service-days
     compliance, and the summed wait histogram (``wait_b..`` columns, for totals). Distinct spokes served:
-    ``spokes_served``."""
+    ``spokes_served``.
+
+    The days served and doctor-days come summed per hub. The dates themselves are read only for the hubs that need
+    them: those with service on some weekdays only (which of their days were service days) and those that missed a
+    scheduled day (which dates): usually a few of a state's hundreds."""
     hub_district = dim_district.alias("hub_district")
     assigned = (select(fac.c.hub_id.label("facility_id"), func.count().label("spokes_assigned"))
                 .where(fac.c.role == "spoke", fac.c.hub_id.is_not(None)).group_by(fac.c.hub_id).subquery())
@@ -313,83 +347,121 @@ def hub_load(ctx: DataContext, f: Filter, scope: Scope) -> pd.DataFrame:
         .order_by(fac.c.name)
     )
     hd = rollup_hub_day.c
-    served_clauses = [hd.day >= f.start, hd.day <= f.end, hd.consultations > 0, hd.hub_id.in_(_hub_ids(f, scope)),
-                      scope_clause(hd.hub_district_lgd, scope)]
-    # (hub, day) is rollup_hub_day's key: one row per day served. A few hundred hubs times the period's days, read
-    # from a covering index (migration 0014); the day as ISO text, whose weekday is looked up once per date.
-    served = select(hd.hub_id, cast(hd.day, String).label("day"), hd.doctors).where(*served_clauses)
+    served = (select(hd.hub_id, func.count().label("days"), func.sum(hd.doctors).label("doctor_days"))
+              .where(*_served_clauses(f, scope)).group_by(hd.hub_id))
+    calendars = _Calendars(f.start, f.end)
     with ctx.engine.connect() as conn:
-        hubs = read_frame(conn, dims)
-        counts = _frame_or_empty(read_frame(conn, _hub_sums(conn, f, scope)),
-                                 ["facility_id", *HUB_COUNTS, *WAIT_BUCKET_COLUMNS])
-        served_on: dict[str, dict[date, float]] = {}
-        dates: dict[str, date] = {}
-        for hub_id, day, doctors in conn.execute(served).all():
-            on = dates.get(day)
-            if on is None:
-                on = dates[day] = date.fromisoformat(day[:10])
-            served_on.setdefault(hub_id, {})[on] = float(doctors or 0)
-    frame = hubs.merge(counts, on="facility_id", how="left")
-    for col in (*HUB_COUNTS, *WAIT_BUCKET_COLUMNS, "spokes_assigned"):
-        frame[col] = pd.to_numeric(frame[col], errors="coerce").fillna(0).astype("int64")
-    return _derive_hub_metrics(frame, served_on, f, ctx.suppression_k)
+        result = conn.execute(dims)
+        keys = list(result.keys())
+        hubs = [tuple(row) for row in result.fetchall()]
+        sums = {row[0]: row[1:] for row in conn.execute(_hub_sums(conn, f, scope)).all()}
+        days = {hub_id: (int(n), int(doctors or 0)) for hub_id, n, doctors in conn.execute(served).all()}
+        masks = keys.index("service_days")
+        need = [row[0] for row in hubs if not calendars.every_day(row[masks])
+                or days.get(row[0], (0, 0))[0] < len(calendars.dates(row[masks]))]
+        served_on = _served_dates(conn, f, scope, need) if need else {}
+    return _hub_frame(keys, hubs, sums, days, served_on, calendars, ctx.suppression_k)
+
+
+class _Calendars:
+    """The period's scheduled dates and weekday bits per ``service_days`` mask, worked out once per mask."""
+
+    def __init__(self, start: date, end: date) -> None:
+        self.start, self.end = start, end
+        self._dates: dict[str | None, list[date]] = {}
+        self._bits: dict[str | None, int] = {}
+
+    def dates(self, mask: str | None) -> list[date]:
+        if mask not in self._dates:
+            self._dates[mask] = scheduled_dates(mask, self.start, self.end)
+        return self._dates[mask]
+
+    def bits(self, mask: str | None) -> int:
+        if mask not in self._bits:
+            self._bits[mask] = _day_bits(mask)
+        return self._bits[mask]
+
+    def every_day(self, mask: str | None) -> bool:
+        return self.bits(mask) == (1 << WEEKDAYS) - 1
 
 
 def _ratio(part: float, whole: float, scale: float = 100.0) -> float:
     return scale * part / whole if whole > 0 else np.nan
 
 
-def _derive_hub_metrics(frame: pd.DataFrame, served_on: Mapping[str, Mapping[date, float]], f: Filter,
-                        k: int) -> pd.DataFrame:
-    """Serving days and hours, rates, waits and ranks per hub from its sums and the days it served (with the
-    doctors who answered): one pass over a few hundred hubs in plain Python, then one frame."""
-    masks = frame["service_days"].fillna(DEFAULT_DAYS).tolist()
-    calendars = {m: scheduled_dates(m, f.start, f.end) for m in set(masks)}
-    buckets = frame[list(WAIT_BUCKET_COLUMNS)].to_numpy(dtype="float64").tolist()
-    columns: dict[str, list[object]] = {name: [] for name in (
-        "scheduled_days", "days_served", "serving_days", "missed_days", "doctors_per_day", "missed_dates",
-        "window_hours", "serving_hours", "in_hours", "per_serving_hour", "wait_p50", "wait_p90", "abandoned_pct",
-        "no_show_pct", "referral_pct", "outside_pct", "per_assigned_spoke")}
-    rows = zip(frame["facility_id"].tolist(), masks, frame["service_start"].tolist(), frame["service_end"].tolist(),
-               frame["consultations"].tolist(), frame["n_outside_hours"].tolist(), frame["n_abandoned"].tolist(),
-               frame["n_no_show"].tolist(), frame["n_referred"].tolist(), frame["spokes_assigned"].tolist(), buckets,
-               strict=True)
-    for hub_id, mask, start, end, total, outside, abandoned, no_show, referred, assigned, waits in rows:
-        on = served_on.get(hub_id, {})
-        bits = _day_bits(mask)
-        calendar = calendars[mask]
-        serving = sum(1 for d in on if bits >> d.weekday() & 1)
+_SUMMED = (*HUB_COUNTS, *WAIT_BUCKET_COLUMNS)
+_HUB_DERIVED = ("spokes_assigned", "scheduled_days", "days_served", "serving_days", "missed_days", "doctors_per_day",
+                "missed_dates", "window_hours", "serving_hours", "in_hours", "per_serving_hour", "wait_p50",
+                "wait_p90", "abandoned_pct", "no_show_pct", "referral_pct", "outside_pct", "per_assigned_spoke")
+_COUNTS_USED = tuple(HUB_COUNTS.index(n) for n in ("consultations", "n_referred", "n_abandoned", "n_no_show",
+                                                    "n_outside_hours"))
+_HUB_INTEGERS = frozenset({"scheduled_days", "days_served", "serving_days", "missed_days", "in_hours",
+                           *HUB_COUNTS, *WAIT_BUCKET_COLUMNS, "spokes_assigned"})
+
+
+def _hub_frame(keys: list[str], hubs: list[tuple], sums: Mapping[str, Sequence[object]],
+               days: Mapping[str, tuple[int, int]], served_on: Mapping[str, set[date]], calendars: _Calendars,
+               k: int) -> pd.DataFrame:
+    """``hub_load``'s frame from the hub rows, their sums and days served: one pass in plain Python over a few
+    hundred hubs, ordered busiest first (load per serving hour, then consultations, then name), then one frame
+    built from whole columns (adding ~40 columns one by one to a frame costs more than all the rest)."""
+    at = {name: i for i, name in enumerate(keys)}
+    zero = (0,) * len(_SUMMED)
+    windows: dict[tuple[object, object], float] = {}
+    summed_rows: list[list[int]] = []
+    derived_rows: list[tuple[object, ...]] = []
+    for row in hubs:
+        hub_id, mask = row[0], row[at["service_days"]]
+        counts = [int(v or 0) for v in sums.get(hub_id, zero)]  # HUB_COUNTS then the wait buckets, as summed
+        total, referred, abandoned, no_show, outside = (counts[i] for i in _COUNTS_USED)
+        waits = counts[len(HUB_COUNTS):]
+        served, doctor_days = days.get(hub_id, (0, 0))
+        calendar = calendars.dates(mask)
+        on = served_on.get(hub_id)
+        if calendars.every_day(mask) or on is None:
+            serving = served
+        else:
+            bits = calendars.bits(mask)
+            serving = sum(1 for d in on if bits >> d.weekday() & 1)
         missed = len(calendar) - serving
         dates = ""
-        if missed > 0:
+        if missed > 0 and on is not None:
             not_served = [d for d in calendar if d not in on]
             dates = ", ".join(d.strftime("%d-%m-%Y") for d in not_served[:MISSED_DATES_SHOWN])
             dates += " …" if len(not_served) > MISSED_DATES_SHOWN else ""
-        hours = window_hours(start, end)
+        window = (row[at["service_start"]], row[at["service_end"]])
+        hours = windows.get(window)
+        if hours is None:
+            hours = windows[window] = window_hours(*window)
         in_hours = total - outside
+        assigned = int(row[at["spokes_assigned"]] or 0)
         p50, p90 = percentile_from_counts(waits, 50), percentile_from_counts(waits, 90)
         # Outcome splits of patients: a rate is withheld where either side of its split is a small count (1..k-1).
         # The counts behind them stay here for pooled totals; no grid or export shows them per hub.
         rates = [np.nan if suppress_rate(n, total, k) else _ratio(n, total) for n in (abandoned, no_show, referred)]
-        for name, value in (
-            ("scheduled_days", len(calendar)), ("days_served", len(on)), ("serving_days", serving),
-            ("missed_days", missed), ("doctors_per_day", sum(on.values()) / len(on) if on else np.nan),
-            ("missed_dates", dates), ("window_hours", hours), ("serving_hours", hours * serving),
-            ("in_hours", in_hours), ("per_serving_hour", _ratio(in_hours, hours * serving, 1.0)),
-            ("wait_p50", np.nan if p50 is None else p50), ("wait_p90", np.nan if p90 is None else p90),
-            ("abandoned_pct", rates[0]), ("no_show_pct", rates[1]), ("referral_pct", rates[2]),
-            ("outside_pct", _ratio(outside, total)), ("per_assigned_spoke", _ratio(total, assigned, 1.0)),
-        ):
-            columns[name].append(value)
-    kinds = {"scheduled_days": "int64", "days_served": "int64", "serving_days": "int64", "missed_days": "int64",
-             "missed_dates": "object", "in_hours": "int64"}
-    derived = pd.DataFrame({name: pd.Series(values, index=frame.index, dtype=kinds.get(name, "float64"))
-                            for name, values in columns.items()})
-    frame = pd.concat([frame, derived], axis=1)
-    frame["load_rank"] = frame["per_serving_hour"].rank(method="min", ascending=False).astype("Int64")
-    order = frame.assign(_k=frame["per_serving_hour"].fillna(-1.0))
-    return (order.sort_values(["_k", "consultations", "name"], ascending=[False, False, True])
-            .drop(columns="_k").reset_index(drop=True))
+        summed_rows.append(counts)
+        derived_rows.append((  # in the order of _HUB_DERIVED
+            assigned, len(calendar), served, serving, missed, doctor_days / served if served else np.nan, dates,
+            hours, hours * serving, in_hours, _ratio(in_hours, hours * serving, 1.0),
+            np.nan if p50 is None else p50, np.nan if p90 is None else p90, *rates, _ratio(outside, total),
+            _ratio(total, assigned, 1.0)))
+    load_at, total_at = _HUB_DERIVED.index("per_serving_hour"), HUB_COUNTS.index("consultations")
+    load = [r[load_at] for r in derived_rows]
+    order = sorted(range(len(hubs)), key=lambda i: (-(-1.0 if load[i] != load[i] else load[i]),
+                                                     -summed_rows[i][total_at], hubs[i][at["name"]]))
+    known = sorted(v for v in load if v == v)  # type: ignore[operator]
+    rows = [hubs[i] for i in order]
+    data: dict[str, object] = {key: list(values) for key, values in zip(keys, zip(*rows, strict=True), strict=True)} \
+        if rows else {key: pd.Series([], dtype="object") for key in keys}
+    summed = np.array([summed_rows[i] for i in order], dtype="int64").reshape(len(order), len(_SUMMED))
+    data.update({name: summed[:, j] for j, name in enumerate(_SUMMED)})
+    derived = list(zip(*(derived_rows[i] for i in order), strict=True)) if hubs else [()] * len(_HUB_DERIVED)
+    for name, values in zip(_HUB_DERIVED, derived, strict=True):
+        data[name] = pd.Series(values, dtype="object") if name == "missed_dates" else \
+            np.array(values, dtype="int64" if name in _HUB_INTEGERS else "float64")
+    data["load_rank"] = pd.array([pd.NA if load[i] != load[i] else len(known) - bisect_right(known, load[i]) + 1
+                                  for i in order], dtype="Int64")  # 1 = busiest; ties share the better rank
+    return pd.DataFrame(data)
 
 
 @cached

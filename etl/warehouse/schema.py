@@ -381,8 +381,9 @@ rollup_hub_day = Table(
     Column("doctors", Integer, nullable=False, server_default="0"),
 )
 Index("ix_rollup_hub_day_district_day", rollup_hub_day.c.hub_district_lgd, rollup_hub_day.c.day)
-# The days each hub served in a period, with its doctors, without the rows (hub load; migration 0014).
-Index("ix_rollup_hub_day_day_cover", rollup_hub_day.c.day, rollup_hub_day.c.hub_id, rollup_hub_day.c.hub_district_lgd,
+# The days each hub served in a period, with its doctors, from the index alone and one range per hub (hub load;
+# migration 0015).
+Index("ix_rollup_hub_day_hub_cover", rollup_hub_day.c.hub_id, rollup_hub_day.c.day, rollup_hub_day.c.hub_district_lgd,
       rollup_hub_day.c.consultations, rollup_hub_day.c.doctors)
 
 # Hub load without the spoke: what the hubs page sums per hub (counts by outcome and channel, outside hours, the wait

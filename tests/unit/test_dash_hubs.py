@@ -142,6 +142,22 @@ def test_dash508_outside_hours_and_days_not_served(ctx):  # type: ignore[no-unty
     assert table.loc[table["facility_id"] == "H1", "service_hours"].item() == "09:00–16:00"
 
 
+def test_dash523_days_served_and_the_dates_missed(ctx):  # type: ignore[no-untyped-def]
+    # Days served come summed per hub; the dates are read only for hubs with a missed day or a weekday schedule.
+    h = by_hub(ctx)
+    assert (h["H1"]["days_served"], h["H1"]["serving_days"]) == (2, 2)
+    assert h["H1"]["missed_dates"].startswith("02-08-2025, 03-08-2025") and "30-08-2025" not in h["H1"]["missed_dates"]
+    assert (h["H4"]["days_served"], h["H4"]["serving_days"]) == (0, 0) and pd.isna(h["H4"]["doctors_per_day"])
+    assert h["H4"]["missed_dates"].startswith("02-08-2025, 03-08-2025") and h["H4"]["missed_dates"].endswith(" …")
+    # H2 answered on Sunday 10-08, not one of its service days: a day served, not a serving day, nothing missed.
+    sunday = by_hub(ctx, Filter(date(2025, 8, 10), date(2025, 8, 10)))["H2"]
+    assert (sunday["days_served"], sunday["serving_days"], sunday["scheduled_days"], sunday["missed_days"],
+            sunday["missed_dates"]) == (1, 0, 0, 0, "")
+    # H1 served both days of 30-31 August: nothing missed, no dates.
+    weekend = by_hub(ctx, Filter(date(2025, 8, 30), date(2025, 8, 31)))["H1"]
+    assert (weekend["serving_days"], weekend["missed_days"], weekend["missed_dates"]) == (2, 0, "")
+
+
 def test_dash509_mode_filter_keeps_serving_days(ctx):  # type: ignore[no-untyped-def]
     h = by_hub(ctx, AUGUST.with_(modes=("OPD",)))
     # OPD at H2: P2 and K4, both inside the hours; serving days come from any consultation → still 10 hours.
