@@ -601,7 +601,7 @@ def _chonames(conn, spoke_ids: Select) -> pd.DataFrame:  # type: ignore[no-untyp
     """Active CHOs per spoke, joined by ", " (most spokes have one)."""
     chos = _active_chos(conn, spoke_ids)
     return pd.DataFrame({"facility_id": list(chos), "cho_ids": [", ".join(i for i, _ in v) for v in chos.values()],
-                         "cho_names": [", ".join(n for _, n in v) for v in chos.values()]})
+                         "cho_names": [", ".join(n for _, n in v) for v in chos.values()]}, dtype="str")
 
 
 @cached

@@ -200,6 +200,15 @@ def test_dash512_spoke_activity(ctx):  # type: ignore[no-untyped-def]
     assert opd.loc["S3", "consultations"] == 1 and opd.loc["S3", "last_consultation"] == date(2025, 8, 25)
 
 
+def test_dash524_no_spoke_under_a_mode_filter(ctx):  # type: ignore[no-untyped-def]
+    # A mode filter reads the spokes through spoke_activity (the running totals keep no mode); with no spoke under
+    # the filter that must be an empty view, not an error (it once failed to join an empty CHO list).
+    nothing = AUGUST.with_(modes=("OPD",), facility_types=("DH",))
+    assert hubs.spoke_activity(ctx, nothing, FULL).empty
+    overview = hubs.spoke_overview(ctx, nothing, FULL, 7, "en")
+    assert overview.counts["spokes"] == 0 and overview.top == [] and overview.idle == []
+
+
 def test_dash513_idle_spokes_7_and_30_days(ctx):  # type: ignore[no-untyped-def]
     spokes = hubs.spoke_activity(ctx, AUGUST, FULL)
     # Never: S8 (HSC Hatta), S4 (HSC Kochadhaman), by name; then S9 (29 days), S7 (11 days). S3 (6 days) is not.
