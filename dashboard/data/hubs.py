@@ -703,24 +703,34 @@ def _label(en: object, hi: object, hindi: bool) -> str:
     return (str(hi) or english) if hindi and hi is not None else english
 
 
-def _spoke_rows(rows: list, chos: dict[str, list[str]], f: Filter, lang: str) -> dict[str, dict[str, object]]:
-    """Grid rows (every column of the three spoke grids, JSON-ready) by spoke id, from the overview's row query:
-    ``_spoke_metrics`` and ``_spoke_labels`` for a few hundred rows, without pandas."""
+def _spoke_rows(rows: list, f: Filter, lang: str) -> dict[str, dict[str, object]]:
+    """Grid rows (every column of the three spoke grids, JSON-ready) by spoke id, from the overview's row query (a
+    row per spoke and active CHO, by spoke and then CHO name): ``_spoke_metrics`` and ``_spoke_labels`` for a few
+    hundred rows, without pandas."""
     hindi = normalise_lang(lang) == "hi"
-    out = {}
-    for r in rows:
-        consultations, active_days = int(r.consultations or 0), int(r.active_days or 0)
-        last = date.fromisoformat(r.last_consultation[:10]) if r.last_consultation else None
-        out[r.facility_id] = {
-            "facility_id": r.facility_id, "spoke": r.name,
-            "district": _label(r.district_en, r.district_hi, hindi), "block": _label(r.block_en, r.block_hi, hindi),
-            "cho": ", ".join(chos.get(r.facility_id, ())), "hub_id": r.hub_id, "hub": r.hub_name,
-            "hub_district": _label(r.hub_district_en, r.hub_district_hi, hindi),
+    out: dict[str, dict[str, object]] = {}
+    chos: dict[str, list[str]] = {}
+    for (facility_id, name, district_en, district_hi, block_en, block_hi, hub_id, hub_name, hub_district_en,
+         hub_district_hi, consultations, active_days, last_consultation, cho_name) in rows:
+        names = chos.get(facility_id)
+        if names is not None:  # the same spoke with its next CHO
+            names.append(cho_name)
+            continue
+        chos[facility_id] = [] if cho_name is None else [cho_name]
+        consultations, active_days = int(consultations or 0), int(active_days or 0)
+        last = date.fromisoformat(last_consultation[:10]) if last_consultation else None
+        out[facility_id] = {
+            "facility_id": facility_id, "spoke": name,
+            "district": _label(district_en, district_hi, hindi), "block": _label(block_en, block_hi, hindi),
+            "cho": "", "hub_id": hub_id, "hub": hub_name,
+            "hub_district": _label(hub_district_en, hub_district_hi, hindi),
             "consultations": consultations, "active_days": active_days,
-            "per_active_day": _plain(consultations / active_days) if active_days > 0 else None,
+            "per_active_day": float(f"{consultations / active_days:.9g}") if active_days > 0 else None,
             "last_consultation": last.isoformat() if last else None,
             "days_since": (f.end - last).days if last else None,
         }
+    for facility_id, names in chos.items():
+        out[facility_id]["cho"] = ", ".join(names)
     return out
 
 
@@ -792,14 +802,16 @@ def spoke_overview(ctx: DataContext, f: Filter, scope: Scope, idle_days: int, la
                             hub_district.c.name_hi.label("hub_district_hi"),
                             p.diff("consultations").label("consultations"),
                             p.diff("active_days").label("active_days"),
-                            cast(last, String).label("last_consultation"))
+                            cast(last, String).label("last_consultation"), dim_cho.c.name.label("cho_name"))
                      .select_from(ranked.outerjoin(hub, hub.c.facility_id == fac.c.hub_id)
                                   .outerjoin(spoke_district, spoke_district.c.district_lgd == fac.c.district_lgd)
                                   .outerjoin(dim_block, dim_block.c.block_lgd == fac.c.block_lgd)
-                                  .outerjoin(hub_district, hub_district.c.district_lgd == hub.c.district_lgd))
-                     .where(fac.c.facility_id.in_(wanted)))
-            chos = {k: [name for _, name in v] for k, v in _active_chos(conn, wanted).items()}
-            rows = _spoke_rows(conn.execute(shown).all(), chos, f, lang)
+                                  .outerjoin(hub_district, hub_district.c.district_lgd == hub.c.district_lgd)
+                                  .outerjoin(dim_cho, and_(dim_cho.c.facility_id == fac.c.facility_id,
+                                                           dim_cho.c.active.is_(True))))
+                     .where(fac.c.facility_id.in_(wanted))
+                     .order_by(fac.c.facility_id, dim_cho.c.name))  # each spoke's CHOs by name, as _active_chos
+            rows = _spoke_rows(conn.execute(shown).all(), f, lang)
     counts = {"spokes": int(totals.spokes), **{name: int(getattr(totals, name)) for name in flags}}
     grids = {name: [_only(rows[k], keys) for k in ordered[name]]
              for name, keys in (("top", SPOKE_COLUMNS), ("idle", IDLE_COLUMNS), ("cross", CROSS_COLUMNS))}

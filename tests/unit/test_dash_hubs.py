@@ -353,6 +353,26 @@ def test_dash522_idle_counts_only_spokes_open_for_the_whole_window(tmp_path):  #
     warehouse.drop()
 
 
+def test_dash525_a_spoke_with_two_chos_lists_both_by_name(tmp_path):  # type: ignore[no-untyped-def]
+    from sqlalchemy import insert
+
+    from etl.warehouse.schema import dim_cho
+
+    warehouse = build_pages4_warehouse(tmp_path)
+    with warehouse.engine.begin() as conn:
+        conn.execute(insert(dim_cho), [{"cho_id": "C9", "name": "Anita Devi", "facility_id": "S1",
+                                        "district_lgd": KISHANGANJ, "training_modules": 3, "active": True}])
+    ctx = DataContext(reader_engine(warehouse))
+    # The grid rows (one row per spoke and CHO in the query, folded here) and the CSV frame agree.
+    rows = hubs.spoke_overview(ctx, AUGUST, FULL, 7, "en").top
+    spokes = hubs.spoke_activity(ctx, AUGUST, FULL).set_index("facility_id")
+    assert sorted(r["facility_id"] for r in rows) == sorted(spokes.index)  # each spoke once
+    top = {r["facility_id"]: r for r in rows}
+    assert top["S1"]["cho"] == "Anita Devi, Asha Kumari" and top["S1"]["consultations"] == 2
+    assert spokes.loc["S1", "cho_names"] == "Anita Devi, Asha Kumari"
+    warehouse.drop()
+
+
 def test_dash513_small_outcome_splits_are_withheld_with_the_default_k(wh):  # type: ignore[no-untyped-def]
     h = {r["facility_id"]: r for r in hubs.hub_load(DataContext(reader_engine(wh)), AUGUST, FULL).to_dict("records")}
     # H3: 1 abandoned of 4 — both sides of the split (1 and 3) are below k=5, so the rate is withheld.
