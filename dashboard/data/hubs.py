@@ -882,35 +882,78 @@ def network(ctx: DataContext, f: Filter, scope: Scope, lgd: int) -> Network:
     node_clauses = [fac.c.district_lgd == lgd, scope_clause(fac.c.district_lgd, scope)]
     if f.facility_types:
         node_clauses.append(fac.c.facility_type.in_(f.facility_types))
+    cols = (fac.c.facility_id, fac.c.name, fac.c.facility_type, fac.c.role, fac.c.district_lgd, fac.c.block_lgd,
+            fac.c.hub_id, fac.c.lat, fac.c.lon, dim_district.c.name_en.label("district_en"),
+            dim_district.c.name_hi.label("district_hi"), dim_block.c.name_en.label("block_en"),
+            dim_block.c.name_hi.label("block_hi"))
+    joined = (fac.outerjoin(dim_district, dim_district.c.district_lgd == fac.c.district_lgd)
+              .outerjoin(dim_block, dim_block.c.block_lgd == fac.c.block_lgd))
     with ctx.engine.connect() as conn:
-        pairs = _frame_or_empty(read_frame(conn, pair_stmt), ["hub_id", "spoke_id", "hub_district_lgd",
-                                                           "spoke_district_lgd", "consultations"])
-        ids = sorted(set(pairs["hub_id"]) | set(pairs["spoke_id"]))
-        cols = (fac.c.facility_id, fac.c.name, fac.c.facility_type, fac.c.role, fac.c.district_lgd, fac.c.block_lgd,
-                fac.c.hub_id, fac.c.lat, fac.c.lon, dim_district.c.name_en.label("district_en"),
-                dim_district.c.name_hi.label("district_hi"), dim_block.c.name_en.label("block_en"),
-                dim_block.c.name_hi.label("block_hi"))
-        joined = (fac.outerjoin(dim_district, dim_district.c.district_lgd == fac.c.district_lgd)
-                  .outerjoin(dim_block, dim_block.c.block_lgd == fac.c.block_lgd))
-        own = read_frame(conn, select(*cols).select_from(joined).where(*node_clauses))
-        partners = read_frame(conn, select(*cols).select_from(joined).where(fac.c.facility_id.in_(ids))) if ids \
-            else own.iloc[0:0]
-    nodes = pd.concat([own, partners[~partners["facility_id"].isin(set(own["facility_id"]))]], ignore_index=True)
-    nodes["in_district"] = nodes["district_lgd"].astype("int64") == lgd
-    pairs["consultations"] = pd.to_numeric(pairs["consultations"]).fillna(0).astype("int64")
-    as_hub = pairs.groupby("hub_id")["consultations"].sum()
-    as_spoke = pairs.groupby("spoke_id")["consultations"].sum()
-    nodes["consultations"] = [int(as_hub.get(r.facility_id, 0) if r.role == "hub" else as_spoke.get(r.facility_id, 0))
-                              for r in nodes.itertuples()]
-    info = nodes.set_index("facility_id")
-    pairs = pairs.merge(info[["name", "district_en", "district_hi", "lat", "lon"]]
-                        .add_prefix("hub_"), left_on="hub_id", right_index=True, how="left")
-    pairs = pairs.merge(info[["name", "district_en", "district_hi", "block_en", "block_hi", "hub_id", "lat", "lon"]]
-                        .add_prefix("spoke_"), left_on="spoke_id", right_index=True, how="left")
-    pairs["assigned"] = pairs["spoke_hub_id"] == pairs["hub_id"]
-    pairs = pairs.drop(columns=["spoke_hub_id"])
-    pairs = pairs.sort_values(["hub_name", "consultations", "spoke_name"], ascending=[True, False, True])
-    return Network(pairs.reset_index(drop=True), nodes.sort_values(["role", "name"]).reset_index(drop=True))
+        pair_rows = [tuple(r) for r in conn.execute(pair_stmt).all()]
+        node_rows = [tuple(r) for r in conn.execute(select(*cols).select_from(joined).where(*node_clauses)).all()]
+        own = {r[0] for r in node_rows}
+        ids = sorted({r[0] for r in pair_rows} | {r[1] for r in pair_rows})
+        if ids:
+            node_rows += [tuple(r) for r in conn.execute(select(*cols).select_from(joined)
+                                                          .where(fac.c.facility_id.in_(ids))).all()
+                          if r[0] not in own]
+    return _network_frames(pair_rows, node_rows, [c.name for c in cols], lgd)
+
+
+_PAIR_COLUMNS = ["hub_id", "spoke_id", "hub_district_lgd", "spoke_district_lgd", "consultations"]
+
+
+def _empty_pair_dtype(column: str) -> str:
+    if column in ("consultations", "assigned"):
+        return "int64" if column == "consultations" else "bool"
+    if column.endswith(("_lat", "_lon")):
+        return "float64"
+    return "str" if column.startswith(("hub_", "spoke_")) and not column.endswith(("_id", "_lgd")) else "object"
+
+
+def _network_frames(pair_rows: list[tuple], node_rows: list[tuple], node_columns: list[str], lgd: int) -> Network:
+    """``network``'s two frames from its rows, in plain Python (a district has a few hundred pairs and nodes): each
+    node's consultations (as hub or as spoke), both ends' names and places on each pair, and whether the pair is an
+    assignment; pairs by hub name, then most consultations, then spoke name; nodes by role and name."""
+    at = {name: i for i, name in enumerate(node_columns)}
+    as_hub: dict[str, int] = {}
+    as_spoke: dict[str, int] = {}
+    pairs = []
+    for hub_id, spoke_id, hub_district, spoke_district, n in pair_rows:
+        n = int(n or 0)
+        as_hub[hub_id] = as_hub.get(hub_id, 0) + n
+        as_spoke[spoke_id] = as_spoke.get(spoke_id, 0) + n
+        pairs.append((hub_id, spoke_id, hub_district, spoke_district, n))
+    info = {r[0]: r for r in node_rows}
+    missing = (None,) * len(node_columns)
+    hub_keys = [at[k] for k in ("name", "district_en", "district_hi", "lat", "lon")]
+    spoke_keys = [at[k] for k in ("name", "district_en", "district_hi", "block_en", "block_hi", "lat", "lon")]
+    rows = []
+    for pair in pairs:
+        hub, spoke = info.get(pair[0], missing), info.get(pair[1], missing)
+        rows.append((*pair, *(hub[i] for i in hub_keys), *(spoke[i] for i in spoke_keys),
+                     spoke[at["hub_id"]] == pair[0]))
+    name_at = len(_PAIR_COLUMNS)
+    spoke_name = name_at + len(hub_keys)
+    rows.sort(key=lambda r: (r[spoke_name] is None, r[spoke_name] or ""))  # spoke name, ascending (unknown last)
+    rows.sort(key=lambda r: -r[4])  # consultations, most first (stable sorts: the last key sorted first)
+    rows.sort(key=lambda r: (r[name_at] is None, r[name_at] or ""))  # hub name, ascending (unknown last)
+    pair_columns = [*_PAIR_COLUMNS, *(f"hub_{k}" for k in ("name", "district_en", "district_hi", "lat", "lon")),
+                    *(f"spoke_{k}" for k in ("name", "district_en", "district_hi", "block_en", "block_hi", "lat",
+                                             "lon")), "assigned"]
+    if rows:
+        pair_frame = pd.DataFrame(rows, columns=pair_columns)
+        pair_frame["consultations"] = pair_frame["consultations"].astype("int64")
+        pair_frame["assigned"] = pair_frame["assigned"].astype("bool")
+    else:  # typed as a frame with rows would be
+        pair_frame = pd.DataFrame({c: pd.Series([], dtype=_empty_pair_dtype(c)) for c in pair_columns})
+    role, district, name = at["role"], at["district_lgd"], at["name"]
+    nodes = sorted(node_rows, key=lambda r: (r[role], r[name]))
+    node_frame = pd.DataFrame(nodes, columns=node_columns)
+    node_frame["in_district"] = np.array([int(r[district]) == lgd for r in nodes], dtype="bool")
+    node_frame["consultations"] = np.array(
+        [(as_hub if r[role] == "hub" else as_spoke).get(r[0], 0) for r in nodes], dtype="int64")
+    return Network(pair_frame, node_frame)
 
 
 # ---------------------------------------------------------------- the tables behind the views (grids and CSV)
