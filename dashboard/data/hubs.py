@@ -900,53 +900,46 @@ def network(ctx: DataContext, f: Filter, scope: Scope, lgd: int) -> Network:
     return _network_frames(pair_rows, node_rows, [c.name for c in cols], lgd)
 
 
-_PAIR_COLUMNS = ["hub_id", "spoke_id", "hub_district_lgd", "spoke_district_lgd", "consultations"]
-
-
-def _empty_pair_dtype(column: str) -> str:
-    if column in ("consultations", "assigned"):
-        return "int64" if column == "consultations" else "bool"
-    if column.endswith(("_lat", "_lon")):
-        return "float64"
-    return "str" if column.startswith(("hub_", "spoke_")) and not column.endswith(("_id", "_lgd")) else "object"
+_PAIR_COLUMNS = ("hub_id", "spoke_id", "hub_district_lgd", "spoke_district_lgd", "consultations")
+# What each pair carries of its two ends (as hub_<column> and spoke_<column>), and the types of those columns a frame
+# with no pair still has.
+_HUB_END = ("name", "district_en", "district_hi", "lat", "lon")
+_SPOKE_END = ("name", "district_en", "district_hi", "block_en", "block_hi", "lat", "lon")
+_END_DTYPES = {"lat": "float64", "lon": "float64"}
 
 
 def _network_frames(pair_rows: list[tuple], node_rows: list[tuple], node_columns: list[str], lgd: int) -> Network:
     """``network``'s two frames from its rows, in plain Python (a district has a few hundred pairs and nodes): each
     node's consultations (as hub or as spoke), both ends' names and places on each pair, and whether the pair is an
-    assignment; pairs by hub name, then most consultations, then spoke name; nodes by role and name."""
+    assignment; pairs by hub name, then most consultations, then spoke name (unknown names last); nodes by role and
+    name."""
     at = {name: i for i, name in enumerate(node_columns)}
+    info = {r[0]: r for r in node_rows}
+    missing = (None,) * len(node_columns)
+    hub_at, spoke_at = [at[k] for k in _HUB_END], [at[k] for k in _SPOKE_END]
     as_hub: dict[str, int] = {}
     as_spoke: dict[str, int] = {}
-    pairs = []
+    rows = []
     for hub_id, spoke_id, hub_district, spoke_district, n in pair_rows:
         n = int(n or 0)
         as_hub[hub_id] = as_hub.get(hub_id, 0) + n
         as_spoke[spoke_id] = as_spoke.get(spoke_id, 0) + n
-        pairs.append((hub_id, spoke_id, hub_district, spoke_district, n))
-    info = {r[0]: r for r in node_rows}
-    missing = (None,) * len(node_columns)
-    hub_keys = [at[k] for k in ("name", "district_en", "district_hi", "lat", "lon")]
-    spoke_keys = [at[k] for k in ("name", "district_en", "district_hi", "block_en", "block_hi", "lat", "lon")]
-    rows = []
-    for pair in pairs:
-        hub, spoke = info.get(pair[0], missing), info.get(pair[1], missing)
-        rows.append((*pair, *(hub[i] for i in hub_keys), *(spoke[i] for i in spoke_keys),
-                     spoke[at["hub_id"]] == pair[0]))
-    name_at = len(_PAIR_COLUMNS)
-    spoke_name = name_at + len(hub_keys)
-    rows.sort(key=lambda r: (r[spoke_name] is None, r[spoke_name] or ""))  # spoke name, ascending (unknown last)
-    rows.sort(key=lambda r: -r[4])  # consultations, most first (stable sorts: the last key sorted first)
-    rows.sort(key=lambda r: (r[name_at] is None, r[name_at] or ""))  # hub name, ascending (unknown last)
-    pair_columns = [*_PAIR_COLUMNS, *(f"hub_{k}" for k in ("name", "district_en", "district_hi", "lat", "lon")),
-                    *(f"spoke_{k}" for k in ("name", "district_en", "district_hi", "block_en", "block_hi", "lat",
-                                             "lon")), "assigned"]
+        hub, spoke = info.get(hub_id, missing), info.get(spoke_id, missing)
+        rows.append((hub_id, spoke_id, hub_district, spoke_district, n, *(hub[i] for i in hub_at),
+                     *(spoke[i] for i in spoke_at), spoke[at["hub_id"]] == hub_id))
+    hub_name, spoke_name = len(_PAIR_COLUMNS), len(_PAIR_COLUMNS) + len(_HUB_END)
+    rows.sort(key=lambda r: (r[hub_name] is None, r[hub_name] or "", -r[4], r[spoke_name] is None,
+                             r[spoke_name] or ""))
+    ends = {**{f"hub_{k}": _END_DTYPES.get(k, "str") for k in _HUB_END},
+            **{f"spoke_{k}": _END_DTYPES.get(k, "str") for k in _SPOKE_END}}
+    columns = [*_PAIR_COLUMNS, *ends, "assigned"]
     if rows:
-        pair_frame = pd.DataFrame(rows, columns=pair_columns)
+        pair_frame = pd.DataFrame(rows, columns=columns)
         pair_frame["consultations"] = pair_frame["consultations"].astype("int64")
         pair_frame["assigned"] = pair_frame["assigned"].astype("bool")
     else:  # typed as a frame with rows would be
-        pair_frame = pd.DataFrame({c: pd.Series([], dtype=_empty_pair_dtype(c)) for c in pair_columns})
+        kinds = {**dict.fromkeys(_PAIR_COLUMNS, "object"), "consultations": "int64", **ends, "assigned": "bool"}
+        pair_frame = pd.DataFrame({c: pd.Series([], dtype=kinds[c]) for c in columns})
     role, district, name = at["role"], at["district_lgd"], at["name"]
     nodes = sorted(node_rows, key=lambda r: (r[role], r[name]))
     node_frame = pd.DataFrame(nodes, columns=node_columns)
