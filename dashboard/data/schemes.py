@@ -103,13 +103,44 @@ def _sums() -> list:
             func.sum(fsv.c.target).label("target")]
 
 
+def _floats(values: pd.Series) -> np.ndarray:
+    """A column of sums as float64, missing (and unreadable) values as NaN."""
+    try:
+        return values.to_numpy(dtype="float64", na_value=np.nan)
+    except (TypeError, ValueError):
+        return pd.to_numeric(values, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+
+
 def _achieved(frame: pd.DataFrame) -> pd.DataFrame:
-    for col in ("value", "value_with_target", "target"):
-        frame[col] = pd.to_numeric(frame[col], errors="coerce").astype("float64")
-    target = frame["target"].where(frame["target"] > 0)
-    frame["achieved_pct"] = 100.0 * frame["value_with_target"].fillna(0) / target
-    frame["gap"] = (frame["target"] - frame["value_with_target"]).clip(lower=0)
+    """``frame``'s sums as floats, with % achieved (none without a positive target) and the gap to the target."""
+    value, with_target, target = (_floats(frame[col]) for col in ("value", "value_with_target", "target"))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        pct = np.where(target > 0, 100.0 * np.nan_to_num(with_target, nan=0.0) / target, np.nan)
+    gap = target - with_target
+    frame["value"], frame["value_with_target"], frame["target"] = value, with_target, target
+    frame["achieved_pct"] = pct
+    frame["gap"] = np.where(gap < 0, 0.0, gap)  # a missing gap stays missing
     return frame
+
+
+def _named_rows(frame: pd.DataFrame) -> pd.DataFrame:
+    """Centres as whole numbers, and a name for every row (the key where the master has none)."""
+    centres = frame["centres"]
+    if not (isinstance(centres.dtype, np.dtype) and centres.dtype.kind in "iu"):
+        centres = pd.to_numeric(centres, errors="coerce").fillna(0)
+    frame["centres"] = centres.astype("int64")
+    frame["name_en"] = frame["name_en"].fillna(frame["key"].astype(str))
+    frame["name_hi"] = frame["name_hi"].fillna("")
+    return frame
+
+
+def _rank_highest_first(pct: np.ndarray) -> pd.arrays.IntegerArray:
+    """``rank(method="min", ascending=False)``: 1 + the number of strictly higher values; none where missing."""
+    missing = np.isnan(pct)
+    ordered = np.sort(pct[~missing])
+    ranks = np.zeros(len(pct), dtype=np.int64)
+    ranks[~missing] = len(ordered) - np.searchsorted(ordered, pct[~missing], side="right") + 1
+    return pd.arrays.IntegerArray(ranks, missing)
 
 
 @dataclass(frozen=True)
@@ -298,13 +329,13 @@ def achievement(ctx: DataContext, f: Filter, scope: Scope, indicator: str, level
         frame = read_frame(conn, stmt)
     if frame.empty:
         frame = pd.DataFrame(columns=[c.name for c in stmt.selected_columns])
-    frame = _achieved(frame)
-    frame["centres"] = pd.to_numeric(frame["centres"], errors="coerce").fillna(0).astype("int64")
-    frame["name_en"] = frame["name_en"].fillna(frame["key"].astype(str))
-    frame["name_hi"] = frame["name_hi"].fillna("")
-    frame["rank"] = frame["achieved_pct"].rank(method="min", ascending=False).astype("Int64")
-    order = frame.assign(_k=frame["achieved_pct"].fillna(np.inf))
-    return order.sort_values(["_k", "name_en"], ascending=[False, True]).drop(columns="_k").reset_index(drop=True)
+    frame = _named_rows(_achieved(frame))
+    pct = frame["achieved_pct"].to_numpy()
+    frame["rank"] = _rank_highest_first(pct)
+    # Rows without a target first, then the highest achievement, then by name; equal rows keep the database's order.
+    highest_first, name = np.where(np.isnan(pct), -np.inf, -pct).tolist(), frame["name_en"].tolist()
+    order = sorted(range(len(frame)), key=lambda i: (highest_first[i], name[i]))
+    return frame.take(order).reset_index(drop=True)
 
 
 def laggards(frame: pd.DataFrame, threshold: float = LAGGARD_PCT) -> pd.DataFrame:
@@ -332,12 +363,14 @@ def _laggard_frame(ctx: DataContext, f: Filter, scope: Scope, indicator: str,
     pct_all, _ = _facility_pct(sums)
     behind_n = select(func.count(case((pct_all < LAGGARD_PCT, 1)))).correlate(None).scalar_subquery()
     with_target_n = select(func.count(case((sums.c.target > 0, 1)))).correlate(None).scalar_subquery()
-    n = _named(sums, "facility").subquery("named")
+    # Only the laggards are named (a small share of the centres): the names are looked up for those rows alone.
+    behind = select(sums).where(pct_all < LAGGARD_PCT).subquery("behind")
+    n = _named(behind, "facility").subquery("named")
     pct, gap = _facility_pct(n)
     name = func.coalesce(n.c.name_en, n.c.key)
     dialect = ctx.engine.dialect.name
     # achievement's rows come in facility order, then by name; laggards keeps that order among equals.
-    stmt = (select(n, behind_n.label("behind_"), with_target_n.label("with_target_")).where(pct < LAGGARD_PCT)
+    stmt = (select(n, behind_n.label("behind_"), with_target_n.label("with_target_"))
             .order_by(pct, gap.desc(), _text_order(name, dialect), _text_order(n.c.key, dialect),
                       n.c.block_lgd.nulls_first(), n.c.district_lgd.nulls_first()).limit(limit))
     with ctx.engine.connect() as conn:
@@ -349,11 +382,7 @@ def _laggard_frame(ctx: DataContext, f: Filter, scope: Scope, indicator: str,
         else:
             behind, with_target = int(frame["behind_"].iloc[0]), int(frame["with_target_"].iloc[0])
             frame = frame.drop(columns=["behind_", "with_target_"])
-    frame = _achieved(frame)
-    frame["centres"] = pd.to_numeric(frame["centres"], errors="coerce").fillna(0).astype("int64")
-    frame["name_en"] = frame["name_en"].fillna(frame["key"].astype(str))
-    frame["name_hi"] = frame["name_hi"].fillna("")
-    return frame, behind, with_target
+    return _named_rows(_achieved(frame)), behind, with_target
 
 
 def trend_start(f: Filter) -> date:

@@ -34,13 +34,17 @@ def achievement_figure(frame: pd.DataFrame, lang: str, laggard_pct: float, heigh
     if len(rows) > MAX_BARS:
         rows = rows.nsmallest(MAX_BARS, "achieved_pct")
     rows = rows.sort_values("achieved_pct", ascending=True) if not rows.empty else rows
-    names = [name_of(r, lang) for r in rows.itertuples()]
-    text = [f"<b>{n}</b><br>{t('col.achieved_pct', lang)}: {_num(r.achieved_pct)}%<br>"
-            f"{t('col.value', lang)}: {_num(r.value, 0)} · {t('col.target', lang)}: {_num(r.target, 0)}"
-            for n, r in zip(names, rows.itertuples(), strict=True)]
-    data = [{"type": "bar", "orientation": "h", "y": names, "x": [float(v) for v in rows["achieved_pct"]],
+    # Column by column (no row objects): up to MAX_BARS rows, on every change of the filter.
+    pct, value, target = (rows[col].tolist() for col in ("achieved_pct", "value", "target"))
+    hindi = rows["name_hi"].tolist() if "name_hi" in rows else [None] * len(pct)
+    names = [name_of({"name_en": en, "name_hi": hi}, lang) for en, hi in zip(rows["name_en"].tolist(), hindi,
+                                                                               strict=True)]
+    pct_label, value_label, target_label = t("col.achieved_pct", lang), t("col.value", lang), t("col.target", lang)
+    text = [f"<b>{n}</b><br>{pct_label}: {_num(p)}%<br>{value_label}: {_num(v, 0)} · {target_label}: {_num(g, 0)}"
+            for n, p, v, g in zip(names, pct, value, target, strict=True)]
+    data = [{"type": "bar", "orientation": "h", "y": names, "x": [float(v) for v in pct],
              "text": text, "hovertemplate": "%{text}<extra></extra>", "textposition": "none",
-             "marker": {"color": [achievement_colour(v, laggard_pct) for v in rows["achieved_pct"]]}}]
+             "marker": {"color": [achievement_colour(v, laggard_pct) for v in pct]}}]
     peak = max(float(rows["achieved_pct"].max()) if not rows.empty else 0.0, 100.0)
     axis = indian_axis(peak, t("col.achieved_pct", lang))
     axis.pop("range", None)

@@ -380,3 +380,16 @@ def test_dash513_small_outcome_splits_are_withheld_with_the_default_k(wh):  # ty
     assert pd.isna(h["H1"]["referral_pct"]) and h["H1"]["consultations"] == 3  # operational counts stay
     totals = hubs.hub_totals(pd.DataFrame(list(h.values())))
     assert totals["abandoned_pct"] is None and totals["consultations"] == 10
+
+
+def test_dash527_names_fall_back_to_english_and_blank():  # type: ignore[no-untyped-def]
+    import numpy as np
+
+    from dashboard.data.hubs import names
+
+    frame = pd.DataFrame({"name_en": ["Dighalbank", None, 203, np.nan], "name_hi": ["दिघलबैंक", "", None, "कोचाधामन"]},
+                         index=[7, 8, 9, 10])
+    assert names(frame, "en").tolist() == ["Dighalbank", "", "203", ""]
+    hindi = names(frame, "hi")
+    assert hindi.tolist() == ["दिघलबैंक", "", "203", "कोचाधामन"] and list(hindi.index) == [7, 8, 9, 10]
+    assert names(frame.iloc[0:0], "hi").empty

@@ -155,3 +155,21 @@ def test_dash560_empty_period(ctx):  # type: ignore[no-untyped-def]
     assert schemes.achievement(ctx, empty, FULL, ABHA).empty
     assert schemes.packages(ctx, empty, FULL).empty
     assert int(schemes.monthly(ctx, empty, FULL, ABHA)["centres"].sum()) == 0
+
+
+def test_dash526_rank_and_order_match_pandas_with_ties_and_missing_values():  # type: ignore[no-untyped-def]
+    import numpy as np
+    import pandas as pd
+
+    pct = np.array([50.0, np.nan, 120.0, 50.0, 0.0, np.nan, 120.0, 75.5, -0.0])
+    expected = pd.Series(pct).rank(method="min", ascending=False).astype("Int64")
+    got = pd.Series(schemes._rank_highest_first(pct))
+    pd.testing.assert_series_equal(got, expected, check_names=False)
+    assert got.tolist()[:4] == [4, pd.NA, 1, 4]
+    # The sums' arithmetic: no positive target, no %; a negative gap is none to close; a missing sum leaves the gap out.
+    frame = pd.DataFrame({"value": [5, None, 30, 2], "value_with_target": [5.0, None, 30.0, None],
+                          "target": [10.0, 0.0, 20.0, None]}, dtype=object)
+    out = schemes._achieved(frame)
+    assert out["achieved_pct"].tolist()[0] == 50.0 and out["achieved_pct"].isna().tolist() == [False, True, False, True]
+    assert out["gap"].tolist()[0::2] == [5.0, 0.0] and out["gap"].isna().tolist() == [False, True, False, True]
+    assert out["value"].dtype == np.float64 and np.isnan(out["value"].iloc[1])
