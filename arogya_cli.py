@@ -7,8 +7,10 @@ import json
 import logging
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
+from typing import Any
 
 from etl.settings import SETTINGS_DOC, Settings, settings_markdown
 
@@ -57,13 +59,33 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     engine = make_engine(settings)
-    upgrade(engine, national=args.india)
-    with engine.begin() as conn:  # running totals a new revision added, or a killed run left stale
-        refresh_cumulatives(conn)
-    with engine.begin() as conn:  # the same for the scheme rollups
-        refresh_scheme_rollups(conn)
+    # A migration and the refreshes write what an ETL run writes: one at a time (etl.load.lock).
+    with _warehouse_lock(engine, settings, args.wait) as held:
+        if not held:
+            return EXIT_BUSY
+        upgrade(engine, national=args.india)
+        with engine.begin() as conn:  # running totals a new revision added, or a killed run left stale
+            refresh_cumulatives(conn)
+        with engine.begin() as conn:  # the same for the scheme rollups
+            refresh_scheme_rollups(conn)
     _say(settings, f"warehouse at revision {current_revision(engine)} ({engine.url.render_as_string()})")
     return EXIT_OK
+
+
+@contextmanager
+def _warehouse_lock(engine: Any, settings: Settings, wait: bool) -> Iterator[bool]:
+    """The ETL lock for a command that writes derived tables: yields False (after saying why) when another run
+    holds it and ``wait`` is off."""
+    from etl.load.lock import EtlBusy, etl_lock
+
+    with ExitStack() as held:
+        try:
+            held.enter_context(etl_lock(engine, settings.data_dir, wait=wait))
+        except EtlBusy as exc:
+            print(f"arogya: {exc}", file=sys.stderr)
+            yield False
+            return
+        yield True
 
 
 # ---------------------------------------------------------------------------- etl
@@ -166,12 +188,15 @@ def cmd_etl_rebuild(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     engine = make_engine(settings)
-    with engine.begin() as conn:
-        rebuild_all(conn)
-        refresh_cumulatives(conn)
-        mark_schemes_stale(conn, None, rebuild=True)
-        refresh_scheme_rollups(conn)
-        bump_data_version(conn)
+    with _warehouse_lock(engine, settings, args.wait) as held:
+        if not held:
+            return EXIT_BUSY
+        with engine.begin() as conn:
+            rebuild_all(conn)
+            refresh_cumulatives(conn)
+            mark_schemes_stale(conn, None, rebuild=True)
+            refresh_scheme_rollups(conn)
+            bump_data_version(conn)
     _say(settings, "rollups and running totals rebuilt from fact_consultation, scheme rollups from fact_scheme_value")
     return EXIT_OK
 
@@ -485,6 +510,7 @@ def build_parser() -> argparse.ArgumentParser:
     up = db.add_parser("upgrade", help="create the tables or migrate them to the newest revision")
     up.add_argument("--india", action="store_true", help="seed every state and district of India, not only Bihar's")
     up.add_argument("--quiet", action="store_true")
+    up.add_argument("--wait", action="store_true", help="wait for a running ETL instead of exiting")
     up.set_defaults(func=cmd_db_upgrade)
 
     etl = sub.add_parser("etl", help="load exports and API feeds").add_subparsers(dest="etl_command", required=True)
@@ -507,6 +533,7 @@ def build_parser() -> argparse.ArgumentParser:
     report.set_defaults(func=cmd_etl_report)
     rebuild = etl.add_parser("rebuild-rollups", help="recompute every rollup from the facts")
     rebuild.add_argument("--quiet", action="store_true")
+    rebuild.add_argument("--wait", action="store_true", help="wait for a running ETL instead of exiting")
     rebuild.set_defaults(func=cmd_etl_rebuild)
 
     demo = sub.add_parser("demo", help="write demo exports (Bihar, or all of India at national scale) into the "

@@ -112,6 +112,18 @@ def test_etl031_second_run_exits_with_a_clear_message_while_one_holds_the_lock(s
         assert result.returncode == 3 and "another ETL run" in result.stderr
 
 
+def test_etl061_rebuild_and_upgrade_wait_for_a_running_etl(settings: Settings, engine: Engine) -> None:
+    """Rebuilding the rollups or migrating while a load writes them would mix two writers of the same tables:
+    both commands take the ETL's lock, exit 3 while a run holds it, and go ahead once it is free."""
+    upgrade(engine)
+    with etl_lock(engine, settings.data_dir):
+        for command in (("etl", "rebuild-rollups"), ("db", "upgrade")):
+            result = arogya(settings, *command)
+            assert result.returncode == 3 and "another ETL run" in result.stderr, (command, result.stderr)
+    assert arogya(settings, "etl", "rebuild-rollups", "--wait").returncode == 0
+    assert arogya(settings, "db", "upgrade", "--wait").returncode == 0
+
+
 def _api_records(n: int) -> list[dict[str, object]]:
     header = CONSULTATION_HEADER
     out = []
