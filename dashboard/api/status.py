@@ -299,21 +299,19 @@ class StatusIngest:
                 if result.written:
                     _forget_live_version()
                 return result
-            except OperationalError as exc:
+            except DBAPIError as exc:
                 if not _transient(exc):
+                    if not isinstance(exc, OperationalError):
+                        raise
                     log.exception("status ingest: the warehouse is unreachable")
                     raise ApiProblem(503, "unavailable", "the warehouse is unreachable; retry later",
                                      headers={"Retry-After": str(RETRY_AFTER_S * 6)}) from None
+                # A lock, a deadlock or a serialisation failure: the transaction was rolled back whole; again.
                 log.warning("status ingest: warehouse busy (attempt %s of %s): %s", attempt, WRITE_ATTEMPTS,
                             str(exc.orig)[:120])
                 if attempt == WRITE_ATTEMPTS:
                     break
                 self.sleep(delay * random.uniform(0.5, 1.5))  # apart, so two retried writers do not meet again
-                delay *= 2
-            except DBAPIError as exc:
-                if not _transient(exc) or attempt == WRITE_ATTEMPTS:
-                    raise
-                self.sleep(delay * random.uniform(0.5, 1.5))
                 delay *= 2
         raise ApiProblem(503, "busy", f"the warehouse is busy; nothing was stored, retry in {RETRY_AFTER_S} s",
                          headers={"Retry-After": str(RETRY_AFTER_S)})

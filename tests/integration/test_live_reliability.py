@@ -110,6 +110,45 @@ def test_live202_a_lock_held_by_another_writer_is_waited_out(tmp_path):  # type:
     assert "locked" not in caught.value.message
 
 
+def test_live205_a_deadlock_is_retried_and_an_integrity_error_is_not(tmp_path, monkeypatch):  # type: ignore[no-untyped-def]
+    """A rolled-back transaction (deadlock, serialisation failure) is written again, and ends as a 503 "busy" when
+    it keeps failing; an error that retrying cannot mend is not retried."""
+    from sqlalchemy.exc import IntegrityError, OperationalError
+
+    import dashboard.api.status as status_api
+
+    wh = live_warehouse(tmp_path)
+    naps: list[float] = []
+    ingest = StatusIngest(wh.settings, make_engine(wh.settings), sleep=naps.append)
+    secret = token(wh)
+    real = status_api.write_status
+    failures = {"left": 2}
+
+    def deadlocking(*args, **kwargs):  # type: ignore[no-untyped-def]
+        if failures["left"]:
+            failures["left"] -= 1
+            raise OperationalError("INSERT", {}, Exception("deadlock detected"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(status_api, "write_status", deadlocking)
+    assert ingest.handle(auth(secret)["Authorization"], _json([event()]), "application/json").accepted == 1
+    assert len(naps) == 2 and 0.1 <= naps[0] <= 0.3 and 0.2 <= naps[1] <= 0.6  # 0.2 s, doubled, with jitter
+    failures["left"] = 99
+    with pytest.raises(ApiProblem) as caught:
+        ingest.handle(auth(secret)["Authorization"], _json([event()]), "application/json")
+    assert caught.value.status == 503 and "busy" in caught.value.message
+    assert len(naps) == 2 + status_api.WRITE_ATTEMPTS - 1
+    naps.clear()
+
+    def broken(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise IntegrityError("INSERT", {}, Exception("NOT NULL constraint failed"))
+
+    monkeypatch.setattr(status_api, "write_status", broken)
+    with pytest.raises(IntegrityError):
+        ingest.handle(auth(secret)["Authorization"], _json([event()]), "application/json")
+    assert naps == []
+
+
 def _json(value: object) -> bytes:
     import json
 
