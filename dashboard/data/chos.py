@@ -38,8 +38,8 @@ from dashboard.data import cumulative as running
 from dashboard.data.activity import cho_last_day
 from dashboard.data.context import DataContext, cached
 from dashboard.data.filters import Filter, Scope
-from dashboard.data.hubs import names, pick, plain_records, read_frame
-from dashboard.data.sql import cho_dim_clauses, district_clauses, scope_clause
+from dashboard.data.hubs import names, pick, plain_records
+from dashboard.data.sql import cho_dim_clauses, district_clauses, read_df, scope_clause
 from dashboard.data.tables import ColumnSpec, TableSpec
 from dashboard.i18n import normalise_lang, t
 from etl.warehouse.schema import cumulative_cho_day, dim_block, dim_cho, dim_district, dim_facility, rollup_cho_day
@@ -342,9 +342,9 @@ def coverage(ctx: DataContext, f: Filter, scope: Scope) -> pd.DataFrame:
             .where(*cho_dim_clauses(f, scope)).group_by(c.district_lgd))
     d = dim_district.c
     with ctx.engine.connect() as conn:
-        base = read_frame(conn, select(d.district_lgd, d.census2011, d.name_en, d.name_hi)
+        base = read_df(conn, select(d.district_lgd, d.census2011, d.name_en, d.name_hi)
                        .where(*district_clauses(d.district_lgd, f, scope)).order_by(d.name_en))
-        counts = read_frame(conn, stmt)
+        counts = read_df(conn, stmt)
     if counts.empty:
         counts = pd.DataFrame(columns=["district_lgd", "chos", "laptops", "training_sum", "fully"])
     counts["district_lgd"] = counts["district_lgd"].astype("int64")

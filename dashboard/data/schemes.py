@@ -42,8 +42,8 @@ from sqlalchemy import (
 
 from dashboard.data.context import DataContext, cached
 from dashboard.data.filters import Filter, Scope
-from dashboard.data.hubs import names, pick, read_frame
-from dashboard.data.sql import district_clauses, ids_of_types, scope_clause
+from dashboard.data.hubs import names, pick
+from dashboard.data.sql import district_clauses, ids_of_types, read_df, scope_clause
 from dashboard.data.tables import ColumnSpec, TableSpec
 from dashboard.i18n import t
 from etl.load.scheme_rollups import DISTRICT_MONTH, PACKAGE_MONTH, package_pivot, package_signature
@@ -266,7 +266,7 @@ def catalogue(ctx: DataContext, f: Filter, scope: Scope) -> pd.DataFrame:
             where = [fsv.c.indicator_code.in_(codes)] if codes else []
             stmt = (select(fsv.c.indicator_code, func.count(fsv.c.facility_id.distinct()).label("centres"), *_sums())
                     .where(*scheme_clauses(f, scope), *where).group_by(fsv.c.indicator_code))
-        sums = read_frame(conn, stmt)
+        sums = read_df(conn, stmt)
     if sums.empty:
         sums = pd.DataFrame(columns=["indicator_code", "centres", "value", "value_with_target", "target"])
     frame = known.merge(sums, on="indicator_code", how="left")
@@ -326,7 +326,7 @@ def achievement(ctx: DataContext, f: Filter, scope: Scope, indicator: str, level
         else:
             sums = _fact_sums(f, scope, indicator, level)
         stmt = _named(sums.subquery("sums"), level)
-        frame = read_frame(conn, stmt)
+        frame = read_df(conn, stmt)
     if frame.empty:
         frame = pd.DataFrame(columns=[c.name for c in stmt.selected_columns])
     frame = _named_rows(_achieved(frame))
@@ -374,7 +374,7 @@ def _laggard_frame(ctx: DataContext, f: Filter, scope: Scope, indicator: str,
             .order_by(pct, gap.desc(), _text_order(name, dialect), _text_order(n.c.key, dialect),
                       n.c.block_lgd.nulls_first(), n.c.district_lgd.nulls_first()).limit(limit))
     with ctx.engine.connect() as conn:
-        frame = read_frame(conn, stmt)
+        frame = read_df(conn, stmt)
         if frame.empty:  # no laggard row to carry the count of centres with a target
             with_target = int(conn.execute(select(with_target_n)).scalar() or 0)
             behind = 0
@@ -402,7 +402,7 @@ def monthly(ctx: DataContext, f: Filter, scope: Scope, indicator: str) -> pd.Dat
             stmt = (select(fsv.c.month, func.count(fsv.c.facility_id.distinct()).label("centres"), *_sums())
                     .where(*scheme_clauses(f, scope, first_month=first), fsv.c.indicator_code == indicator)
                     .group_by(fsv.c.month))
-        frame = read_frame(conn, stmt)
+        frame = read_df(conn, stmt)
     months = []
     m = first
     while m <= f.end:
@@ -519,7 +519,7 @@ def packages(ctx: DataContext, f: Filter, scope: Scope, limit: int | None = None
         return _package_frame(pd.DataFrame())
     with ctx.engine.connect() as conn:
         latest = _latest_flags(ctx, conn, f, scope, package_of).subquery("latest")
-        return _package_frame(read_frame(conn, _package_rows(ctx, latest, scope, limit)))
+        return _package_frame(read_df(conn, _package_rows(ctx, latest, scope, limit)))
 
 
 @cached
