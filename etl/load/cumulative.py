@@ -138,6 +138,11 @@ def _daily_table(spec: Cumulative) -> Table:
     return _daily_tables[name]
 
 
+def _one_row_per_key_and_day(spec: Cumulative) -> bool:
+    """Whether ``spec``'s source holds one row per key and day (its primary key is the keys and the day)."""
+    return {c.name for c in spec.source.primary_key.columns} == {*spec.keys, "day"}
+
+
 def _rewrite(conn: Connection, spec: Cumulative, first: date, last: date, base_day: date | None) -> None:
     """Replace ``spec``'s rows from ``first`` to ``last``: per key, the row of ``base_day`` (the day before
     ``first``; None when building from scratch) plus the running sums of the daily rollup from ``first``."""
@@ -151,12 +156,15 @@ def _rewrite(conn: Connection, spec: Cumulative, first: date, last: date, base_d
     daily = _daily_table(spec)
     daily.create(conn, checkfirst=True)
     conn.execute(delete(daily))
-    sums = [func.sum(spec.value(m)).label(m) for m in spec.measures]
-    conn.execute(insert(daily).from_select(
-        [*spec.keys, "day", *spec.measures],
-        select(*[src.c[k] for k in spec.keys], src.c.day, *sums)
-        .where(src.c.day >= first, src.c.day <= last, src.c.consultations > 0)
-        .group_by(*[src.c[k] for k in spec.keys], src.c.day)))
+    in_range = [src.c.day >= first, src.c.day <= last, src.c.consultations > 0]
+    if _one_row_per_key_and_day(spec):  # the rollup's rows are the daily sums: no GROUP BY (a sort of every row)
+        daily_rows = select(*[src.c[k] for k in spec.keys], src.c.day,
+                            *[spec.value(m).label(m) for m in spec.measures]).where(*in_range)
+    else:
+        daily_rows = (select(*[src.c[k] for k in spec.keys], src.c.day,
+                             *[func.sum(spec.value(m)).label(m) for m in spec.measures])
+                      .where(*in_range).group_by(*[src.c[k] for k in spec.keys], src.c.day))
+    conn.execute(insert(daily).from_select([*spec.keys, "day", *spec.measures], daily_rows))
     firsts = [select(*[daily.c[k] for k in spec.keys], func.min(daily.c.day).label("first_day"))
               .group_by(*[daily.c[k] for k in spec.keys])]
     base = None
