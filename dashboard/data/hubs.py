@@ -24,7 +24,6 @@ Definitions (documented for the data dictionary and the page):
 
 from __future__ import annotations
 
-from bisect import bisect_right
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -104,6 +103,15 @@ def names(frame: pd.DataFrame, lang: str, en: str = "name_en", hi: str = "name_h
 def _texts(values: pd.Series) -> list[str]:
     """Each value as text, "" where missing."""
     return ["" if gone else str(v) for v, gone in zip(values.tolist(), values.isna().tolist(), strict=True)]
+
+
+def rank_highest_first(values: np.ndarray) -> pd.arrays.IntegerArray:
+    """``rank(method="min", ascending=False)``: 1 + the number of strictly higher values; none where missing."""
+    missing = np.isnan(values)
+    ordered = np.sort(values[~missing])
+    ranks = np.zeros(len(values), dtype=np.int64)
+    ranks[~missing] = len(ordered) - np.searchsorted(ordered, values[~missing], side="right") + 1
+    return pd.arrays.IntegerArray(ranks, missing)
 
 
 def pick(frame: pd.DataFrame, columns: tuple[ColumnSpec, ...]) -> pd.DataFrame:
@@ -448,7 +456,6 @@ def _hub_frame(keys: list[str], hubs: list[tuple], sums: Mapping[str, Sequence[o
     load = [r[load_at] for r in derived_rows]
     order = sorted(range(len(hubs)), key=lambda i: (-(-1.0 if load[i] != load[i] else load[i]),
                                                      -summed_rows[i][total_at], hubs[i][at["name"]]))
-    known = sorted(v for v in load if v == v)  # type: ignore[operator]
     rows = [hubs[i] for i in order]
     data: dict[str, object] = {key: list(values) for key, values in zip(keys, zip(*rows, strict=True), strict=True)} \
         if rows else {key: pd.Series([], dtype="object") for key in keys}
@@ -458,8 +465,7 @@ def _hub_frame(keys: list[str], hubs: list[tuple], sums: Mapping[str, Sequence[o
     for name, values in zip(_HUB_DERIVED, derived, strict=True):
         data[name] = pd.Series(values, dtype="object") if name == "missed_dates" else \
             np.array(values, dtype="int64" if name in _HUB_INTEGERS else "float64")
-    data["load_rank"] = pd.array([pd.NA if load[i] != load[i] else len(known) - bisect_right(known, load[i]) + 1
-                                  for i in order], dtype="Int64")  # 1 = busiest; ties share the better rank
+    data["load_rank"] = rank_highest_first(np.array([load[i] for i in order], dtype="float64"))  # 1 = busiest
     return pd.DataFrame(data)
 
 

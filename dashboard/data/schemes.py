@@ -42,7 +42,7 @@ from sqlalchemy import (
 
 from dashboard.data.context import DataContext, cached
 from dashboard.data.filters import Filter, Scope
-from dashboard.data.hubs import names, pick
+from dashboard.data.hubs import names, pick, rank_highest_first
 from dashboard.data.sql import district_clauses, ids_of_types, read_df, scope_clause
 from dashboard.data.tables import ColumnSpec, TableSpec
 from dashboard.i18n import t
@@ -132,15 +132,6 @@ def _named_rows(frame: pd.DataFrame) -> pd.DataFrame:
     frame["name_en"] = frame["name_en"].fillna(frame["key"].astype(str))
     frame["name_hi"] = frame["name_hi"].fillna("")
     return frame
-
-
-def _rank_highest_first(pct: np.ndarray) -> pd.arrays.IntegerArray:
-    """``rank(method="min", ascending=False)``: 1 + the number of strictly higher values; none where missing."""
-    missing = np.isnan(pct)
-    ordered = np.sort(pct[~missing])
-    ranks = np.zeros(len(pct), dtype=np.int64)
-    ranks[~missing] = len(ordered) - np.searchsorted(ordered, pct[~missing], side="right") + 1
-    return pd.arrays.IntegerArray(ranks, missing)
 
 
 @dataclass(frozen=True)
@@ -331,7 +322,7 @@ def achievement(ctx: DataContext, f: Filter, scope: Scope, indicator: str, level
         frame = pd.DataFrame(columns=[c.name for c in stmt.selected_columns])
     frame = _named_rows(_achieved(frame))
     pct = frame["achieved_pct"].to_numpy()
-    frame["rank"] = _rank_highest_first(pct)
+    frame["rank"] = rank_highest_first(pct)
     # Rows without a target first, then the highest achievement, then by name; equal rows keep the database's order.
     highest_first, name = np.where(np.isnan(pct), -np.inf, -pct).tolist(), frame["name_en"].tolist()
     order = sorted(range(len(frame)), key=lambda i: (highest_first[i], name[i]))

@@ -161,9 +161,11 @@ def test_dash526_rank_and_order_match_pandas_with_ties_and_missing_values():  # 
     import numpy as np
     import pandas as pd
 
+    from dashboard.data.hubs import rank_highest_first
+
     pct = np.array([50.0, np.nan, 120.0, 50.0, 0.0, np.nan, 120.0, 75.5, -0.0])
     expected = pd.Series(pct).rank(method="min", ascending=False).astype("Int64")
-    got = pd.Series(schemes._rank_highest_first(pct))
+    got = pd.Series(rank_highest_first(pct))
     pd.testing.assert_series_equal(got, expected, check_names=False)
     assert got.tolist()[:4] == [4, pd.NA, 1, 4]
     # The sums' arithmetic: no positive target, no %; a negative gap is none to close; a missing sum leaves the gap out.
