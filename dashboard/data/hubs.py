@@ -730,7 +730,7 @@ def _spoke_rows(rows: list, f: Filter, lang: str) -> dict[str, dict[str, object]
             "cho": "", "hub_id": hub_id, "hub": hub_name,
             "hub_district": _label(hub_district_en, hub_district_hi, hindi),
             "consultations": consultations, "active_days": active_days,
-            "per_active_day": float(f"{consultations / active_days:.9g}") if active_days > 0 else None,
+            "per_active_day": _plain(consultations / active_days) if active_days > 0 else None,
             "last_consultation": last.isoformat() if last else None,
             "days_since": (f.end - last).days if last else None,
         }
