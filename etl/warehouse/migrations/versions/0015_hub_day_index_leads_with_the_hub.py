@@ -25,22 +25,19 @@ DAY_LED = ("ix_rollup_hub_day_day_cover", ["day", "hub_id", "hub_district_lgd", 
 HUB_LED = ("ix_rollup_hub_day_hub_cover", ["hub_id", "day", "hub_district_lgd", "consultations", "doctors"])
 
 
-def _present() -> set[str]:
-    return {ix["name"] for ix in sa.inspect(op.get_bind()).get_indexes("rollup_hub_day")}
+def _swap(wanted: tuple[str, list[str]], unwanted: tuple[str, list[str]]) -> None:
+    """Create ``wanted`` unless present (a warehouse a loader created from today's schema, stamped at an older
+    revision, has the new index already), then drop ``unwanted`` if present."""
+    present = {ix["name"] for ix in sa.inspect(op.get_bind()).get_indexes("rollup_hub_day")}
+    if wanted[0] not in present:
+        op.create_index(wanted[0], "rollup_hub_day", wanted[1])
+    if unwanted[0] in present:
+        op.drop_index(unwanted[0], table_name="rollup_hub_day")
 
 
 def upgrade() -> None:
-    present = _present()
-    # A warehouse a loader created from today's schema (stamped at an older revision) has the new one already.
-    if HUB_LED[0] not in present:
-        op.create_index(HUB_LED[0], "rollup_hub_day", HUB_LED[1])
-    if DAY_LED[0] in present:
-        op.drop_index(DAY_LED[0], table_name="rollup_hub_day")
+    _swap(HUB_LED, DAY_LED)
 
 
 def downgrade() -> None:
-    present = _present()
-    if DAY_LED[0] not in present:
-        op.create_index(DAY_LED[0], "rollup_hub_day", DAY_LED[1])
-    if HUB_LED[0] in present:
-        op.drop_index(HUB_LED[0], table_name="rollup_hub_day")
+    _swap(DAY_LED, HUB_LED)
