@@ -60,7 +60,7 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
     settings = _settings(args)
     engine = make_engine(settings)
     # A migration and the refreshes write what an ETL run writes: one at a time (etl.load.lock).
-    with _warehouse_lock(engine, settings, args.wait) as held:
+    with _warehouse_lock(engine, settings, args.wait, "db upgrade") as held:
         if not held:
             return EXIT_BUSY
         upgrade(engine, national=args.india)
@@ -73,16 +73,16 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
 
 
 @contextmanager
-def _warehouse_lock(engine: Any, settings: Settings, wait: bool) -> Iterator[bool]:
-    """The ETL lock for a command that writes derived tables: yields False (after saying why) when another run
-    holds it and ``wait`` is off."""
+def _warehouse_lock(engine: Any, settings: Settings, wait: bool, command: str) -> Iterator[bool]:
+    """The ETL lock, for a command that writes the warehouse: yields False (after saying why, as ``arogya
+    <command>``) when another run holds it and ``wait`` is off."""
     from etl.load.lock import EtlBusy, etl_lock
 
     with ExitStack() as held:
         try:
             held.enter_context(etl_lock(engine, settings.data_dir, wait=wait))
         except EtlBusy as exc:
-            print(f"arogya: {exc}", file=sys.stderr)
+            print(f"arogya {command}: {exc}", file=sys.stderr)
             yield False
             return
         yield True
@@ -94,30 +94,27 @@ def _warehouse_lock(engine: Any, settings: Settings, wait: bool) -> Iterator[boo
 def run_etl(settings: Settings, *, wait: bool = False, api_file: Path | None = None) -> int:
     """One ETL run over the landing folder and the configured APIs. Returns the exit code."""
     from etl.load.ledger import close_interrupted_runs
-    from etl.load.lock import EtlBusy, etl_lock
     from etl.load.runner import EtlRunner
     from etl.sources.http_api import load_api_sources
     from etl.warehouse.engine import make_engine
     from etl.warehouse.migrate import upgrade
 
     engine = make_engine(settings)
-    try:
-        with etl_lock(engine, settings.data_dir, wait=wait):
-            upgrade(engine)
-            close_interrupted_runs(engine)
-            bar = _Bar(settings)
-            try:
-                runner = EtlRunner(settings, engine, progress=bar)
-                outcomes = runner.run_landing()
-                api_path = api_file or (Path(settings.api_sources) if settings.api_sources else None)
-                if api_path is not None:
-                    for config in load_api_sources(api_path):
-                        outcomes.append(runner.run_api(config, token=settings.api_token(config.token_env)))
-            finally:
-                bar.close()
-    except EtlBusy as exc:
-        print(f"arogya etl: {exc}", file=sys.stderr)
-        return EXIT_BUSY
+    with _warehouse_lock(engine, settings, wait, "etl") as held:
+        if not held:
+            return EXIT_BUSY
+        upgrade(engine)
+        close_interrupted_runs(engine)
+        bar = _Bar(settings)
+        try:
+            runner = EtlRunner(settings, engine, progress=bar)
+            outcomes = runner.run_landing()
+            api_path = api_file or (Path(settings.api_sources) if settings.api_sources else None)
+            if api_path is not None:
+                for config in load_api_sources(api_path):
+                    outcomes.append(runner.run_api(config, token=settings.api_token(config.token_env)))
+        finally:
+            bar.close()
     problems = 0
     for o in outcomes:
         mark = {"loaded": "ok", "already_loaded": "skip", "rejected": "REJECTED", "failed": "FAILED"}[o.status]
@@ -188,7 +185,7 @@ def cmd_etl_rebuild(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     engine = make_engine(settings)
-    with _warehouse_lock(engine, settings, args.wait) as held:
+    with _warehouse_lock(engine, settings, args.wait, "etl rebuild-rollups") as held:
         if not held:
             return EXIT_BUSY
         with engine.begin() as conn:
