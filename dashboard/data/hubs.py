@@ -41,8 +41,11 @@ from sqlalchemy import (
     cast,
     distinct,
     func,
+    literal_column,
+    null,
     or_,
     select,
+    union_all,
 )
 
 from dashboard.data import cumulative as running
@@ -762,10 +765,10 @@ def spoke_overview(ctx: DataContext, f: Filter, scope: Scope, idle_days: int, la
             return SpokeOverview(counts, grid_records(spokes_table(ctx, f, scope, {}, lang), limit),
                                  grid_records(idle_table(ctx, f, scope, params, lang), limit),
                                  grid_records(cross_table(ctx, f, scope, {}, lang), limit))
-        # Joined directly (not through a subquery, which SQLite would materialise and scan per spoke).
+        # Every spoke under the filter once (a common table expression: one pass over the spokes and their running
+        # totals), then from it in the same statement: the counts, and each grid's first rows, named.
         p = running.pair(cumulative_spoke_day, sp)
         e, b = p.e.c, p.s.c
-        consultations = func.coalesce(p.diff("consultations"), 0)
         last = e.last_day
 
         def idle(days: int) -> ColumnElement[bool]:
@@ -776,51 +779,72 @@ def spoke_overview(ctx: DataContext, f: Filter, scope: Scope, idle_days: int, la
         cross = and_(hub.c.district_lgd.is_not(None), hub.c.district_lgd != fac.c.district_lgd)
         # Active in the period: its last day up to the end falls after the day before it (no look at that row).
         flags = {"active": last > sp.before, **{f"idle_{d}": idle(d) for d in IDLE_WINDOWS}, "cross_district": cross}
-        at_end = fac.outerjoin(p.e, and_(e.spoke_id == fac.c.facility_id, p.at_end))
-        with_hub = at_end.outerjoin(hub, hub.c.facility_id == fac.c.hub_id)
-        where = spoke_dim_clauses(f, scope)
-        totals = conn.execute(select(func.count().label("spokes"),
-                                     *[func.coalesce(func.sum(case((flag, 1), else_=0)), 0).label(name)
-                                       for name, flag in flags.items()])
-                              .select_from(with_hub).where(*where)).one()
-        # Each grid's spokes in its order (sorting ids on a few columns), then their rows in one read.
-        ranked = at_end.outerjoin(p.s, and_(b.spoke_id == fac.c.facility_id, b.day == sp.before))
-        ids = select(fac.c.facility_id).where(*where).limit(limit)
-        order = {
-            "top": ids.select_from(ranked).order_by(consultations.desc(), codepoints(fac.c.name),
-                                                    codepoints(fac.c.facility_id)),
-            "idle": ids.select_from(at_end).where(flags[f"idle_{window}"])
-                       .order_by(last.is_not(None), last, codepoints(fac.c.name), codepoints(fac.c.facility_id)),
-            "cross": ids.select_from(with_hub.outerjoin(spoke_district,
-                                                        spoke_district.c.district_lgd == fac.c.district_lgd))
-                        .where(cross).order_by(codepoints(spoke_district.c.name_en), codepoints(fac.c.name),
-                                               codepoints(fac.c.facility_id)),
-        }
-        ordered = {name: conn.execute(stmt).scalars().all() for name, stmt in order.items()}
-        wanted = sorted(set().union(*ordered.values()))
-        rows: dict[str, dict[str, object]] = {}
-        if wanted:
-            shown = (select(fac.c.facility_id, fac.c.name, spoke_district.c.name_en.label("district_en"),
-                            spoke_district.c.name_hi.label("district_hi"), dim_block.c.name_en.label("block_en"),
-                            dim_block.c.name_hi.label("block_hi"), fac.c.hub_id, hub.c.name.label("hub_name"),
-                            hub_district.c.name_en.label("hub_district_en"),
-                            hub_district.c.name_hi.label("hub_district_hi"),
-                            p.diff("consultations").label("consultations"),
-                            p.diff("active_days").label("active_days"),
-                            cast(last, String).label("last_consultation"), dim_cho.c.name.label("cho_name"))
-                     .select_from(ranked.outerjoin(hub, hub.c.facility_id == fac.c.hub_id)
-                                  .outerjoin(spoke_district, spoke_district.c.district_lgd == fac.c.district_lgd)
-                                  .outerjoin(dim_block, dim_block.c.block_lgd == fac.c.block_lgd)
-                                  .outerjoin(hub_district, hub_district.c.district_lgd == hub.c.district_lgd)
-                                  .outerjoin(dim_cho, and_(dim_cho.c.facility_id == fac.c.facility_id,
-                                                           dim_cho.c.active.is_(True))))
-                     .where(fac.c.facility_id.in_(wanted))
-                     .order_by(fac.c.facility_id, dim_cho.c.name))  # each spoke's CHOs by name, as _active_chos
-            rows = _spoke_rows(conn.execute(shown).all(), f, lang)
-    counts = {"spokes": int(totals.spokes), **{name: int(getattr(totals, name)) for name in flags}}
-    grids = {name: [_only(rows[k], keys) for k in ordered[name]]
-             for name, keys in (("top", SPOKE_COLUMNS), ("idle", IDLE_COLUMNS), ("cross", CROSS_COLUMNS))}
-    return SpokeOverview(counts=counts, top=grids["top"], idle=grids["idle"], cross=grids["cross"])
+        spokes = (fac.outerjoin(p.e, and_(e.spoke_id == fac.c.facility_id, p.at_end))
+                  .outerjoin(p.s, and_(b.spoke_id == fac.c.facility_id, b.day == sp.before))
+                  .outerjoin(hub, hub.c.facility_id == fac.c.hub_id))
+        per = (select(fac.c.facility_id, fac.c.name, fac.c.district_lgd, fac.c.block_lgd, fac.c.hub_id,
+                      func.coalesce(p.diff("consultations"), 0).label("consultations"),
+                      p.diff("active_days").label("active_days"), last.label("last_day"),
+                      *[case((flag, 1), else_=0).label(name) for name, flag in flags.items()])
+               .select_from(spokes).where(*spoke_dim_clauses(f, scope)).cte("per_spoke"))
+        carried = [per.c[k] for k in _CARRIED]
+        counts = select(literal_column("0").label("part"), null().label("rn"), *[null().label(k) for k in _CARRIED],
+                        func.count().label("spokes"),
+                        *[func.coalesce(func.sum(per.c[name]), 0).label(name) for name in flags])
+        district_of = dim_district.alias("cross_spoke_district")  # the cross grid's order: the spoke's district
+        named = per.join(district_of, district_of.c.district_lgd == per.c.district_lgd)
+        n = len(flags)
+        grids = [  # each grid's spokes in its order; a grid's number is its part
+            _first_rows(1, select(*carried), {"consultations": True, "name": False, "facility_id": False}, limit, n),
+            _first_rows(2, select(*carried, per.c.last_day.is_not(None).label("seen"))
+                        .where(per.c[f"idle_{window}"] == 1),
+                        {"seen": False, "last_day": False, "name": False, "facility_id": False}, limit, n),
+            _first_rows(3, select(*carried, district_of.c.name_en.label("district_en")).select_from(named)
+                        .where(per.c.cross_district == 1),
+                        {"district_en": False, "name": False, "facility_id": False}, limit, n),
+        ]
+        picked = union_all(counts, *grids).subquery("picked")
+        q = picked.c
+        shown = (select(q.part, q.facility_id, q.name, spoke_district.c.name_en, spoke_district.c.name_hi,
+                        dim_block.c.name_en, dim_block.c.name_hi, q.hub_id, hub.c.name,
+                        hub_district.c.name_en, hub_district.c.name_hi, q.consultations, q.active_days,
+                        cast(q.last_day, String), dim_cho.c.name, q.spokes, *[q[name] for name in flags])
+                 .select_from(picked.outerjoin(spoke_district, spoke_district.c.district_lgd == q.district_lgd)
+                              .outerjoin(dim_block, dim_block.c.block_lgd == q.block_lgd)
+                              .outerjoin(hub, hub.c.facility_id == q.hub_id)
+                              .outerjoin(hub_district, hub_district.c.district_lgd == hub.c.district_lgd)
+                              .outerjoin(dim_cho, and_(dim_cho.c.facility_id == q.facility_id,
+                                                       dim_cho.c.active.is_(True))))
+                 .order_by(q.part, q.rn, dim_cho.c.name))  # each spoke's CHOs by name, as _active_chos
+        rows = conn.execute(shown).all()
+    totals = next(r for r in rows if r[0] == 0)
+    counts_ = {"spokes": int(totals[15]), **{name: int(v) for name, v in zip(flags, totals[16:], strict=True)}}
+    by_part = {part: _spoke_rows([r[1:15] for r in rows if r[0] == part], f, lang) for part in (1, 2, 3)}
+    grids_ = {name: [_only(row, keys) for row in by_part[part].values()]
+              for part, name, keys in ((1, "top", SPOKE_COLUMNS), (2, "idle", IDLE_COLUMNS),
+                                       (3, "cross", CROSS_COLUMNS))}
+    return SpokeOverview(counts=counts_, top=grids_["top"], idle=grids_["idle"], cross=grids_["cross"])
+
+
+# What each grid's first rows carry from the spokes' common table expression to the statement that names them.
+_CARRIED = ("facility_id", "name", "district_lgd", "block_lgd", "hub_id", "consultations", "active_days", "last_day")
+
+
+def _first_rows(part: int, rows: Select, order: Mapping[str, bool], limit: int, flags: int) -> Select:
+    """The first ``limit`` of ``rows`` in ``order`` (column names of ``rows``, True: descending; text by code
+    point), numbered 1.. in that order (``rn``): the numbering sorts only the rows kept. Columns as the counts' row
+    of the union: part, rn, ``_CARRIED``, then the spokes and ``flags`` counts (NULL here)."""
+    def keys(columns) -> list[ColumnElement]:  # type: ignore[no-untyped-def]
+        out = []
+        for name, descending in order.items():
+            column = columns[name]
+            key = codepoints(column) if isinstance(column.type, String) else column
+            out.append(key.desc() if descending else key)
+        return out
+
+    first = rows.order_by(*keys(rows.selected_columns)).limit(limit).subquery()
+    return select(literal_column(str(part)), func.row_number().over(order_by=keys(first.c)),
+                  *[first.c[k] for k in _CARRIED], *[null()] * (1 + flags))
 
 
 def _only(row: dict[str, object], columns: tuple[ColumnSpec, ...]) -> dict[str, object]:
