@@ -55,8 +55,8 @@ from dashboard.data.filters import Filter, Scope
 from dashboard.data.sql import bucket_sums, codepoints, facility_clauses, facility_dim_clauses, read_df, scope_clause
 from dashboard.data.tables import ColumnSpec, TableSpec
 from dashboard.i18n import normalise_lang, t
-from dashboard.privacy.suppression import DEFAULT_K, rate_or_missing, suppress_rate
-from etl.warehouse.histogram import WAIT_BUCKET_COLUMNS, percentile_from_counts
+from dashboard.privacy.suppression import DEFAULT_K, rate_or_missing, suppress_rate, suppress_rates
+from etl.warehouse.histogram import WAIT_BUCKET_COLUMNS, percentile_from_counts, percentiles_from_count_rows
 from etl.warehouse.schema import (
     CHANNELS,
     cumulative_hub_hour_day,
@@ -395,10 +395,6 @@ class _Calendars:
         return self.bits(mask) == (1 << WEEKDAYS) - 1
 
 
-def _ratio(part: float, whole: float, scale: float = 100.0) -> float:
-    return scale * part / whole if whole > 0 else np.nan
-
-
 _SUMMED = (*HUB_COUNTS, *WAIT_BUCKET_COLUMNS)
 _HUB_DERIVED = ("spokes_assigned", "scheduled_days", "days_served", "serving_days", "missed_days", "doctors_per_day",
                 "missed_dates", "window_hours", "serving_hours", "in_hours", "per_serving_hour", "wait_p50",
@@ -412,19 +408,19 @@ _HUB_INTEGERS = frozenset({"scheduled_days", "days_served", "serving_days", "mis
 def _hub_frame(keys: list[str], hubs: list[tuple], sums: Mapping[str, Sequence[object]],
                days: Mapping[str, tuple[int, int]], served_on: Mapping[str, set[date]], calendars: _Calendars,
                k: int) -> pd.DataFrame:
-    """``hub_load``'s frame from the hub rows, their sums and days served: one pass in plain Python over a few
-    hundred hubs, ordered busiest first (load per serving hour, then consultations, then name), then one frame
-    built from whole columns (adding ~40 columns one by one to a frame costs more than all the rest)."""
+    """``hub_load``'s frame from the hub rows, their sums and days served: the calendar (serving days, dates not
+    served) in plain Python over a few hundred hubs, the rates and wait percentiles over whole columns, ordered
+    busiest first (load per serving hour, then consultations, then name), then one frame built from whole columns
+    (adding ~40 columns one by one to a frame costs more than all the rest)."""
     at = {name: i for i, name in enumerate(keys)}
     zero = (0,) * len(_SUMMED)
     windows: dict[tuple[object, object], float] = {}
-    summed_rows: list[list[int]] = []
-    derived_rows: list[tuple[object, ...]] = []
+    # HUB_COUNTS then the wait buckets, as summed (NULL: 0); float64 holds these counts exactly.
+    summed_all = np.nan_to_num(np.array([sums.get(row[0], zero) for row in hubs], dtype=np.float64)
+                               .reshape(len(hubs), len(_SUMMED))).astype(np.int64)
+    calendar_rows: list[tuple[object, ...]] = []
     for row in hubs:
         hub_id, mask = row[0], row[at["service_days"]]
-        counts = [int(v or 0) for v in sums.get(hub_id, zero)]  # HUB_COUNTS then the wait buckets, as summed
-        total, referred, abandoned, no_show, outside = (counts[i] for i in _COUNTS_USED)
-        waits = counts[len(HUB_COUNTS):]
         served, doctor_days = days.get(hub_id, (0, 0))
         calendar = calendars.dates(mask)
         on = served_on.get(hub_id)
@@ -443,32 +439,42 @@ def _hub_frame(keys: list[str], hubs: list[tuple], sums: Mapping[str, Sequence[o
         hours = windows.get(window)
         if hours is None:
             hours = windows[window] = window_hours(*window)
-        in_hours = total - outside
-        assigned = int(row[at["spokes_assigned"]] or 0)
-        p50, p90 = percentile_from_counts(waits, 50), percentile_from_counts(waits, 90)
-        # Outcome splits of patients: a rate is withheld where either side of its split is a small count (1..k-1).
-        # The counts behind them stay here for pooled totals; no grid or export shows them per hub.
-        rates = [np.nan if suppress_rate(n, total, k) else _ratio(n, total) for n in (abandoned, no_show, referred)]
-        summed_rows.append(counts)
-        derived_rows.append((  # in the order of _HUB_DERIVED
-            assigned, len(calendar), served, serving, missed, doctor_days / served if served else np.nan, dates,
-            hours, hours * serving, in_hours, _ratio(in_hours, hours * serving, 1.0),
-            np.nan if p50 is None else p50, np.nan if p90 is None else p90, *rates, _ratio(outside, total),
-            _ratio(total, assigned, 1.0)))
-    load_at, total_at = _HUB_DERIVED.index("per_serving_hour"), HUB_COUNTS.index("consultations")
-    load = [r[load_at] for r in derived_rows]
-    order = sorted(range(len(hubs)), key=lambda i: (-(-1.0 if load[i] != load[i] else load[i]),
-                                                     -summed_rows[i][total_at], hubs[i][at["name"]]))
+        calendar_rows.append((int(row[at["spokes_assigned"]] or 0), len(calendar), served, serving, missed,
+                              doctor_days, dates, hours))
+    assigned, scheduled, served, serving, missed, doctor_days, dates, hours = (
+        np.array(c, dtype=object if i == 6 else np.float64 if i == 7 else np.int64)
+        for i, c in enumerate(zip(*calendar_rows, strict=True))) if hubs else \
+        (np.zeros(0, dtype=np.int64),) * 6 + (np.zeros(0, dtype=object), np.zeros(0))
+    total, referred, abandoned, no_show, outside = (summed_all[:, i] for i in _COUNTS_USED)
+    waits = summed_all[:, len(HUB_COUNTS):]
+    in_hours = total - outside
+    serving_hours = hours * serving
+
+    def ratio(part: np.ndarray, whole: np.ndarray, scale: float = 100.0) -> np.ndarray:  # _ratio, column-wise
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(whole > 0, scale * part / whole, np.nan)
+
+    # Outcome splits of patients: a rate is withheld where either side of its split is a small count (1..k-1).
+    # The counts behind them stay here for pooled totals; no grid or export shows them per hub.
+    rates = [np.where(suppress_rates(n, total, k), np.nan, ratio(n, total)) for n in (abandoned, no_show, referred)]
+    derived = (  # in the order of _HUB_DERIVED
+        assigned, scheduled, served, serving, missed, ratio(doctor_days, served, 1.0), dates, hours, serving_hours,
+        in_hours, ratio(in_hours, serving_hours, 1.0), percentiles_from_count_rows(waits, 50),
+        percentiles_from_count_rows(waits, 90), *rates, ratio(outside, total), ratio(total, assigned, 1.0))
+    load_at = _HUB_DERIVED.index("per_serving_hour")
+    load = derived[load_at].tolist()
+    totals = total.tolist()
+    order = sorted(range(len(hubs)), key=lambda i: (-(-1.0 if load[i] != load[i] else load[i]), -totals[i],
+                                                     hubs[i][at["name"]]))
     rows = [hubs[i] for i in order]
     data: dict[str, object] = {key: list(values) for key, values in zip(keys, zip(*rows, strict=True), strict=True)} \
         if rows else {key: pd.Series([], dtype="object") for key in keys}
-    summed = np.array([summed_rows[i] for i in order], dtype="int64").reshape(len(order), len(_SUMMED))
+    summed = summed_all[order]
     data.update({name: summed[:, j] for j, name in enumerate(_SUMMED)})
-    derived = list(zip(*(derived_rows[i] for i in order), strict=True)) if hubs else [()] * len(_HUB_DERIVED)
     for name, values in zip(_HUB_DERIVED, derived, strict=True):
-        data[name] = pd.Series(values, dtype="object") if name == "missed_dates" else \
-            np.array(values, dtype="int64" if name in _HUB_INTEGERS else "float64")
-    data["load_rank"] = rank_highest_first(np.array([load[i] for i in order], dtype="float64"))  # 1 = busiest
+        data[name] = pd.Series(values[order], dtype="object") if name == "missed_dates" else \
+            values[order].astype("int64" if name in _HUB_INTEGERS else "float64")
+    data["load_rank"] = rank_highest_first(derived[load_at][order].astype("float64"))  # 1 = busiest
     return pd.DataFrame(data)
 
 

@@ -274,6 +274,12 @@ def suppress_rate(part: int, whole: int, k: int = DEFAULT_K) -> bool:
     return is_small(int(part), k) or is_small(int(whole) - int(part), k)
 
 
+def suppress_rates(part: np.ndarray, whole: np.ndarray, k: int = DEFAULT_K) -> np.ndarray:
+    """``suppress_rate`` for whole integer columns: True where either side of the split is small (1..k-1)."""
+    other = whole - part
+    return ((part > 0) & (part < k)) | ((other > 0) & (other < k))
+
+
 def rate_or_missing(part: pd.Series, whole: pd.Series, rate: pd.Series, k: int = DEFAULT_K) -> pd.Series:
     """``rate`` with the rows whose split (``part`` of ``whole``) has a small side set to NaN."""
     hide = [suppress_rate(p, w, k) if not (_missing(p) or _missing(w)) else False

@@ -45,3 +45,23 @@ def percentile_from_counts(counts: Sequence[float], q: float) -> float | None:
             return float(lower + fraction * (upper - lower))
         cumulative += count
     return float(WAIT_LAST_EDGE)
+
+
+def percentiles_from_count_rows(counts: np.ndarray, q: float) -> np.ndarray:
+    """``percentile_from_counts`` for each row of a (rows × buckets) array of counts, NaN where a row has none:
+    the same arithmetic in the same order, so the same floats."""
+    counts = np.asarray(counts, dtype=np.float64).reshape(-1, len(WAIT_EDGES))
+    totals = counts.sum(axis=1)
+    target = q / 100.0 * totals
+    before = np.cumsum(counts, axis=1) - counts  # what the buckets before each one hold
+    # The first bucket with counts that reaches the target (the loop skips empty buckets).
+    reaches = (counts > 0) & (before + counts >= target[:, None])
+    found = reaches.any(axis=1)
+    at = reaches.argmax(axis=1)
+    rows = np.arange(len(counts))
+    lower = np.asarray(WAIT_EDGES, dtype=np.float64)
+    upper = np.append(lower[1:], WAIT_LAST_EDGE)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        fraction = (target - before[rows, at]) / counts[rows, at]
+    out = np.where(found, lower[at] + fraction * (upper[at] - lower[at]), WAIT_LAST_EDGE)
+    return np.where(totals > 0, out, np.nan)

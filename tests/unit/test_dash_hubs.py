@@ -13,13 +13,17 @@ from __future__ import annotations
 
 from datetime import date
 
+import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import event
 
 from dashboard.data import hubs
 from dashboard.data.context import DataContext
 from dashboard.data.filters import Filter, Scope
+from etl.warehouse.histogram import WAIT_EDGES, percentile_from_counts, percentiles_from_count_rows
 from tests.fixtures.pages4 import build_pages4_warehouse
 from tests.fixtures.warehouse_factory import KAIMUR, KISHANGANJ, PATNA, TODAY, reader_engine
 
@@ -65,6 +69,17 @@ def test_dash502_hub_wait_percentiles_from_the_histogram(ctx):  # type: ignore[n
     # H3: 20, 25 in [20,30); 40 in [30,45); 50 in [45,60). p50 rank 2 ends [20,30) → 30; p90 rank 3.6 → 45 + 0.6·15.
     assert h["H3"]["wait_p50"] == pytest.approx(30.0) and h["H3"]["wait_p90"] == pytest.approx(54.0)
     assert h["H4"]["wait_p50"] != h["H4"]["wait_p50"]  # no consultations: NaN
+
+
+@given(st.lists(st.lists(st.integers(0, 10**6), min_size=len(WAIT_EDGES), max_size=len(WAIT_EDGES)), min_size=1,
+                max_size=20), st.sampled_from([0, 1, 25, 50, 90, 99.5, 100]))
+@settings(max_examples=200, deadline=None)
+def test_dash528_wait_percentiles_by_row_are_the_one_row_rule(rows, q):  # type: ignore[no-untyped-def]
+    """Hub load reads its percentiles for all hubs at once: the same floats as the one-histogram rule, row by row
+    (empty rows, zeros between counts, one bucket holding everything)."""
+    got = percentiles_from_count_rows(np.array(rows), q).tolist()
+    want = [percentile_from_counts(row, q) for row in rows]
+    assert [None if v != v else v for v in got] == want
 
 
 def test_dash503_consultations_per_serving_hour(ctx):  # type: ignore[no-untyped-def]

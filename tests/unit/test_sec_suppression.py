@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 
+import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -16,6 +17,7 @@ from dashboard.privacy.suppression import (
     rate_or_missing,
     suppress_breakdown,
     suppress_rate,
+    suppress_rates,
     suppress_table,
 )
 
@@ -166,6 +168,14 @@ def test_sec506_dataframe_breakdown():  # type: ignore[no-untyped-def]
 ])
 def test_sec507_rates_from_small_splits(part, whole, hidden):  # type: ignore[no-untyped-def]
     assert suppress_rate(part, whole, 5) is hidden
+
+
+def test_sec512_rates_from_small_splits_by_column():  # type: ignore[no-untyped-def]
+    """The column-wise rule (hub load withholds its outcome rates with it) is the one-split rule, split by split."""
+    cases = [(0, 0), (0, 10), (1, 10), (4, 10), (5, 10), (6, 10), (10, 10), (0, 3), (3, 3), (0, 5), (5, 5), (9, 13)]
+    part, whole = (np.array(c, dtype=np.int64) for c in zip(*cases, strict=True))
+    for k in (1, 3, 5, 11):
+        assert suppress_rates(part, whole, k).tolist() == [suppress_rate(p, w, k) for p, w in cases]
 
 
 def test_sec508_rate_series():  # type: ignore[no-untyped-def]
