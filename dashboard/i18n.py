@@ -1071,6 +1071,8 @@ def format_indian(value: float | int | None, decimals: int = 0) -> str:
         return "–"
     negative = value < 0
     text = f"{abs(value):.{decimals}f}"
+    if len(text) <= (3 + 1 + decimals if decimals > 0 else 3):  # below a thousand: no grouping (most values shown)
+        return f"-{text}" if negative else text
     whole, _, fraction = text.partition(".")
     if len(whole) > 3:
         head, tail = whole[:-3], whole[-3:]

@@ -25,7 +25,7 @@ OTHER_LINK = "rgba(230,159,0,0.55)"
 
 
 def _num(value: Any, decimals: int = 1) -> str:
-    if value is None or (isinstance(value, float) and not math.isfinite(value)) or pd.isna(value):
+    if value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and not math.isfinite(value)):
         return "–"
     return format_indian(value, decimals)
 
