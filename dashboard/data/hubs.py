@@ -50,6 +50,7 @@ from sqlalchemy import (
 
 from dashboard.data import cumulative as running
 from dashboard.data.activity import last_day
+from dashboard.data.columns import rank_highest_first, ratio
 from dashboard.data.context import DataContext, cached
 from dashboard.data.filters import Filter, Scope
 from dashboard.data.sql import bucket_sums, codepoints, facility_clauses, facility_dim_clauses, read_df, scope_clause
@@ -106,15 +107,6 @@ def names(frame: pd.DataFrame, lang: str, en: str = "name_en", hi: str = "name_h
 def _texts(values: pd.Series) -> list[str]:
     """Each value as text, "" where missing."""
     return ["" if gone else str(v) for v, gone in zip(values.tolist(), values.isna().tolist(), strict=True)]
-
-
-def rank_highest_first(values: np.ndarray) -> pd.arrays.IntegerArray:
-    """``rank(method="min", ascending=False)``: 1 + the number of strictly higher values; none where missing."""
-    missing = np.isnan(values)
-    ordered = np.sort(values[~missing])
-    ranks = np.zeros(len(values), dtype=np.int64)
-    ranks[~missing] = len(ordered) - np.searchsorted(ordered, values[~missing], side="right") + 1
-    return pd.arrays.IntegerArray(ranks, missing)
 
 
 def pick(frame: pd.DataFrame, columns: tuple[ColumnSpec, ...]) -> pd.DataFrame:
@@ -449,10 +441,6 @@ def _hub_frame(keys: list[str], hubs: list[tuple], sums: Mapping[str, Sequence[o
     waits = summed_all[:, len(HUB_COUNTS):]
     in_hours = total - outside
     serving_hours = hours * serving
-
-    def ratio(part: np.ndarray, whole: np.ndarray, scale: float = 100.0) -> np.ndarray:  # _ratio, column-wise
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return np.where(whole > 0, scale * part / whole, np.nan)
 
     # Outcome splits of patients: a rate is withheld where either side of its split is a small count (1..k-1).
     # The counts behind them stay here for pooled totals; no grid or export shows them per hub.

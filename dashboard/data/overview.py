@@ -16,6 +16,7 @@ from dashboard.data.activity import (
     serving_hubs,
     serving_hubs_by_district,
 )
+from dashboard.data.columns import rank_highest_first, ratio
 from dashboard.data.context import DataContext, cached
 from dashboard.data.filters import Filter, Scope
 from dashboard.data.sql import (
@@ -29,8 +30,8 @@ from dashboard.data.sql import (
     median_wait,
     read_df,
 )
-from dashboard.privacy.suppression import rate_or_missing
-from etl.warehouse.histogram import WAIT_BUCKET_COLUMNS
+from dashboard.privacy.suppression import suppress_rates
+from etl.warehouse.histogram import WAIT_BUCKET_COLUMNS, percentiles_from_count_rows
 from etl.warehouse.schema import (
     cumulative_cho_day,
     cumulative_district_day,
@@ -196,21 +197,47 @@ def district_metrics(ctx: DataContext, f: Filter, scope: Scope) -> pd.DataFrame:
         stmt = (select(d.district_lgd, d.census2011, d.name_en, d.name_hi,
                        *[c for part in parts for c in part.c if c.name != "district_lgd"])
                 .select_from(joined).where(*district_clauses(d.district_lgd, f, scope)).order_by(d.name_en))
-        frame = read_df(conn, stmt)
-    counts = ["consultations", "n_referred", "prev_consultations", "spokes_active", "hubs_serving", "spokes_total",
-              "blocks_total", "blocks_breaching", *WAIT_BUCKET_COLUMNS]
-    frame[counts] = frame[counts].fillna(0).astype("int64")
+        result = conn.execute(stmt)
+        keys = list(result.keys())
+        rows = [tuple(row) for row in result.fetchall()]
+    return _metrics_frame(keys, rows, ctx.suppression_k)
+
+
+_METRIC_COUNTS = frozenset({"consultations", "n_referred", "prev_consultations", "spokes_active", "hubs_serving",
+                            "spokes_total", "blocks_total", "blocks_breaching"})
+
+
+def _metrics_frame(keys: list[str], rows: list[tuple], k: int) -> pd.DataFrame:
+    """``district_metrics``' frame from its statement's rows: the counts (NULL: 0), the median wait from the
+    summed histogram, the rates and the rank, most consultations first (then by name). Built from whole columns:
+    on a state's few dozen districts, pandas' cost per operation is most of the work."""
+    values = dict(zip(keys, (list(c) for c in zip(*rows, strict=True)), strict=True)) if rows \
+        else {key: [] for key in keys}
+    counts = {name: np.array([v or 0 for v in values[name]], dtype=np.int64) for name in _METRIC_COUNTS}
+    waits = np.array([[v or 0 for v in values[name]] for name in WAIT_BUCKET_COLUMNS], dtype=np.float64).T
+    consultations, referred = counts["consultations"], counts["n_referred"]
+    previous, active = counts["prev_consultations"], counts["spokes_active"]
+
+    derived = {
+        "median_wait": percentiles_from_count_rows(waits, 50),
+        "per_active_spoke": ratio(consultations, active, 1.0),
+        "active_spoke_pct": ratio(active, counts["spokes_total"]),
+        # An outcome split of patients: withheld where referred or not-referred is a small count (1..k-1).
+        "referral_rate": np.where(suppress_rates(referred, consultations, k), np.nan, ratio(referred, consultations)),
+        "change_pct": ratio(consultations - previous, previous),
+        "rank": np.asarray(rank_highest_first(consultations.astype(np.float64)), dtype=np.int64),
+    }
+    names = values["name_en"]
+    order = sorted(range(len(rows)), key=lambda i: (derived["rank"][i], names[i]))
+    frame = pd.DataFrame({key: [values[key][i] for i in order] for key in keys
+                          if key not in _METRIC_COUNTS and key not in WAIT_BUCKET_COLUMNS})
     frame["district_lgd"] = frame["district_lgd"].astype("int64")
-    frame["median_wait"] = median_wait(frame)
-    frame["per_active_spoke"] = (frame["consultations"] / frame["spokes_active"].where(frame["spokes_active"] > 0)
-                                 ).astype("float64")
-    frame["active_spoke_pct"] = _pct(frame["spokes_active"], frame["spokes_total"])
-    # An outcome split of patients: withheld where referred or not-referred is a small count (1..k-1).
-    frame["referral_rate"] = rate_or_missing(frame["n_referred"], frame["consultations"],
-                                             _pct(frame["n_referred"], frame["consultations"]), ctx.suppression_k)
-    frame["change_pct"] = _change_pct(frame["consultations"], frame["prev_consultations"])
-    frame["rank"] = frame["consultations"].rank(method="min", ascending=False).astype("int64")
-    return frame.drop(columns=list(WAIT_BUCKET_COLUMNS)).sort_values(["rank", "name_en"]).reset_index(drop=True)
+    for key in keys:  # the counts in the statement's order, then what is worked out from them
+        if key in _METRIC_COUNTS:
+            frame[key] = counts[key][order]
+    for key, column in derived.items():
+        frame[key] = column[order]
+    return frame[[key for key in keys if key not in WAIT_BUCKET_COLUMNS] + list(derived)]
 
 
 def _block_stats(f: Filter, scope: Scope) -> Select:

@@ -40,9 +40,10 @@ from sqlalchemy import (
     union_all,
 )
 
+from dashboard.data.columns import rank_highest_first
 from dashboard.data.context import DataContext, cached
 from dashboard.data.filters import Filter, Scope
-from dashboard.data.hubs import names, pick, rank_highest_first
+from dashboard.data.hubs import names, pick
 from dashboard.data.sql import district_clauses, ids_of_types, read_df, scope_clause
 from dashboard.data.tables import ColumnSpec, TableSpec
 from dashboard.i18n import t

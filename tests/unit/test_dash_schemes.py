@@ -161,7 +161,7 @@ def test_dash526_rank_and_order_match_pandas_with_ties_and_missing_values():  # 
     import numpy as np
     import pandas as pd
 
-    from dashboard.data.hubs import rank_highest_first
+    from dashboard.data.columns import rank_highest_first
 
     pct = np.array([50.0, np.nan, 120.0, 50.0, 0.0, np.nan, 120.0, 75.5, -0.0])
     expected = pd.Series(pct).rank(method="min", ascending=False).astype("Int64")
