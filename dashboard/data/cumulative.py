@@ -74,6 +74,15 @@ def _aliases(table: Table) -> tuple[NamedFromClause, NamedFromClause]:
     return table.alias("cum_end"), table.alias("cum_before")
 
 
+@cache
+def _period_sums(table: Table, measures: tuple[str, ...]) -> tuple[ColumnElement, ...]:
+    """The period's sum of each of ``measures`` over ``pair``'s rows of ``table`` (0 when none), labelled by name.
+    Made once per table and measures: they name the aliases, not the period (the pair's join holds its days), and a
+    statement over a wide table builds dozens of them."""
+    e, s = _aliases(table)
+    return tuple(func.coalesce(func.sum(e.c[m] - func.coalesce(s.c[m], 0)), 0).label(m) for m in measures)
+
+
 def pair(table: Table, sp: Span) -> Pair:
     keys = [c.name for c in table.primary_key.columns if c.name != "day"]
     e, s = _aliases(table)
@@ -112,7 +121,7 @@ def district_sums(sp: Span, f: Filter, scope: Scope, measures: tuple[str, ...], 
     p = pair(cumulative_district_day, sp)
     e = p.e.c
     where = [p.at_end, *district_clauses(e.district_lgd, f, scope), *_kind_clauses(p.e, f)]
-    sums = [func.coalesce(func.sum(p.diff(m)), 0).label(m) for m in measures]
+    sums = _period_sums(cumulative_district_day, measures)
     if per_district:
         return select(e.district_lgd, *sums).select_from(p.joined).where(*where).group_by(e.district_lgd)
     return select(*sums).select_from(p.joined).where(*where)
@@ -200,15 +209,16 @@ def key_activity(sp: Span, table: Table, key: str, dimension: NamedFromClause, k
     return KeyActivity(joined=joined, consultations=consultations, active_days=active_days, last_day=e.c.last_day)
 
 
-def hub_totals(sp: Span, table: Table, f: Filter, hub_ids: Select, measures: tuple[str, ...], by: str) -> Select:
+def hub_totals(sp: Span, table: Table, f: Filter, hub_ids: Select, measures: tuple[str, ...], by: str,
+               label: str | None = None) -> Select:
     """Sums of ``measures`` over the period for the hubs of ``hub_ids``, grouped by ``by`` (``hub_id`` or
-    ``specialty_code``), from a hub running-total table (per hub and mode, or per hub, mode and specialty: mode and
-    specialty filters apply where the table has them)."""
+    ``specialty_code``; its column named ``label`` when given), from a hub running-total table (per hub and mode, or
+    per hub, mode and specialty: mode and specialty filters apply where the table has them)."""
     p = pair(table, sp)
     e = p.e.c
     where = [p.at_end, e.hub_id.in_(hub_ids), *_kind_clauses(p.e, f)]
-    sums = [func.coalesce(func.sum(p.diff(m)), 0).label(m) for m in measures]
-    return select(e[by], *sums).select_from(p.joined).where(*where).group_by(e[by])
+    key = e[by] if label is None else e[by].label(label)
+    return select(key, *_period_sums(table, measures)).select_from(p.joined).where(*where).group_by(e[by])
 
 
 def hour_weekday(sp: Span, f: Filter, hub_ids: Select) -> Select:
@@ -217,8 +227,8 @@ def hour_weekday(sp: Span, f: Filter, hub_ids: Select) -> Select:
     p = pair(cumulative_hub_hour_day, sp)
     e = p.e.c
     where = [p.at_end, e.hub_id.in_(hub_ids), *_kind_clauses(p.e, f)]
-    sums = [func.coalesce(func.sum(p.diff(w)), 0).label(w) for w in WEEKDAY_COLUMNS]
-    return select(e.hour, *sums).select_from(p.joined).where(*where).group_by(e.hour)
+    return (select(e.hour, *_period_sums(cumulative_hub_hour_day, WEEKDAY_COLUMNS)).select_from(p.joined)
+            .where(*where).group_by(e.hour))
 
 
 def block_activity(sp: Span, scope: Scope, lgd: int) -> Select:

@@ -279,9 +279,8 @@ def _hub_sums(conn: Connection, f: Filter, scope: Scope) -> Select:
     sp = running.span(conn, table, f.start, f.end)
     if sp is None:
         return hub_sums(f, scope)
-    stmt = running.hub_totals(sp, table, f, _hub_ids(f, scope), (*HUB_COUNTS, *WAIT_BUCKET_COLUMNS), "hub_id")
-    return stmt.with_only_columns(*[c.label("facility_id") if c.name == "hub_id" else c
-                                    for c in stmt.selected_columns], maintain_column_froms=True)
+    return running.hub_totals(sp, table, f, _hub_ids(f, scope), (*HUB_COUNTS, *WAIT_BUCKET_COLUMNS), "hub_id",
+                              label="facility_id")
 
 
 @cached
