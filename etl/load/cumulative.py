@@ -3,8 +3,10 @@
 Every write of consultation rollups marks the running totals stale from the first day it changed
 (``mark_stale``, in the same transaction as the rollups); ``refresh_cumulatives`` then rewrites, for every key, the
 rows from that day to the rollups' last day, starting from the key's row of the day before. A new day costs one row
-per key; a correction of a day a month back rewrites a month of rows per key. Until a refresh commits, readers see
-the table as stale and read the daily rollups instead, so a killed run never leaves wrong totals in use.
+per key; a correction of a day a month back rewrites a month of rows per key. Up to ``APPEND_DAYS`` days are
+written day by day (the day before's row plus the day's sums); longer spans and full builds run one window query.
+Until a refresh commits, readers see the table as stale and read the daily rollups instead, so a killed run never
+leaves wrong totals in use.
 """
 
 from __future__ import annotations
@@ -165,6 +167,10 @@ def _rewrite(conn: Connection, spec: Cumulative, first: date, last: date, base_d
                              *[func.sum(spec.value(m)).label(m) for m in spec.measures])
                       .where(*in_range).group_by(*[src.c[k] for k in spec.keys], src.c.day))
     conn.execute(insert(daily).from_select([*spec.keys, "day", *spec.measures], daily_rows))
+    if base_day is not None and (last - first).days < APPEND_DAYS:
+        for day in (first + timedelta(days=i) for i in range((last - first).days + 1)):
+            _append_day(conn, spec, daily, day)
+        return
     firsts = [select(*[daily.c[k] for k in spec.keys], func.min(daily.c.day).label("first_day"))
               .group_by(*[daily.c[k] for k in spec.keys])]
     base = None
@@ -196,6 +202,38 @@ def _rewrite(conn: Connection, spec: Cumulative, first: date, last: date, base_d
         names += ["active_days", "last_day"]
     stmt = select(calendar.c.day, *[keys.c[k] for k in spec.keys], *columns).select_from(joined)
     conn.execute(insert(cum).from_select(["day", *spec.keys, *names], stmt))
+
+
+# Up to this many days after the last built one are appended day by day (each row: the key's row of the day before
+# plus the day's sums); a longer rewrite runs the running sums as one window query.
+APPEND_DAYS = 31
+
+
+def _append_day(conn: Connection, spec: Cumulative, daily: Table, day: date) -> None:
+    """Write ``spec``'s rows of ``day`` from those of the day before and the day's sums (``daily``): every key of
+    the day before, carried and added to; then the keys the day brings first. No window, no calendar: a row per key
+    (the sort a window needs is most of a one-day rewrite's cost)."""
+    cum = spec.table
+    before = cum.alias("before")
+    sums = daily.alias("sums")
+    on_day = [sums.c.day == day, *[sums.c[k] == before.c[k] for k in spec.keys]]
+    names = ["day", *spec.keys, *spec.measures]
+    carried = [before.c[m] + func.coalesce(sums.c[m], 0) for m in spec.measures]
+    fresh = [sums.c[m] for m in spec.measures]
+    if spec.activity:
+        names += ["active_days", "last_day"]
+        active = case((sums.c.consultations > 0, 1), else_=0)
+        carried += [before.c.active_days + active, func.coalesce(sums.c.day, before.c.last_day)]
+        fresh += [active, sums.c.day]
+    kept = (select(literal(day, Date), *[before.c[k] for k in spec.keys], *carried)
+            .select_from(before.outerjoin(sums, and_(*on_day)))
+            .where(before.c.day == day - timedelta(days=1)))
+    conn.execute(insert(cum).from_select(names, kept))
+    known = select(before.c.day).where(before.c.day == day - timedelta(days=1),
+                                       *[before.c[k] == sums.c[k] for k in spec.keys])
+    first_seen = select(literal(day, Date), *[sums.c[k] for k in spec.keys], *fresh).where(
+        sums.c.day == day, ~known.exists())
+    conn.execute(insert(cum).from_select(names, first_seen))
 
 
 def refresh_cumulatives(conn: Connection) -> list[str]:

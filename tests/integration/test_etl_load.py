@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from sqlalchemy import Engine, event, func, select, text
 
-from etl.load import writers
+from etl.load import cumulative, writers
 from etl.load.cumulative import CUMULATIVES, refresh_cumulatives
 from etl.load.ledger import recent_runs, top_rejection_reasons
 from etl.load.rollups import rebuild_all
@@ -432,9 +432,13 @@ def test_etl056_refresh_and_moved_facility_find_facts_by_day_and_key(settings: S
     assert_rollups_match_facts(engine)
 
 
-def test_etl057_running_totals_follow_every_load(settings: Settings, engine: Engine, masters: Path) -> None:
+@pytest.mark.parametrize("append_days", [cumulative.APPEND_DAYS, 0], ids=["appended", "window"])
+def test_etl057_running_totals_follow_every_load(settings: Settings, engine: Engine, masters: Path,
+                                                 monkeypatch: pytest.MonkeyPatch, append_days: int) -> None:
     """The running totals equal the daily rollups' sums after each run: a first day, a later day with a gap before
-    it, a day loaded out of order, a corrected old day (rows moved to another spoke and day), a rebuild."""
+    it, a day loaded out of order, a corrected old day (rows moved to another spoke and day), a rebuild. Days after
+    the built ones are appended day by day, or (``window``) always rewritten by the window query."""
+    monkeypatch.setattr(cumulative, "APPEND_DAYS", append_days)
     steps = [("2025-08-01", "C", 90), ("2025-08-04", "D", 60), ("2025-08-02", "E", 45)]
     for day, prefix, n in steps:
         write_csv(settings.landing_dir / f"consultations_{day}.csv", CONSULTATION_HEADER,
@@ -458,6 +462,11 @@ def test_etl057_running_totals_follow_every_load(settings: Settings, engine: Eng
         facts_s1 = conn.execute(select(func.count()).select_from(fact_consultation)
                                 .where(fact_consultation.c.spoke_id == "S1")).scalar()
     assert first_rows == 3 and spoke_s1[0] == facts_s1 and spoke_s1[1] == 4 and _day(spoke_s1[2]) == date(2025, 8, 4)
+    # A new day that brings keys never seen before (spoke S4, later hours of the day).
+    write_csv(settings.landing_dir / "consultations_2025-08-05.csv", CONSULTATION_HEADER,
+              consultation_rows(200, day="2025-08-05", spokes=("S1", "S4"), prefix="F"))
+    run(settings, engine)
+    assert_running_totals_match(engine)
     assert_rollups_match_facts(engine)  # rebuilds the rollups: the running totals are marked for a full rebuild
     with engine.begin() as conn:
         assert conn.execute(select(cumulative_state.c.dirty_from)).scalars().all()[0] is not None
