@@ -484,9 +484,13 @@ def _package_frame(out: pd.DataFrame) -> pd.DataFrame:
     out = out[[*PACKAGE_INFO, *PACKAGE_FLAG_COLUMNS]].copy()
     out["month"] = pd.Series(pd.to_datetime(out["month"].astype(str).str.slice(0, 10), format="%Y-%m-%d").dt.date
                              .to_numpy(dtype=object), index=out.index, dtype="object")
-    for col in PACKAGE_FLAG_COLUMNS:
-        out[col] = pd.to_numeric(out[col], errors="coerce").astype("Int64")
-    out["offered"] = out[list(PACKAGE_FLAG_COLUMNS)].fillna(0).sum(axis=1).astype("int64")
+    # The flags as the query gives them (0, 1 or NULL), read as one array: NULL stays missing, offered counts the 1s.
+    flags = out[list(PACKAGE_FLAG_COLUMNS)].to_numpy(dtype=np.float64, na_value=np.nan)
+    missing = np.isnan(flags)
+    whole = np.where(missing, 0, flags).astype(np.int64)
+    for j, col in enumerate(PACKAGE_FLAG_COLUMNS):
+        out[col] = pd.arrays.IntegerArray(whole[:, j], missing[:, j])
+    out["offered"] = whole.sum(axis=1)
     return out
 
 
