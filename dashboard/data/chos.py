@@ -258,10 +258,11 @@ def summary(ctx: DataContext, f: Filter, scope: Scope, by: str, measure: str) ->
         groups = (select(literal_column("0").label("part"), sums.c.key, null().label("value"), dim.c.name_en,
                          dim.c.name_hi, *[sums.c[name] for name in GROUP_SUMS])
                   .select_from(sums.outerjoin(dim, dim.c[key_name] == sums.c.key)))
-        value = cast(per[MEASURE_COLUMNS[measure]], String)  # text in both branches: a number, or a day
-        values = (select(literal_column("1"), null(), value, null(), null(), func.count(),
+        measured = per[MEASURE_COLUMNS[measure]]
+        # Grouped by the value itself (a sort of numbers, or of days), written as text: a number, or a day.
+        values = (select(literal_column("1"), null(), cast(measured, String), null(), null(), func.count(),
                          *[null()] * (len(GROUP_SUMS) - 1))
-                  .group_by(value))
+                  .group_by(measured))
         rows = conn.execute(union_all(groups, values)).all()
     per_group = sorted(((-1 if k is None else int(k), "–" if en is None else en, "" if hi is None else hi,
                          *(int(v or 0) for v in rest)) for part, k, _, en, hi, *rest in rows if part == 0),
