@@ -781,13 +781,13 @@ def spoke_overview(ctx: DataContext, f: Filter, scope: Scope, idle_days: int, la
                       *[case((flag, 1), else_=0).label(name) for name, flag in flags.items()])
                .select_from(spokes).where(*spoke_dim_clauses(f, scope)).cte("per_spoke"))
         carried = [per.c[k] for k in _CARRIED]
-        counts = select(literal_column("0").label("part"), null().label("rn"), *[null().label(k) for k in _CARRIED],
-                        func.count().label("spokes"),
-                        *[func.coalesce(func.sum(per.c[name]), 0).label(name) for name in flags])
+        counted = select(literal_column("0").label("part"), null().label("rn"), *[null().label(k) for k in _CARRIED],
+                         func.count().label("spokes"),
+                         *[func.coalesce(func.sum(per.c[name]), 0).label(name) for name in flags])
         district_of = dim_district.alias("cross_spoke_district")  # the cross grid's order: the spoke's district
         named = per.join(district_of, district_of.c.district_lgd == per.c.district_lgd)
         n = len(flags)
-        grids = [  # each grid's spokes in its order; a grid's number is its part
+        firsts = [  # each grid's spokes in its order; a grid's number is its part
             _first_rows(1, select(*carried), {"consultations": True, "name": False, "facility_id": False}, limit, n),
             _first_rows(2, select(*carried, per.c.last_day.is_not(None).label("seen"))
                         .where(per.c[f"idle_{window}"] == 1),
@@ -796,7 +796,7 @@ def spoke_overview(ctx: DataContext, f: Filter, scope: Scope, idle_days: int, la
                         .where(per.c.cross_district == 1),
                         {"district_en": False, "name": False, "facility_id": False}, limit, n),
         ]
-        picked = union_all(counts, *grids).subquery("picked")
+        picked = union_all(counted, *firsts).subquery("picked")
         q = picked.c
         shown = (select(q.part, q.facility_id, q.name, spoke_district.c.name_en, spoke_district.c.name_hi,
                         dim_block.c.name_en, dim_block.c.name_hi, q.hub_id, hub.c.name,
@@ -810,13 +810,15 @@ def spoke_overview(ctx: DataContext, f: Filter, scope: Scope, idle_days: int, la
                                                        dim_cho.c.active.is_(True))))
                  .order_by(q.part, q.rn, dim_cho.c.name))  # each spoke's CHOs by name, as _active_chos
         rows = conn.execute(shown).all()
+    spokes_at = 15  # after the part and the 14 fields _spoke_rows reads
     totals = next(r for r in rows if r[0] == 0)
-    counts_ = {"spokes": int(totals[15]), **{name: int(v) for name, v in zip(flags, totals[16:], strict=True)}}
-    by_part = {part: _spoke_rows([r[1:15] for r in rows if r[0] == part], f, lang) for part in (1, 2, 3)}
-    grids_ = {name: [_only(row, keys) for row in by_part[part].values()]
-              for part, name, keys in ((1, "top", SPOKE_COLUMNS), (2, "idle", IDLE_COLUMNS),
-                                       (3, "cross", CROSS_COLUMNS))}
-    return SpokeOverview(counts=counts_, top=grids_["top"], idle=grids_["idle"], cross=grids_["cross"])
+    counts = {"spokes": int(totals[spokes_at]),
+              **{name: int(v) for name, v in zip(flags, totals[spokes_at + 1:], strict=True)}}
+    by_part = {part: _spoke_rows([r[1:spokes_at] for r in rows if r[0] == part], f, lang) for part in (1, 2, 3)}
+    grids = {name: [_only(row, keys) for row in by_part[part].values()]
+             for part, name, keys in ((1, "top", SPOKE_COLUMNS), (2, "idle", IDLE_COLUMNS),
+                                      (3, "cross", CROSS_COLUMNS))}
+    return SpokeOverview(counts=counts, top=grids["top"], idle=grids["idle"], cross=grids["cross"])
 
 
 # What each grid's first rows carry from the spokes' common table expression to the statement that names them.
