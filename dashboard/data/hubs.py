@@ -206,8 +206,8 @@ def _day_bits(service_days: str | None) -> int:
 
 
 def _rate(part: pd.Series, whole: pd.Series, scale: float = 100.0) -> pd.Series:
-    whole = whole.astype(float)
-    return (scale * part.astype(float) / whole.where(whole > 0)).astype("float64")
+    """``ratio`` of two frame columns (missing values stay missing), on their index."""
+    return pd.Series(ratio(part.astype(float).to_numpy(), whole.astype(float).to_numpy(), scale), index=part.index)
 
 
 # ---------------------------------------------------------------- shared clauses

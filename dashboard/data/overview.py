@@ -27,7 +27,6 @@ from dashboard.data.sql import (
     district_clauses,
     facility_dim_clauses,
     ids_of_types,
-    median_wait,
     read_df,
 )
 from dashboard.privacy.suppression import suppress_rates
@@ -117,7 +116,6 @@ def kpis(ctx: DataContext, f: Filter, scope: Scope) -> pd.DataFrame:
             chos_active = conn.execute(running.active_chos(chos_span, f, scope)).scalar()
         else:
             chos_active = conn.execute(active_chos(ctx, f, scope, _cho_clauses(f, scope))).scalar()
-    buckets = pd.DataFrame([list(current[1:])], columns=list(WAIT_BUCKET_COLUMNS))
     row = {
         "consultations": int(current[0] or 0),
         "prev_consultations": int(previous or 0),
@@ -126,11 +124,12 @@ def kpis(ctx: DataContext, f: Filter, scope: Scope) -> pd.DataFrame:
         "hubs_serving": int(hubs_serving or 0),
         "chos_total": int(chos_total or 0),
         "chos_active": int(chos_active or 0),
-        "median_wait": median_wait(buckets).iloc[0],
+        "median_wait": percentiles_from_count_rows(np.array([current[1:]], dtype=np.float64), 50)[0],
     }
     frame = pd.DataFrame([row])
-    frame["change_pct"] = _change_pct(frame["consultations"], frame["prev_consultations"])
-    frame["active_spoke_pct"] = _pct(frame["spokes_active"], frame["spokes_total"])
+    consultations, previous = frame["consultations"].to_numpy(), frame["prev_consultations"].to_numpy()
+    frame["change_pct"] = ratio(consultations - previous, previous)
+    frame["active_spoke_pct"] = ratio(frame["spokes_active"].to_numpy(), frame["spokes_total"].to_numpy())
     return frame
 
 
@@ -144,16 +143,6 @@ def _spans(conn: Connection, table: Table, f: Filter, prev: Filter | None, usabl
     if now is None or prev is None:
         return now, None
     return now, running.span(conn, table, prev.start, prev.end)
-
-
-def _pct(part: pd.Series, whole: pd.Series) -> pd.Series:
-    whole = whole.astype(float)
-    return (100.0 * part.astype(float) / whole.where(whole > 0)).astype("float64")
-
-
-def _change_pct(current: pd.Series, previous: pd.Series) -> pd.Series:
-    previous = previous.astype(float)
-    return (100.0 * (current.astype(float) - previous) / previous.where(previous > 0)).astype("float64")
 
 
 @cached

@@ -16,7 +16,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
 from dashboard.data.filters import Filter, Scope
-from etl.warehouse.histogram import WAIT_BUCKET_COLUMNS, percentile_from_counts
+from etl.warehouse.histogram import WAIT_BUCKET_COLUMNS
 from etl.warehouse.schema import dim_cho, dim_facility, rollup_district_day, rollup_facility_day
 
 
@@ -121,14 +121,6 @@ def bucket_sums(table: Table) -> list[ColumnElement]:
     from sqlalchemy import func
 
     return [func.coalesce(func.sum(table.c[name]), 0).label(name) for name in WAIT_BUCKET_COLUMNS]
-
-
-def median_wait(frame: pd.DataFrame) -> pd.Series:
-    """Median wait per row from its histogram columns (None where no wait was recorded)."""
-    if frame.empty:
-        return pd.Series([], dtype="float64")
-    counts = frame[list(WAIT_BUCKET_COLUMNS)].astype(float).to_numpy()
-    return pd.Series([percentile_from_counts(row, 50) for row in counts], index=frame.index, dtype="float64")
 
 
 def all_of(clauses: list[ColumnElement[bool]]) -> ColumnElement[bool]:
