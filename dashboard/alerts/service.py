@@ -211,8 +211,9 @@ class AlertService:
                 return False
             self._running = True
             self._last_started = now
-        self._thread = threading.Thread(target=self._run, name="arogya-alerts", daemon=True)
-        self._thread.start()
+            # Published and started under the lock: wait() must never see (and join) a thread that is not started.
+            self._thread = threading.Thread(target=self._run, name="arogya-alerts", daemon=True)
+            self._thread.start()
         return True
 
     def _trailing(self, min_interval_s: float) -> None:

@@ -223,3 +223,39 @@ def test_live309_unreachable_channel_is_a_failure_not_a_crash(tmp_path, channel)
     svc = service(wh, retries=1, backoff_s=0.01, timeout_s=1, **config)
     result = svc.evaluate()
     assert result.failed == result.raised and alerts(wh)[0].delivered_at is None
+
+
+def test_live311_wait_never_joins_an_evaluation_that_is_not_started(tmp_path, monkeypatch):  # type: ignore[no-untyped-def]
+    """A trigger publishes its evaluation thread and starts it; a wait() that runs in between must not find the
+    thread unstarted (joining it raises). The thread's start is held back to open that window wide."""
+    import types
+
+    from dashboard.alerts import service as service_module
+
+    starting = threading.Event()
+
+    class SlowStart(threading.Thread):
+        def start(self) -> None:
+            starting.set()
+            threading.Event().wait(0.3)
+            super().start()
+
+    monkeypatch.setattr(service_module, "threading", types.SimpleNamespace(
+        Lock=threading.Lock, Timer=threading.Timer, Thread=SlowStart))
+    svc = service(live_warehouse(tmp_path))
+    monkeypatch.setattr(svc, "evaluate", lambda: None)
+    errors: list[BaseException] = []
+
+    def waiter() -> None:
+        starting.wait(5)
+        try:
+            svc.wait(5)
+        except BaseException as exc:  # noqa: BLE001
+            errors.append(exc)
+
+    watcher = threading.Thread(target=waiter)
+    watcher.start()
+    assert svc.maybe_evaluate(0.0)
+    watcher.join(10)
+    svc.wait(5)
+    assert errors == []
