@@ -377,22 +377,34 @@ def test_dash317_records_match_the_pandas_conversion():  # type: ignore[no-untyp
 
 def test_dash319_settled_process_leaves_the_built_app_out_of_gc_walks(wh):  # type: ignore[no-untyped-def]
     """`settle_process` (called by `arogya serve` and each gunicorn worker) moves what exists into the permanent
-    generation; objects made afterwards are still collected."""
+    generation and collects young objects less often; objects made afterwards are still collected."""
     import gc
+    import weakref
 
-    from dashboard.runtime import settle_process
+    from dashboard.runtime import SERVING_GC_THRESHOLDS, settle_process
 
     ctx = DataContext(reader_engine(wh))
     overview.kpis(ctx, AUGUST, FULL)
+    thresholds = gc.get_threshold()
     try:
         frozen = settle_process()
         assert frozen == gc.get_freeze_count() > 1000
-        cycle: list[object] = []
-        cycle.append(cycle)
+        assert gc.get_threshold() == SERVING_GC_THRESHOLDS != thresholds
+
+        class Node:
+            pass
+
+        node = Node()
+        node.me = node  # type: ignore[attr-defined]
+        gone = weakref.ref(node)
+        del node
+        kept = [[] for _ in range(SERVING_GC_THRESHOLDS[0] + 1)]  # enough new containers for a young collection
+        assert gone() is None and kept  # the cycle was collected without an explicit gc.collect()
         gc.collect()
         assert gc.get_freeze_count() == frozen  # a collection neither unfreezes nor walks the frozen objects
     finally:
         gc.unfreeze()
+        gc.set_threshold(*thresholds)
     assert gc.get_freeze_count() == 0
 
 
