@@ -116,7 +116,8 @@ def views(districts: list[int], live_today: str) -> list[View]:
     for search in ("", "?period=last7", f"?district={d0}"):
         v = {"url.search": search, "chos-ready.data": "chos"}
         out.append(View("chos", "/chos", search, [
-            ("chos.kpis_and_roster", "chos-kpis.children", v), ("chos.map", "chos-map.figure", v),
+            ("chos.summary", "chos-kpis.children", v), ("chos.lists", "chos-roster.rowData", v),
+            ("chos.map", "chos-map.figure", v),
             ("chos.links", "chos-roster-export.href", v)]))
     for search in ("", f"?district={d0}", "?period=last_month"):
         v = {"url.search": search, "schemes-ready.data": "schemes"}

@@ -68,6 +68,7 @@ def layout(**kwargs: Any) -> Any:
         section(t("chos.roster", lang), [
             loading(grid("chos-roster", roster_columns, lang, row_id="cho_id", height=400)),
             html.Div(id="chos-roster-status"),
+            html.Div(id="chos-lists-error"),
             html.Small(t("chos.roster_hint", lang), className="text-muted d-block mt-1"),
         ], tools=html.Div([export_link("chos-roster-export", lang),
                            export_link("chos-roster-dictionary", lang, "export.dictionary")])),
@@ -136,15 +137,14 @@ def capped_note(total: int, lang: str) -> html.Small:
                       className="text-muted d-block mt-1 grid-capped")
 
 
-@callback(Output("chos-kpis", "children"), Output("chos-period", "children"), Output("chos-roster", "rowData"),
-          Output("chos-roster-status", "children"), Output("chos-silent", "rowData"),
-          Output("chos-silent-status", "children"), Output("chos-dist", "figure"),
-          Output("chos-compare-figure", "figure"), Output("chos-compare", "rowData"),
+@callback(Output("chos-kpis", "children"), Output("chos-period", "children"),
+          Output("chos-roster-status", "children"), Output("chos-silent-status", "children"),
+          Output("chos-dist", "figure"), Output("chos-compare-figure", "figure"), Output("chos-compare", "rowData"),
           Input("url", "search"), Input("chos-ready", "data"))
 @memoised
 def update_chos(search: str | None, _ready: Any = None) -> tuple[Any, ...]:
-    """KPIs and the comparison from the sums per district or block, the first rows of the roster, the silent CHOs
-    and the distribution."""
+    """KPIs, the distribution and the comparison from the sums per district or block, and the notes under the
+    roster and the silent CHOs (their totals); the lists themselves come from ``update_cho_lists``."""
     view = _view(search)
     lang, f = view.lang, view.filter
     period = t("filter.showing", lang, start=format_date(f.start), end=format_date(f.end), days=f.days)
@@ -155,23 +155,37 @@ def update_chos(search: str | None, _ready: Any = None) -> tuple[Any, ...]:
         summary = data.summary(rt.data, f, scope, data.grouping(f, view.get("by")), measure)
         totals = summary.totals
         if totals.chos:
-            roster_rows = data.roster_grid(rt.data, f, scope, lang, MAX_GRID_ROWS)
-            silent_rows = data.silent_grid(rt.data, f, scope, lang, MAX_GRID_ROWS)
             dist = data.distribution_view(summary.distribution, lang)
             compare_rows = data.compare_view(summary.compare, lang)
     except Exception as exc:  # noqa: BLE001
         failed = message_figure(t("state.error", lang, ref="chos"))
-        return error(lang, exc, "chos.roster"), period, [], None, [], None, failed, failed, []
+        return error(lang, exc, "chos.summary"), period, None, None, failed, failed, []
     if not totals.chos:
         blank = message_figure(t("chos.none", lang))
-        return empty(lang, "chos.none"), period, [], empty(lang, "chos.none"), [], None, blank, blank, []
+        return empty(lang, "chos.none"), period, empty(lang, "chos.none"), None, blank, blank, []
     status: Any = empty(lang, "chos.no_activity") if totals.consultations == 0 else None
     if totals.chos > MAX_GRID_ROWS:
         status = html.Div([status, capped_note(totals.chos, lang)])
     silent_status = capped_note(totals.silent, lang) if totals.silent > MAX_GRID_ROWS else None
     dist_figure = figures.distribution_figure(dist, list(dist["range"]), t(f"chos.dist.{measure}", lang), lang)
-    return (cho_kpis(totals, lang), period, roster_rows, status, silent_rows, silent_status, dist_figure,
+    return (cho_kpis(totals, lang), period, status, silent_status, dist_figure,
             figures.compare_figure(summary.compare, lang), grid_records(compare_rows))
+
+
+@callback(Output("chos-roster", "rowData"), Output("chos-silent", "rowData"), Output("chos-lists-error", "children"),
+          Input("url", "search"), Input("chos-ready", "data"))
+@memoised
+def update_cho_lists(search: str | None, _ready: Any = None) -> tuple[list, list, Any]:
+    """The first rows of the roster and of the silent CHOs: a callback of their own, so that the browser asks for
+    them alongside the summary (another worker computes them) and the KPIs and charts do not wait for them."""
+    view = _view(search)
+    rt = get_runtime()
+    scope = current_scope()
+    try:
+        return (data.roster_grid(rt.data, view.filter, scope, view.lang, MAX_GRID_ROWS),
+                data.silent_grid(rt.data, view.filter, scope, view.lang, MAX_GRID_ROWS), None)
+    except Exception as exc:  # noqa: BLE001
+        return [], [], error(view.lang, exc, "chos.lists")
 
 
 COVERAGE_DECIMALS = {"laptop_pct": 1, "training_pct": 1, "fully_trained_pct": 1}

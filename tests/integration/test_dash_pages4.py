@@ -113,11 +113,13 @@ def test_dash585_mix_and_heatmap(app, client):  # type: ignore[no-untyped-def]
 
 def test_dash586_cho_page(app, client):  # type: ignore[no-untyped-def]
     body = call(app, client, "chos-kpis.children", [AUGUST])
-    roster = {r["cho_id"]: r for r in body["chos-roster"]["rowData"]}
+    lists = call(app, client, "chos-roster.rowData", [AUGUST])
+    assert lists["chos-lists-error"]["children"] is None
+    roster = {r["cho_id"]: r for r in lists["chos-roster"]["rowData"]}
     assert sorted(roster) == ["C1", "C2", "C3", "C4", "C5", "C6", "C7"]
     assert roster["C3"]["laptop"] == "not yet" and roster["C1"]["laptop"] == "2024-05-01"
     assert (roster["C1"]["active_days"], roster["C1"]["consultations"], roster["C1"]["training_modules"]) == (1, 2, 18)
-    assert [r["cho_id"] for r in body["chos-silent"]["rowData"]] == ["C4", "C7", "C6"]
+    assert [r["cho_id"] for r in lists["chos-silent"]["rowData"]] == ["C4", "C7", "C6"]
     assert body["chos-roster-status"]["children"] is None and body["chos-silent-status"]["children"] is None
     kpis = texts(body["chos-kpis"]["children"])
     assert "6 of 7 CHOs had a consultation" in kpis and "4 of 7 CHOs" in kpis and "57.1%" in kpis
@@ -134,9 +136,10 @@ def test_dash350_cho_grids_capped(app, client, monkeypatch):  # type: ignore[no-
     page = next(m for name, m in sys.modules.items() if name.endswith("chos") and hasattr(m, "update_chos"))
     monkeypatch.setattr(page, "MAX_GRID_ROWS", 2)  # the module as Dash loaded it (the pages folder's name)
     body = call(app, client, "chos-kpis.children", [AUGUST + "&by=district"])  # a search no other test memoised
-    assert len(body["chos-roster"]["rowData"]) == 2
+    lists = call(app, client, "chos-roster.rowData", [AUGUST + "&by=district"])
+    assert len(lists["chos-roster"]["rowData"]) == 2
     assert "first 2 of 7 rows" in texts(body["chos-roster-status"]["children"])
-    assert [r["cho_id"] for r in body["chos-silent"]["rowData"]] == ["C4", "C7"]
+    assert [r["cho_id"] for r in lists["chos-silent"]["rowData"]] == ["C4", "C7"]
     assert "first 2 of 3 rows" in texts(body["chos-silent-status"]["children"])
 
 
@@ -193,7 +196,7 @@ def test_dash589_exports_match_the_grids(app, client):  # type: ignore[no-untype
     assert [r[0] for r in idle[1:]] == [r["facility_id"] for r in spokes["hubs-idle"]["rowData"]]
     network = csv_rows(client, "/api/export/hubs-network.csv" + AUGUST + f"&district={KISHANGANJ}")
     assert len(network) == 5
-    chos_body = call(app, client, "chos-kpis.children", [AUGUST])
+    chos_body = call(app, client, "chos-roster.rowData", [AUGUST])
     roster = csv_rows(client, "/api/export/chos-roster.csv" + AUGUST)
     assert [r[0] for r in roster[1:]] == [r["cho_id"] for r in chos_body["chos-roster"]["rowData"]]
     c3 = next(r for r in roster if r[0] == "C3")
@@ -221,7 +224,7 @@ def test_dash590_district_user_sees_only_their_district(app):  # type: ignore[no
     assert sorted(r["facility_id"] for r in spokes["hubs-spokes"]["rowData"]) == ["S5", "S6", "S7", "S8"]
     network = call(app, client, "hubs-network-map.figure", [AUGUST + f"&district={KISHANGANJ}"])
     assert network["hubs-network"]["rowData"] == []
-    chos_body = call(app, client, "chos-kpis.children", [AUGUST])
+    chos_body = call(app, client, "chos-roster.rowData", [AUGUST])
     assert sorted(r["cho_id"] for r in chos_body["chos-roster"]["rowData"]) == ["C5", "C6"]
     ach = call(app, client, "schemes-achievement.rowData", [AUGUST + "&by=facility"])
     assert [r["key"] for r in ach["schemes-achievement"]["rowData"]] == ["S5"]
@@ -232,7 +235,7 @@ def test_dash590_district_user_sees_only_their_district(app):  # type: ignore[no
 
 
 def test_dash591_hindi_and_empty_states(app, client):  # type: ignore[no-untyped-def]
-    body = call(app, client, "chos-kpis.children", [AUGUST + "&lang=hi"])
+    body = call(app, client, "chos-roster.rowData", [AUGUST + "&lang=hi"])
     roster = {r["cho_id"]: r for r in body["chos-roster"]["rowData"]}
     assert roster["C2"]["laptop"] == "अभी नहीं"
     rows = csv_rows(client, "/api/export/chos-roster.csv" + AUGUST + "&lang=hi")
@@ -258,6 +261,12 @@ def test_dash592_error_state(app, client, monkeypatch):  # type: ignore[no-untyp
     body = call(app, client, "hubs-kpis.children", [AUGUST])
     assert "could not be loaded" in texts(body["hubs-kpis"]["children"])
     assert body["hubs-grid"]["rowData"] == []
+    from dashboard.data import chos
+
+    monkeypatch.setattr(chos, "silent_grid", broken)  # the CHO lists have their own callback and their own error
+    lists = call(app, client, "chos-roster.rowData", [AUGUST])
+    assert "could not be loaded" in texts(lists["chos-lists-error"]["children"])
+    assert lists["chos-roster"]["rowData"] == [] and lists["chos-silent"]["rowData"] == []
 
 
 def test_dash593_large_grids_are_capped_with_a_note(app, client, monkeypatch):  # type: ignore[no-untyped-def]
