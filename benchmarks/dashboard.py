@@ -321,6 +321,7 @@ def cases(t: Target) -> list[Case]:
         Case("chos.map", "chos", "chos-map.figure", page("chos")),
         Case("schemes.kpis", "schemes", "schemes-kpis.children", page("schemes")),
         Case("schemes.achievement", "schemes", "schemes-achievement-title.children", page("schemes")),
+        Case("schemes.laggards", "schemes", "schemes-laggards.rowData", page("schemes")),
         Case("schemes.map", "schemes", "schemes-map.figure", page("schemes")),
         Case("schemes.trend", "schemes", "schemes-trend.figure", page("schemes")),
         Case("schemes.packages", "schemes", "schemes-packages-figure.figure", page("schemes")),

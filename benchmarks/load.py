@@ -124,6 +124,7 @@ def views(districts: list[int], live_today: str) -> list[View]:
         out.append(View("schemes", "/schemes", search, [
             ("schemes.kpis", "schemes-kpis.children", v),
             ("schemes.achievement", "schemes-achievement-title.children", v),
+            ("schemes.laggards", "schemes-laggards.rowData", v),
             ("schemes.map", "schemes-map.figure", v), ("schemes.trend", "schemes-trend.figure", v),
             ("schemes.packages", "schemes-packages-figure.figure", v),
             ("schemes.links", "schemes-catalogue-export.href", v)]))

@@ -178,35 +178,60 @@ def update_catalogue(search: str | None, _ready: Any = None) -> tuple[Any, ...]:
     return (html.Div([kpis, status]) if status else kpis), period, grid_records(table), status
 
 
+def _indicator_label(view: ViewState, indicator: str) -> str:
+    names = data.indicators(get_runtime().data)
+    match = names[names["indicator_code"] == indicator]
+    return name_of(match.iloc[0].to_dict(), view.lang) if not match.empty else indicator
+
+
 @callback(Output("schemes-achievement-title", "children"), Output("schemes-achievement-figure", "figure"),
           Output("schemes-achievement", "rowData"), Output("schemes-achievement", "columnDefs"),
-          Output("schemes-laggards", "rowData"),
-          Output("schemes-laggards-summary", "children"), Input("url", "search"), Input("schemes-ready", "data"))
+          Input("url", "search"), Input("schemes-ready", "data"))
 @memoised
 def update_achievement(search: str | None, _ready: Any = None) -> tuple[Any, ...]:
+    """Achievement per district, block or facility: the chart and the table (the laggards come from
+    ``update_laggards``)."""
     view = _view(search)
     lang = view.lang
     rt = get_runtime()
     level = data.level_param(view.params)
-    args = (rt.data, view.filter, current_scope(), view.params, lang)
     try:
         indicator = _indicator(view)
-        names = data.indicators(rt.data)
+        label = _indicator_label(view, indicator)
         frame_ = data.achievement(rt.data, view.filter, current_scope(), indicator, level)
-        table = data.achievement_table(*args)
-        # The grid's rows (the CSV has every row) and the counts the summary gives.
-        laggards, behind, with_target = data.laggards_grid(*args, MAX_GRID_ROWS)
+        table = data.achievement_table(rt.data, view.filter, current_scope(), view.params, lang)
     except Exception as exc:  # noqa: BLE001
-        failed = message_figure(t("state.error", lang, ref="achievement"))
-        return t("schemes.achievement", lang), failed, [], no_update, [], error(lang, exc, "schemes.achievement")
+        # The chart says it could not be loaded, with the reference of the logged error.
+        failed = error(lang, exc, "schemes.achievement").children
+        return t("schemes.achievement", lang), message_figure(str(failed)), [], no_update
     columns = _columns(data.ACHIEVEMENT_COLUMNS, lang, HIDDEN_BY_LEVEL[level])
-    match = names[names["indicator_code"] == indicator]
-    label = name_of(match.iloc[0].to_dict(), lang) if not match.empty else indicator
     title = t("schemes.achievement_of", lang, indicator=label, level=t(f"schemes.by.{level}", lang))
     if frame_.empty:
-        blank = message_figure(t("schemes.empty", lang))
-        return title, blank, [], columns, [], empty(lang, "schemes.empty")
-    figure = figures.achievement_figure(frame_, lang, data.LAGGARD_PCT)
+        return title, message_figure(t("schemes.empty", lang)), [], columns
+    return title, figures.achievement_figure(frame_, lang, data.LAGGARD_PCT), grid_records(table), columns
+
+
+@callback(Output("schemes-laggards", "rowData"), Output("schemes-laggards-summary", "children"),
+          Input("url", "search"), Input("schemes-ready", "data"))
+@memoised
+def update_laggards(search: str | None, _ready: Any = None) -> tuple[list, Any]:
+    """The centres furthest behind their target (the grid's first rows; the CSV has every row) and how many are
+    behind: a callback of its own, beside the achievement's, so that the browser asks for both at once."""
+    view = _view(search)
+    lang = view.lang
+    rt = get_runtime()
+    try:
+        indicator = _indicator(view)
+        label = _indicator_label(view, indicator)
+        # Nothing to show at the chosen level: the achievement's own (cheap, cached) answer, as its chart says.
+        nothing = data.achievement(rt.data, view.filter, current_scope(), indicator,
+                                   data.level_param(view.params)).empty
+        if nothing:
+            return [], empty(lang, "schemes.empty")
+        laggards, behind, with_target = data.laggards_grid(rt.data, view.filter, current_scope(), view.params, lang,
+                                                           MAX_GRID_ROWS)
+    except Exception as exc:  # noqa: BLE001
+        return [], error(lang, exc, "schemes.laggards")
     summary = t("schemes.laggards_summary", lang, n=format_indian(behind), of=format_indian(with_target),
                 pct=int(data.LAGGARD_PCT), indicator=label)
     status: Any = html.Span(summary, id="schemes-laggards-count")
@@ -214,7 +239,7 @@ def update_achievement(search: str | None, _ready: Any = None) -> tuple[Any, ...
         status = html.Div([status, html.Small(t("grid.capped", lang, shown=format_indian(MAX_GRID_ROWS),
                                                 total=format_indian(behind)),
                                               className="text-muted d-block mt-1 grid-capped")])
-    return (title, figure, grid_records(table), columns, grid_records(laggards), status)
+    return grid_records(laggards), status
 
 
 @callback(Output("schemes-map", "figure"), Output("schemes-map-status", "children"),

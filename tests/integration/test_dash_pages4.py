@@ -167,8 +167,9 @@ def test_dash588_schemes_page(app, client):  # type: ignore[no-untyped-def]
     assert body["schemes-period"]["children"] == "Months 08-2025 to 08-2025"
     ach = call(app, client, "schemes-achievement.rowData", [AUGUST + "&by=block"])
     assert [r["key"] for r in ach["schemes-achievement"]["rowData"]] == ["21201", "20302", "20001", "20301"]
-    assert [r["key"] for r in ach["schemes-laggards"]["rowData"]] == ["S2", "S1"]
-    assert "2 of 5 centres are below 50%" in texts(ach["schemes-laggards-summary"]["children"])
+    lag = call(app, client, "schemes-laggards.rowData", [AUGUST + "&by=block"])
+    assert [r["key"] for r in lag["schemes-laggards"]["rowData"]] == ["S2", "S1"]
+    assert "2 of 5 centres are below 50%" in texts(lag["schemes-laggards-summary"]["children"])
     assert "by block" in texts(ach["schemes-achievement-title"]["children"])
     hidden = {c["field"]: c.get("hide") for c in ach["schemes-achievement"]["columnDefs"]}
     assert hidden["block"] and not hidden["district"]
@@ -267,6 +268,18 @@ def test_dash592_error_state(app, client, monkeypatch):  # type: ignore[no-untyp
     lists = call(app, client, "chos-roster.rowData", [AUGUST])
     assert "could not be loaded" in texts(lists["chos-lists-error"]["children"])
     assert lists["chos-roster"]["rowData"] == [] and lists["chos-silent"]["rowData"] == []
+    from dashboard.data import schemes
+
+    monkeypatch.setattr(schemes, "laggards_grid", broken)  # likewise the laggards, beside the achievement
+    lag = call(app, client, "schemes-laggards.rowData", [AUGUST])
+    assert "could not be loaded" in texts(lag["schemes-laggards-summary"]["children"])
+    assert lag["schemes-laggards"]["rowData"] == []
+    ach = call(app, client, "schemes-achievement.rowData", [AUGUST])
+    assert ach["schemes-achievement"]["rowData"] and "could not" not in json.dumps(ach)
+    monkeypatch.setattr(schemes, "achievement", broken)
+    app.server.extensions["arogya"].data.cache.clear()
+    ach = call(app, client, "schemes-achievement.rowData", [AUGUST])
+    assert "could not be loaded" in ach["schemes-achievement-figure"]["figure"]["layout"]["annotations"][0]["text"]
 
 
 def test_dash593_large_grids_are_capped_with_a_note(app, client, monkeypatch):  # type: ignore[no-untyped-def]
