@@ -201,25 +201,28 @@ class AlertService:
         comes sooner (or while one runs) schedules one more run for when the interval is over, so the last change is
         always evaluated. Returns whether a run started now."""
         with self._state:
-            now = time.monotonic()
-            due = self._last_started + min_interval_s
-            if self._running or now < due:
-                if self._timer is None:
-                    self._timer = threading.Timer(max(due - now, 0.2), self._trailing, args=(min_interval_s,))
-                    self._timer.daemon = True
-                    self._timer.start()
-                return False
-            self._running = True
-            self._last_started = now
-            # Published and started under the lock: wait() must never see (and join) a thread that is not started.
-            self._thread = threading.Thread(target=self._run, name="arogya-alerts", daemon=True)
-            self._thread.start()
+            return self._start_or_schedule(min_interval_s)
+
+    def _start_or_schedule(self, min_interval_s: float) -> bool:
+        """``maybe_evaluate`` with the lock held. The state changes in one hold, so ``wait()`` sees either a timer, or
+        a run with its thread started, or nothing to wait for; never a thread that is not started yet."""
+        now = time.monotonic()
+        due = self._last_started + min_interval_s
+        if self._running or now < due:
+            if self._timer is None:
+                self._timer = threading.Timer(max(due - now, 0.2), self._trailing, args=(min_interval_s,))
+                self._timer.daemon = True
+                self._timer.start()
+            return False
+        thread = threading.Thread(target=self._run, name="arogya-alerts", daemon=True)
+        thread.start()  # if it cannot start, nothing is marked running
+        self._running, self._last_started, self._thread = True, now, thread
         return True
 
     def _trailing(self, min_interval_s: float) -> None:
-        with self._state:
+        with self._state:  # the timer is gone and its run started (or scheduled again) in one hold: see wait()
             self._timer = None
-        self.maybe_evaluate(min_interval_s)
+            self._start_or_schedule(min_interval_s)
 
     def _run(self) -> None:
         try:
