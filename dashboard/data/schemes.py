@@ -347,14 +347,16 @@ def _facility_pct(n: Subquery) -> tuple[ColumnElement, ColumnElement]:
 
 
 def _laggard_frame(ctx: DataContext, f: Filter, scope: Scope, indicator: str,
-                   limit: int | None) -> tuple[pd.DataFrame, int, int]:
+                   limit: int | None) -> tuple[pd.DataFrame, int, int, int]:
     """``laggards(achievement(..., "facility"))``, or its first ``limit`` rows, filtered and ordered in SQL; with the
-    number of laggards and the number of centres with a target (counted over every centre in the same query)."""
+    number of laggards, of centres with a target and of centres with a value (counted over every centre in the same
+    query)."""
     # The facility sums once (materialised): counted over every centre, then the laggards named and ordered.
     sums = _fact_sums(f, scope, indicator, "facility").cte("sums").prefix_with("MATERIALIZED")
     pct_all, _ = _facility_pct(sums)
     behind_n = select(func.count(case((pct_all < LAGGARD_PCT, 1)))).correlate(None).scalar_subquery()
     with_target_n = select(func.count(case((sums.c.target > 0, 1)))).correlate(None).scalar_subquery()
+    centres_n = select(func.count()).select_from(sums).correlate(None).scalar_subquery()
     # Only the laggards are named (a small share of the centres): the names are looked up for those rows alone.
     behind = select(sums).where(pct_all < LAGGARD_PCT).subquery("behind")
     n = _named(behind, "facility").subquery("named")
@@ -362,19 +364,19 @@ def _laggard_frame(ctx: DataContext, f: Filter, scope: Scope, indicator: str,
     name = func.coalesce(n.c.name_en, n.c.key)
     dialect = ctx.engine.dialect.name
     # achievement's rows come in facility order, then by name; laggards keeps that order among equals.
-    stmt = (select(n, behind_n.label("behind_"), with_target_n.label("with_target_"))
+    stmt = (select(n, behind_n.label("behind_"), with_target_n.label("with_target_"), centres_n.label("centres_"))
             .order_by(pct, gap.desc(), _text_order(name, dialect), _text_order(n.c.key, dialect),
                       n.c.block_lgd.nulls_first(), n.c.district_lgd.nulls_first()).limit(limit))
     with ctx.engine.connect() as conn:
         frame = read_df(conn, stmt)
-        if frame.empty:  # no laggard row to carry the count of centres with a target
-            with_target = int(conn.execute(select(with_target_n)).scalar() or 0)
-            behind = 0
+        if frame.empty:  # no laggard row to carry the counts of centres
+            counts = conn.execute(select(with_target_n, centres_n)).one()
+            behind, with_target, centres = 0, int(counts[0] or 0), int(counts[1] or 0)
             frame = pd.DataFrame(columns=[c.name for c in stmt.selected_columns if not c.name.endswith("_")])
         else:
-            behind, with_target = int(frame["behind_"].iloc[0]), int(frame["with_target_"].iloc[0])
-            frame = frame.drop(columns=["behind_", "with_target_"])
-    return _named_rows(_achieved(frame)), behind, with_target
+            behind, with_target, centres = (int(frame[k].iloc[0]) for k in ("behind_", "with_target_", "centres_"))
+            frame = frame.drop(columns=["behind_", "with_target_", "centres_"])
+    return _named_rows(_achieved(frame)), behind, with_target, centres
 
 
 def trend_start(f: Filter) -> date:
@@ -652,11 +654,12 @@ def districts_table(ctx: DataContext, f: Filter, scope: Scope, params: Mapping[s
 
 @cached
 def laggards_grid(ctx: DataContext, f: Filter, scope: Scope, params: Mapping[str, str], lang: str,
-                  limit: int | None) -> tuple[pd.DataFrame, int, int]:
-    """The laggards table's first ``limit`` rows (what a grid shows), the number of laggards and the number of
-    centres with a target."""
-    frame, behind, with_target = _laggard_frame(ctx, f, scope, count_indicator(ctx, params.get("ind")), limit)
-    return pick(_achievement_labels(frame, "facility", lang), LAGGARD_COLUMNS), behind, with_target
+                  limit: int | None) -> tuple[pd.DataFrame, int, int, int]:
+    """The laggards table's first ``limit`` rows (what a grid shows), the number of laggards, of centres with a
+    target and of centres with a value (none: nothing to show)."""
+    frame, behind, with_target, centres = _laggard_frame(ctx, f, scope, count_indicator(ctx, params.get("ind")),
+                                                         limit)
+    return pick(_achievement_labels(frame, "facility", lang), LAGGARD_COLUMNS), behind, with_target, centres
 
 
 @cached

@@ -22,7 +22,7 @@ from dashboard.ui.chart_table import table_view
 from dashboard.ui.frame import export_link, frame, page_layout, page_title, search_from_kwargs, url_id
 from dashboard.ui.geo import geojson_url, has_boundaries
 from dashboard.ui.memo import memoised
-from dashboard.ui.states import empty, error, loading, message_figure
+from dashboard.ui.states import empty, error, error_alert, error_text, loading, message_figure
 from dashboard.ui.widgets import column, export_href, grid, kpi_card, section
 from dashboard.urlstate import ViewState
 
@@ -68,7 +68,7 @@ def layout(**kwargs: Any) -> Any:
         section(t("chos.roster", lang), [
             loading(grid("chos-roster", roster_columns, lang, row_id="cho_id", height=400)),
             html.Div(id="chos-roster-status"),
-            html.Div(id="chos-lists-error"),
+            html.Div(id="chos-roster-error"),
             html.Small(t("chos.roster_hint", lang), className="text-muted d-block mt-1"),
         ], tools=html.Div([export_link("chos-roster-export", lang),
                            export_link("chos-roster-dictionary", lang, "export.dictionary")])),
@@ -76,6 +76,7 @@ def layout(**kwargs: Any) -> Any:
             dbc.Col(section(t("chos.silent", lang), [
                 loading(grid("chos-silent", _columns(data.SILENT_COLUMNS, lang), lang, row_id="cho_id", height=340)),
                 html.Div(id="chos-silent-status"),
+                html.Div(id="chos-silent-error"),
             ], tools=export_link("chos-silent-export", lang)), lg=6),
             dbc.Col(section(t("chos.distribution", lang), html.Div([loading(dcc.Graph(id="chos-dist",
                                                                                       config=GRAPH_CONFIG)),
@@ -158,8 +159,9 @@ def update_chos(search: str | None, _ready: Any = None) -> tuple[Any, ...]:
             dist = data.distribution_view(summary.distribution, lang)
             compare_rows = data.compare_view(summary.compare, lang)
     except Exception as exc:  # noqa: BLE001
-        failed = message_figure(t("state.error", lang, ref="chos"))
-        return error(lang, exc, "chos.summary"), period, None, None, failed, failed, []
+        message = error_text(lang, exc, "chos.summary")
+        failed = message_figure(message)
+        return error_alert(message), period, None, None, failed, failed, []
     if not totals.chos:
         blank = message_figure(t("chos.none", lang))
         return empty(lang, "chos.none"), period, empty(lang, "chos.none"), None, blank, blank, []
@@ -172,10 +174,10 @@ def update_chos(search: str | None, _ready: Any = None) -> tuple[Any, ...]:
             figures.compare_figure(summary.compare, lang), grid_records(compare_rows))
 
 
-@callback(Output("chos-roster", "rowData"), Output("chos-silent", "rowData"), Output("chos-lists-error", "children"),
-          Input("url", "search"), Input("chos-ready", "data"))
+@callback(Output("chos-roster", "rowData"), Output("chos-silent", "rowData"), Output("chos-roster-error", "children"),
+          Output("chos-silent-error", "children"), Input("url", "search"), Input("chos-ready", "data"))
 @memoised
-def update_cho_lists(search: str | None, _ready: Any = None) -> tuple[list, list, Any]:
+def update_cho_lists(search: str | None, _ready: Any = None) -> tuple[list, list, Any, Any]:
     """The first rows of the roster and of the silent CHOs: a callback of their own, so that the browser asks for
     them alongside the summary (another worker computes them) and the KPIs and charts do not wait for them."""
     view = _view(search)
@@ -183,9 +185,10 @@ def update_cho_lists(search: str | None, _ready: Any = None) -> tuple[list, list
     scope = current_scope()
     try:
         return (data.roster_grid(rt.data, view.filter, scope, view.lang, MAX_GRID_ROWS),
-                data.silent_grid(rt.data, view.filter, scope, view.lang, MAX_GRID_ROWS), None)
+                data.silent_grid(rt.data, view.filter, scope, view.lang, MAX_GRID_ROWS), None, None)
     except Exception as exc:  # noqa: BLE001
-        return [], [], error(view.lang, exc, "chos.lists")
+        message = error_text(view.lang, exc, "chos.lists")  # under both grids, one reference
+        return [], [], error_alert(message), error_alert(message)
 
 
 COVERAGE_DECIMALS = {"laptop_pct": 1, "training_pct": 1, "fully_trained_pct": 1}

@@ -17,7 +17,7 @@ from dashboard.runtime import current_scope, get_runtime
 from dashboard.ui.chart_table import table_view
 from dashboard.ui.frame import export_link, frame, page_layout, page_title, search_from_kwargs, url_id
 from dashboard.ui.memo import memoised
-from dashboard.ui.states import error, loading, message_figure
+from dashboard.ui.states import error_alert, error_text, loading, message_figure
 from dashboard.ui.widgets import INDIAN_1DP, export_href, grid, section
 
 PAGE = "compare"
@@ -98,8 +98,9 @@ def update_compare(search: str | None, _ready: Any = None) -> tuple[Any, ...]:
                                                            facility_ids=()), current_scope(), "week")
         names_frame = reference.districts(rt.data, current_scope())
     except Exception as exc:  # noqa: BLE001
-        failed = message_figure(t("state.error", lang, ref="compare"))
-        return period, error(lang, exc, "compare"), failed, failed, [], []
+        message = error_text(lang, exc, "compare")
+        failed = message_figure(message)
+        return period, error_alert(message), failed, failed, [], []
     names = {int(r.district_lgd): name_of(r, lang) for r in names_frame.itertuples() if int(r.district_lgd) in chosen}
     ordered = {lgd: names[lgd] for lgd in chosen if lgd in names}
     trend = district_lines(series, ordered, lang) if not series.empty else message_figure(t("state.empty", lang))

@@ -21,7 +21,7 @@ from dashboard.ui.chart_table import table_view
 from dashboard.ui.frame import export_link, frame, page_layout, page_title, search_from_kwargs, url_id
 from dashboard.ui.geo import geojson_url, has_boundaries
 from dashboard.ui.memo import memoised
-from dashboard.ui.states import empty, error, loading, message_figure
+from dashboard.ui.states import empty, error, error_alert, error_text, loading, message_figure
 from dashboard.ui.widgets import column, export_href, grid, kpi_card, section
 from dashboard.urlstate import ViewState
 
@@ -168,8 +168,9 @@ def update_hubs(search: str | None, _ready: Any = None) -> tuple[Any, ...]:
         load = data.hubs_grid(rt.data, f, current_scope(), lang, LOAD_SHOWN)
         service = data.service_table(*args)
     except Exception as exc:  # noqa: BLE001
-        failed = message_figure(t("state.error", lang, ref="hubs"))
-        return error(lang, exc, "hubs.load"), period, [], None, failed, failed, []
+        message = error_text(lang, exc, "hubs.load")
+        failed = message_figure(message)
+        return error_alert(message), period, [], None, failed, failed, []
     totals = data.hub_totals(hubs)
     if hubs.empty:
         blank = message_figure(t("hubs.none", lang))
@@ -191,8 +192,7 @@ def update_specialty(search: str | None, _ready: Any = None) -> dict[str, Any]:
     try:
         mix = data.specialty_mix(get_runtime().data, view.filter, current_scope())
     except Exception as exc:  # noqa: BLE001
-        error(view.lang, exc, "hubs.specialty")
-        return message_figure(t("state.error", view.lang, ref="specialty"))
+        return message_figure(error_text(view.lang, exc, "hubs.specialty"))
     if mix.empty:
         return message_figure(t("state.empty", view.lang))
     return figures.specialty_figure(mix, view.lang)
@@ -207,8 +207,7 @@ def update_heatmap(search: str | None, _ready: Any = None) -> dict[str, Any]:
         cells = data.hour_weekday(rt.data, view.filter, current_scope())
         windows = data.service_windows(rt.data, view.filter, current_scope())
     except Exception as exc:  # noqa: BLE001
-        error(view.lang, exc, "hubs.heatmap")
-        return message_figure(t("state.error", view.lang, ref="heatmap"))
+        return message_figure(error_text(view.lang, exc, "hubs.heatmap"))
     if int(cells["consultations"].sum()) == 0:
         return message_figure(t("state.empty", view.lang))
     return figures.heatmap_figure(cells, view.lang, figures.modal_window(windows))
@@ -267,7 +266,8 @@ def update_network(search: str | None, _ready: Any = None) -> tuple[Any, list, A
         table = data.network_table(rt.data, view.filter, current_scope(), view.params, lang)
         districts = reference.districts(rt.data, current_scope())
     except Exception as exc:  # noqa: BLE001
-        return message_figure(t("state.error", lang, ref="network")), [], error(lang, exc, "hubs.network")
+        message = error_text(lang, exc, "hubs.network")
+        return message_figure(message), [], error_alert(message)
     match = districts[districts["district_lgd"] == lgd]
     if match.empty or net.empty:
         note = t("district.unknown", lang, lgd=lgd)

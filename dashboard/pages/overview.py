@@ -20,7 +20,7 @@ from dashboard.ui.frame import export_link, frame, page_layout, page_title, sear
 from dashboard.ui.geo import geojson_url, has_boundaries
 from dashboard.ui.kpis import kpi_cards
 from dashboard.ui.memo import memoised
-from dashboard.ui.states import empty, error, loading, message_figure
+from dashboard.ui.states import empty, error, error_text, loading, message_figure
 from dashboard.ui.widgets import column, export_href, grid, section
 from dashboard.urlstate import ViewState
 
@@ -146,8 +146,7 @@ def update_trend(search: str | None, _ready: Any = None) -> dict[str, Any]:
     try:
         series = data.trend(get_runtime().data, view.filter, current_scope(), grain)
     except Exception as exc:  # noqa: BLE001
-        error(view.lang, exc, "overview.trend")
-        return message_figure(t("state.error", view.lang, ref="trend"))
+        return message_figure(error_text(view.lang, exc, "overview.trend"))
     if series.empty or int(series["consultations"].sum()) == 0:
         return message_figure(t("state.empty", view.lang))
     return trend_figure(series, grain, view.lang)

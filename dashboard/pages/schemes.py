@@ -23,7 +23,7 @@ from dashboard.ui.chart_table import table_view
 from dashboard.ui.frame import export_link, frame, page_layout, page_title, search_from_kwargs, url_id
 from dashboard.ui.geo import geojson_url, has_boundaries
 from dashboard.ui.memo import memoised
-from dashboard.ui.states import empty, error, loading, message_figure
+from dashboard.ui.states import empty, error, error_alert, error_text, loading, message_figure
 from dashboard.ui.widgets import column, export_href, grid, kpi_card, section
 from dashboard.urlstate import ViewState
 
@@ -202,8 +202,8 @@ def update_achievement(search: str | None, _ready: Any = None) -> tuple[Any, ...
         table = data.achievement_table(rt.data, view.filter, current_scope(), view.params, lang)
     except Exception as exc:  # noqa: BLE001
         # The chart says it could not be loaded, with the reference of the logged error.
-        failed = error(lang, exc, "schemes.achievement").children
-        return t("schemes.achievement", lang), message_figure(str(failed)), [], no_update
+        return t("schemes.achievement", lang), message_figure(error_text(lang, exc, "schemes.achievement")), [], \
+            no_update
     columns = _columns(data.ACHIEVEMENT_COLUMNS, lang, HIDDEN_BY_LEVEL[level])
     title = t("schemes.achievement_of", lang, indicator=label, level=t(f"schemes.by.{level}", lang))
     if frame_.empty:
@@ -221,17 +221,13 @@ def update_laggards(search: str | None, _ready: Any = None) -> tuple[list, Any]:
     lang = view.lang
     rt = get_runtime()
     try:
-        indicator = _indicator(view)
-        label = _indicator_label(view, indicator)
-        # Nothing to show at the chosen level: the achievement's own (cheap, cached) answer, as its chart says.
-        nothing = data.achievement(rt.data, view.filter, current_scope(), indicator,
-                                   data.level_param(view.params)).empty
-        if nothing:
-            return [], empty(lang, "schemes.empty")
-        laggards, behind, with_target = data.laggards_grid(rt.data, view.filter, current_scope(), view.params, lang,
-                                                           MAX_GRID_ROWS)
+        label = _indicator_label(view, _indicator(view))
+        laggards, behind, with_target, centres = data.laggards_grid(rt.data, view.filter, current_scope(),
+                                                                    view.params, lang, MAX_GRID_ROWS)
     except Exception as exc:  # noqa: BLE001
         return [], error(lang, exc, "schemes.laggards")
+    if not centres:  # no value for the indicator under the filter: the achievement's chart says the same
+        return [], empty(lang, "schemes.empty")
     summary = t("schemes.laggards_summary", lang, n=format_indian(behind), of=format_indian(with_target),
                 pct=int(data.LAGGARD_PCT), indicator=label)
     status: Any = html.Span(summary, id="schemes-laggards-count")
@@ -273,8 +269,7 @@ def update_trend(search: str | None, _ready: Any = None) -> dict[str, Any]:
     try:
         monthly = data.monthly(get_runtime().data, view.filter, current_scope(), _indicator(view))
     except Exception as exc:  # noqa: BLE001
-        error(view.lang, exc, "schemes.trend")
-        return message_figure(t("state.error", view.lang, ref="trend"))
+        return message_figure(error_text(view.lang, exc, "schemes.trend"))
     if int(monthly["centres"].sum()) == 0:
         return message_figure(t("schemes.empty", view.lang))
     return figures.trend_figure(monthly, view.lang)
@@ -292,7 +287,8 @@ def update_packages(search: str | None, _ready: Any = None) -> tuple[Any, list, 
         table, coverage, centres = data.packages_grid(rt.data, view.filter, current_scope(), view.params, lang,
                                                       MAX_GRID_ROWS)
     except Exception as exc:  # noqa: BLE001
-        return message_figure(t("state.error", lang, ref="packages")), [], error(lang, exc, "schemes.packages")
+        message = error_text(lang, exc, "schemes.packages")
+        return message_figure(message), [], error_alert(message)
     if table.empty:
         return message_figure(t("schemes.no_packages", lang)), [], empty(lang, "schemes.no_packages")
     note = None

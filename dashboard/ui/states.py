@@ -22,11 +22,21 @@ def empty(lang: str, key: str = "state.empty") -> html.Div:
     return html.Div(t(key, lang), className="empty-state text-muted")
 
 
-def error(lang: str, exc: BaseException | None = None, where: str = "") -> dbc.Alert:
-    """A readable error; the traceback goes to the log under a short reference the user can quote."""
+def error_text(lang: str, exc: BaseException | None = None, where: str = "") -> str:
+    """A readable error message; the traceback goes to the log under the short reference the message quotes."""
     ref = uuid.uuid4().hex[:8]
     log.error("error in %s (ref %s)", where or "callback", ref, exc_info=exc)
-    return dbc.Alert(t("state.error", lang, ref=ref), color="danger", className="error-state mb-0")
+    return t("state.error", lang, ref=ref)
+
+
+def error_alert(message: str) -> dbc.Alert:
+    return dbc.Alert(message, color="danger", className="error-state mb-0")
+
+
+def error(lang: str, exc: BaseException | None = None, where: str = "") -> dbc.Alert:
+    """``error_text`` as an alert. A callback that also has a chart to blank shows the same message (one reference)
+    on it: ``message_figure(text)`` beside ``error_alert(text)``."""
+    return error_alert(error_text(lang, exc, where))
 
 
 def message_figure(message: str) -> dict[str, Any]:

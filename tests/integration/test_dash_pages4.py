@@ -114,7 +114,7 @@ def test_dash585_mix_and_heatmap(app, client):  # type: ignore[no-untyped-def]
 def test_dash586_cho_page(app, client):  # type: ignore[no-untyped-def]
     body = call(app, client, "chos-kpis.children", [AUGUST])
     lists = call(app, client, "chos-roster.rowData", [AUGUST])
-    assert lists["chos-lists-error"]["children"] is None
+    assert lists["chos-roster-error"]["children"] is None and lists["chos-silent-error"]["children"] is None
     roster = {r["cho_id"]: r for r in lists["chos-roster"]["rowData"]}
     assert sorted(roster) == ["C1", "C2", "C3", "C4", "C5", "C6", "C7"]
     assert roster["C3"]["laptop"] == "not yet" and roster["C1"]["laptop"] == "2024-05-01"
@@ -227,6 +227,10 @@ def test_dash590_district_user_sees_only_their_district(app):  # type: ignore[no
     assert network["hubs-network"]["rowData"] == []
     chos_body = call(app, client, "chos-roster.rowData", [AUGUST])
     assert sorted(r["cho_id"] for r in chos_body["chos-roster"]["rowData"]) == ["C5", "C6"]
+    assert [r["cho_id"] for r in chos_body["chos-silent"]["rowData"]] == ["C6"]
+    summary = call(app, client, "chos-kpis.children", [AUGUST])  # the sums too: Kaimur's CHOs only
+    assert "2 of 2 CHOs had a consultation" in texts(summary["chos-kpis"]["children"])
+    assert [r["key"] for r in summary["chos-compare"]["rowData"]] == [KAIMUR]
     ach = call(app, client, "schemes-achievement.rowData", [AUGUST + "&by=facility"])
     assert [r["key"] for r in ach["schemes-achievement"]["rowData"]] == ["S5"]
     analyst = logged_in_client(app, role="analyst", districts=[KAIMUR])  # the district role has no export right
@@ -239,6 +243,8 @@ def test_dash591_hindi_and_empty_states(app, client):  # type: ignore[no-untyped
     body = call(app, client, "chos-roster.rowData", [AUGUST + "&lang=hi"])
     roster = {r["cho_id"]: r for r in body["chos-roster"]["rowData"]}
     assert roster["C2"]["laptop"] == "अभी नहीं"
+    summary = call(app, client, "chos-kpis.children", [AUGUST + "&lang=hi"])
+    assert "7 में से 6 सीएचओ ने परामर्श किया" in texts(summary["chos-kpis"]["children"])
     rows = csv_rows(client, "/api/export/chos-roster.csv" + AUGUST + "&lang=hi")
     assert rows[0][1] == "सीएचओ"
     hubs_empty = call(app, client, "hubs-kpis.children", [EMPTY])
@@ -247,6 +253,8 @@ def test_dash591_hindi_and_empty_states(app, client):  # type: ignore[no-untyped
     assert "No CHO activity in this period." in texts(chos_empty["chos-roster-status"]["children"])
     schemes_empty = call(app, client, "schemes-kpis.children", [EMPTY])
     assert "No scheme data for this period." in texts(schemes_empty["schemes-kpis"]["children"])
+    laggards_empty = call(app, client, "schemes-laggards.rowData", [EMPTY])
+    assert "No scheme data for this period." in texts(laggards_empty["schemes-laggards-summary"]["children"])
     packages = call(app, client, "schemes-packages.rowData", [EMPTY])
     assert packages["schemes-packages"]["rowData"] == []
 
@@ -262,11 +270,14 @@ def test_dash592_error_state(app, client, monkeypatch):  # type: ignore[no-untyp
     body = call(app, client, "hubs-kpis.children", [AUGUST])
     assert "could not be loaded" in texts(body["hubs-kpis"]["children"])
     assert body["hubs-grid"]["rowData"] == []
+    # The blanked charts say the same, with the one reference the traceback is logged under.
+    assert body["hubs-capacity"]["figure"]["layout"]["annotations"][0]["text"] == texts(body["hubs-kpis"]["children"])
     from dashboard.data import chos
 
     monkeypatch.setattr(chos, "silent_grid", broken)  # the CHO lists have their own callback and their own error
     lists = call(app, client, "chos-roster.rowData", [AUGUST])
-    assert "could not be loaded" in texts(lists["chos-lists-error"]["children"])
+    assert "could not be loaded" in texts(lists["chos-roster-error"]["children"])
+    assert texts(lists["chos-silent-error"]["children"]) == texts(lists["chos-roster-error"]["children"])
     assert lists["chos-roster"]["rowData"] == [] and lists["chos-silent"]["rowData"] == []
     from dashboard.data import schemes
 

@@ -173,14 +173,15 @@ def test_dash373_laggards_in_sql_equal_the_frame_they_replace(wh: Warehouse) -> 
             for indicator in (ABHA, "NCD_HTN"):
                 centres = schemes.achievement(ctx, f, scope, indicator, "facility")
                 expected = schemes.laggards(centres)
-                frame, behind, with_target = schemes._laggard_frame(ctx, f, scope, indicator, None)
+                frame, behind, with_target, with_value = schemes._laggard_frame(ctx, f, scope, indicator, None)
                 same(frame, expected.drop(columns="rank") if "rank" in expected else expected)
-                assert (behind, with_target) == (len(expected), int(centres["achieved_pct"].notna().sum()))
+                assert (behind, with_target, with_value) == (len(expected), int(centres["achieved_pct"].notna().sum()),
+                                                             len(centres))
                 head = schemes._laggard_frame(ctx, f, scope, indicator, 1)
-                same(head, (frame.head(1), behind, with_target))
-    grid, behind, with_target = schemes.laggards_grid(ctx, AUGUST, FULL, {}, "en", 500)
+                same(head, (frame.head(1), behind, with_target, with_value))
+    grid, behind, with_target, with_value = schemes.laggards_grid(ctx, AUGUST, FULL, {}, "en", 500)
     same(grid, schemes.laggards_table(ctx, AUGUST, FULL, {}, "en"))
-    assert grid["key"].tolist() == ["S2", "S1"] and (behind, with_target) == (2, 5)
+    assert grid["key"].tolist() == ["S2", "S1"] and (behind, with_target, with_value) == (2, 5, 5)
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
