@@ -310,21 +310,24 @@ def cases(t: Target) -> list[Case]:
         Case("district.tables", "district", "district-blocks.rowData", district),
         Case("district.facility_detail", "district", "district-detail.children", click),
         Case("compare.charts", "compare", "compare-panels.figure", compare),
-        # Issue 4's pages: hubs and spokes, CHOs, schemes (each case is the first output of its callback).
+        # Issue 4's pages (hubs and spokes, CHOs, schemes): every callback, each by its first output.
         Case("hubs.kpis_and_load", "hubs", "hubs-kpis.children", page("hubs")),
         Case("hubs.specialty", "hubs", "hubs-specialty.figure", page("hubs")),
         Case("hubs.heatmap", "hubs", "hubs-heatmap.figure", page("hubs")),
         Case("hubs.spokes", "hubs", "hubs-spokes.rowData", page("hubs")),
         Case("hubs.network", "hubs", "hubs-network-map.figure", page("hubs", f"?district={t.district_lgd}")),
+        Case("hubs.links", "hubs", "hubs-load-export.href", page("hubs")),
         Case("chos.summary", "chos", "chos-kpis.children", page("chos")),
         Case("chos.lists", "chos", "chos-roster.rowData", page("chos")),
         Case("chos.map", "chos", "chos-map.figure", page("chos")),
+        Case("chos.links", "chos", "chos-roster-export.href", page("chos")),
         Case("schemes.kpis", "schemes", "schemes-kpis.children", page("schemes")),
         Case("schemes.achievement", "schemes", "schemes-achievement-title.children", page("schemes")),
         Case("schemes.laggards", "schemes", "schemes-laggards.rowData", page("schemes")),
         Case("schemes.map", "schemes", "schemes-map.figure", page("schemes")),
         Case("schemes.trend", "schemes", "schemes-trend.figure", page("schemes")),
         Case("schemes.packages", "schemes", "schemes-packages-figure.figure", page("schemes")),
+        Case("schemes.links", "schemes", "schemes-catalogue-export.href", page("schemes")),
     ]
 
 
