@@ -327,6 +327,7 @@ def cases(t: Target) -> list[Case]:
         Case("schemes.map", "schemes", "schemes-map.figure", page("schemes")),
         Case("schemes.trend", "schemes", "schemes-trend.figure", page("schemes")),
         Case("schemes.packages", "schemes", "schemes-packages-figure.figure", page("schemes")),
+        Case("schemes.package_centres", "schemes", "schemes-packages.rowData", page("schemes")),
         Case("schemes.links", "schemes", "schemes-catalogue-export.href", page("schemes")),
     ]
 

@@ -127,6 +127,7 @@ def views(districts: list[int], live_today: str) -> list[View]:
             ("schemes.laggards", "schemes-laggards.rowData", v),
             ("schemes.map", "schemes-map.figure", v), ("schemes.trend", "schemes-trend.figure", v),
             ("schemes.packages", "schemes-packages-figure.figure", v),
+            ("schemes.package_centres", "schemes-packages.rowData", v),
             ("schemes.links", "schemes-catalogue-export.href", v)]))
     for lgd in (d0, d1):
         v = {"live-ready.data": lgd, "live-interval.n_intervals": None, "url.search": "",

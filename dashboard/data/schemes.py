@@ -698,19 +698,26 @@ def package_coverage_table(ctx: DataContext, f: Filter, scope: Scope, params: Ma
 
 
 @cached
-def packages_grid(ctx: DataContext, f: Filter, scope: Scope, params: Mapping[str, str], lang: str,
-                  limit: int) -> tuple[pd.DataFrame, pd.DataFrame, int]:
-    """What the packages view shows: the packages table's first ``limit`` rows, the coverage table and the number
-    of centres with package flags."""
+def _pivoted(ctx: DataContext) -> bool:
+    """Whether the package-month rollup is fresh for the flags the catalogue defines."""
     with ctx.engine.connect() as conn:
-        pivoted = rollups(ctx, conn).packages == package_signature(_flag_packages(ctx))
-    if pivoted:  # two cheap statements (materialising the latest flags to share them costs SQLite more)
+        return rollups(ctx, conn).packages == package_signature(_flag_packages(ctx))
+
+
+def package_view(ctx: DataContext, f: Filter, scope: Scope, lang: str) -> tuple[pd.DataFrame, int]:
+    """What the packages chart and its note show: the coverage table and the number of centres with package flags
+    (summed in SQL from the fresh rollup; else from pivoting the facts)."""
+    if _pivoted(ctx):
         coverage, centres = package_summary(ctx, f, scope)
-        rows = packages(ctx, f, scope, limit)
-    else:  # pivoting the facts is the cost: once, for every centre
+    else:
         every = packages(ctx, f, scope)
-        coverage, centres, rows = package_coverage(every), len(every), every.head(limit)
-    return _package_labels(rows, lang), _coverage_labels(coverage, lang), centres
+        coverage, centres = package_coverage(every), len(every)
+    return _coverage_labels(coverage, lang), centres
+
+
+def packages_grid(ctx: DataContext, f: Filter, scope: Scope, lang: str, limit: int) -> pd.DataFrame:
+    """The packages table's first ``limit`` rows (what a grid shows; the CSV has every row)."""
+    return _package_labels(packages(ctx, f, scope, limit), lang)
 
 
 TABLES: dict[str, TableSpec] = {

@@ -122,6 +122,7 @@ def layout(**kwargs: Any) -> Any:
                                      height=380)), lg=7),
             ], className="g-2"),
             html.Div(id="schemes-packages-status"),
+            html.Div(id="schemes-packages-error"),
             html.Small(t("schemes.packages_hint", lang), className="text-muted"),
         ], tools=html.Div([export_link("schemes-package-coverage-export", lang, "schemes.export_coverage"),
                            export_link("schemes-packages-export", lang)])),
@@ -275,27 +276,39 @@ def update_trend(search: str | None, _ready: Any = None) -> dict[str, Any]:
     return figures.trend_figure(monthly, view.lang)
 
 
-@callback(Output("schemes-packages-figure", "figure"), Output("schemes-packages", "rowData"),
-          Output("schemes-packages-status", "children"), Input("url", "search"), Input("schemes-ready", "data"))
+@callback(Output("schemes-packages-figure", "figure"), Output("schemes-packages-status", "children"),
+          Input("url", "search"), Input("schemes-ready", "data"))
 @memoised
-def update_packages(search: str | None, _ready: Any = None) -> tuple[Any, list, Any]:
+def update_packages(search: str | None, _ready: Any = None) -> tuple[Any, Any]:
+    """The share of centres offering each package, and the note under the centres' grid (how many; none)."""
     view = _view(search)
     lang = view.lang
-    rt = get_runtime()
     try:
-        # The grid's rows only (the CSV has every row); the coverage and the count are summed in SQL.
-        table, coverage, centres = data.packages_grid(rt.data, view.filter, current_scope(), view.params, lang,
-                                                      MAX_GRID_ROWS)
+        coverage, centres = data.package_view(get_runtime().data, view.filter, current_scope(), lang)
     except Exception as exc:  # noqa: BLE001
         message = error_text(lang, exc, "schemes.packages")
-        return message_figure(message), [], error_alert(message)
-    if table.empty:
-        return message_figure(t("schemes.no_packages", lang)), [], empty(lang, "schemes.no_packages")
+        return message_figure(message), error_alert(message)
+    if not centres:
+        return message_figure(t("schemes.no_packages", lang)), empty(lang, "schemes.no_packages")
     note = None
     if centres > MAX_GRID_ROWS:
         note = html.Small(t("grid.capped", lang, shown=format_indian(MAX_GRID_ROWS), total=format_indian(centres)),
                           className="text-muted d-block mt-1 grid-capped")
-    return figures.package_figure(coverage, lang), grid_records(table), note
+    return figures.package_figure(coverage, lang), note
+
+
+@callback(Output("schemes-packages", "rowData"), Output("schemes-packages-error", "children"),
+          Input("url", "search"), Input("schemes-ready", "data"))
+@memoised
+def update_package_centres(search: str | None, _ready: Any = None) -> tuple[list, Any]:
+    """The centres' package flags (the grid's first rows): a callback of its own beside the chart's, so that the
+    browser asks for both at once."""
+    view = _view(search)
+    try:
+        rows = data.packages_grid(get_runtime().data, view.filter, current_scope(), view.lang, MAX_GRID_ROWS)
+    except Exception as exc:  # noqa: BLE001
+        return [], error(view.lang, exc, "schemes.package_centres")
+    return grid_records(rows), None
 
 
 EXPORTS: tuple[tuple[str, str], ...] = (

@@ -180,9 +180,12 @@ def test_dash588_schemes_page(app, client):  # type: ignore[no-untyped-def]
     trend = call(app, client, "schemes-trend.figure", [AUGUST])["schemes-trend"]["figure"]
     assert trend["data"][0]["y"][-3:] == [20.0, 90.0, 236.0]
     packages = call(app, client, "schemes-packages.rowData", [AUGUST])
+    assert packages["schemes-packages-error"]["children"] is None
+    chart = call(app, client, "schemes-packages-figure.figure", [AUGUST])
+    assert chart["schemes-packages-figure"]["figure"]["data"][0]["x"][-1] == 100.0  # package 1, at the top
+    assert chart["schemes-packages-status"]["children"] is None
     assert sorted((r["facility_id"], r["offered"]) for r in packages["schemes-packages"]["rowData"]) == [
         ("S1", 6), ("S3", 1), ("S5", 11)]
-    assert packages["schemes-packages-figure"]["figure"]["data"][0]["x"][-1] == 100.0  # package 1, at the top
     htn = call(app, client, "schemes-kpis.children", [AUGUST + "&ind=NCD_HTN"])
     assert "66.7%" in texts(htn["schemes-kpis"]["children"])
 
@@ -257,6 +260,8 @@ def test_dash591_hindi_and_empty_states(app, client):  # type: ignore[no-untyped
     assert "No scheme data for this period." in texts(laggards_empty["schemes-laggards-summary"]["children"])
     packages = call(app, client, "schemes-packages.rowData", [EMPTY])
     assert packages["schemes-packages"]["rowData"] == []
+    chart = call(app, client, "schemes-packages-figure.figure", [EMPTY])
+    assert "No centre has reported its service packages." in texts(chart["schemes-packages-status"]["children"])
 
 
 def test_dash592_error_state(app, client, monkeypatch):  # type: ignore[no-untyped-def]
@@ -287,6 +292,11 @@ def test_dash592_error_state(app, client, monkeypatch):  # type: ignore[no-untyp
     assert lag["schemes-laggards"]["rowData"] == []
     ach = call(app, client, "schemes-achievement.rowData", [AUGUST])
     assert ach["schemes-achievement"]["rowData"] and "could not" not in json.dumps(ach)
+    monkeypatch.setattr(schemes, "packages_grid", broken)  # the centres' package grid, beside its chart
+    centres = call(app, client, "schemes-packages.rowData", [AUGUST])
+    assert "could not be loaded" in texts(centres["schemes-packages-error"]["children"])
+    chart = call(app, client, "schemes-packages-figure.figure", [AUGUST])
+    assert chart["schemes-packages-figure"]["figure"]["data"] and chart["schemes-packages-status"]["children"] is None
     monkeypatch.setattr(schemes, "achievement", broken)
     app.server.extensions["arogya"].data.cache.clear()
     ach = call(app, client, "schemes-achievement.rowData", [AUGUST])

@@ -147,11 +147,12 @@ def test_dash372_packages_from_the_pivot_equal_the_facts(wh: Warehouse) -> None:
                 # The SQL summary is the coverage of every row; a limit gives the first rows.
                 same(summary, (schemes.package_coverage(rows), len(rows)))
                 same(schemes.packages(ctx, f, scope, 2), rows.head(2))
-                # The view's one statement gives the same grid rows, coverage and count.
-                grid = schemes.packages_grid(ctx, f, scope, {}, "hi", 2)
-                same(grid, (schemes.packages_table(ctx, f, scope, {}, "hi").head(2),
-                            schemes.package_coverage_table(ctx, f, scope, {}, "hi"), len(rows)))
-                out.append((rows, summary, grid))
+                # The page's chart and grid: the same coverage and count, and the table's first rows.
+                view = schemes.package_view(ctx, f, scope, "hi")
+                same(view, (schemes.package_coverage_table(ctx, f, scope, {}, "hi"), len(rows)))
+                grid = schemes.packages_grid(ctx, f, scope, "hi", 2)
+                same(grid, schemes.packages_table(ctx, f, scope, {}, "hi").head(2))
+                out.append((rows, summary, view, grid))
         return out
 
     fresh, facts, from_rollups, from_facts = both_ways(wh, read)
