@@ -476,6 +476,7 @@ def roster_table(ctx: DataContext, f: Filter, scope: Scope, params: Mapping[str,
     return _table(_roster_values(_roster_rows(ctx, f, scope), f, lang), ROSTER_COLUMNS)
 
 
+@cached
 def roster_grid(ctx: DataContext, f: Filter, scope: Scope, lang: str, limit: int) -> list[dict[str, object]]:
     """The first ``limit`` rows of ``roster_table`` as grid rows, read without the rest."""
     rows = _roster_rows(ctx, f, scope, limit=limit)
@@ -487,6 +488,7 @@ def silent_table(ctx: DataContext, f: Filter, scope: Scope, params: Mapping[str,
     return _table(_silent_values(_roster_rows(ctx, f, scope, silent_only=True), f, lang), SILENT_COLUMNS)
 
 
+@cached
 def silent_grid(ctx: DataContext, f: Filter, scope: Scope, lang: str, limit: int) -> list[dict[str, object]]:
     """The first ``limit`` rows of ``silent_table`` as grid rows."""
     rows = _roster_rows(ctx, f, scope, silent_only=True)

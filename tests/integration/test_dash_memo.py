@@ -179,3 +179,17 @@ def test_dash328_kept_layout_parts_render_as_components_in_the_page(app):  # typ
         _skip, _navbar, bar, main = page["props"]["children"]
         assert isinstance(bar, dict) and bar["props"]["id"] == "filter-bar", type(bar)
         assert find(main, "freshness")["type"] == "Div"
+
+
+def test_dash529_a_view_switch_reads_the_cho_lists_from_the_cache(app):  # type: ignore[no-untyped-def]
+    """The CHO lists do not depend on the comparison's grouping or the distribution's measure: switching either
+    recomputes the summary but reads the lists' rows from the data cache."""
+    client = logged_in_client(app)
+    reads = _rollup_reads(app.server.extensions["arogya"].data.engine)
+    first = call(app, client, "chos-roster.rowData", [AUGUST + "&by=district"])
+    assert reads
+    reads.clear()
+    switched = call(app, client, "chos-roster.rowData", [AUGUST + "&by=block&dist=active_days"])
+    assert switched == first and reads == []
+    call(app, client, "chos-kpis.children", [AUGUST + "&by=block&dist=active_days"])
+    assert reads  # the summary is computed for the new grouping
