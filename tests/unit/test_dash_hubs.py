@@ -388,7 +388,7 @@ def test_dash525_a_spoke_with_two_chos_lists_both_by_name(tmp_path):  # type: ig
     warehouse.drop()
 
 
-def test_dash513_small_outcome_splits_are_withheld_with_the_default_k(wh):  # type: ignore[no-untyped-def]
+def test_dash540_small_outcome_splits_are_withheld_with_the_default_k(wh):  # type: ignore[no-untyped-def]
     h = {r["facility_id"]: r for r in hubs.hub_load(DataContext(reader_engine(wh)), AUGUST, FULL).to_dict("records")}
     # H3: 1 abandoned of 4 — both sides of the split (1 and 3) are below k=5, so the rate is withheld.
     assert pd.isna(h["H3"]["abandoned_pct"])

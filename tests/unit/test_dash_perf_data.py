@@ -409,7 +409,7 @@ def test_dash319_settled_process_leaves_the_built_app_out_of_gc_walks(wh):  # ty
 
 
 @pytest.mark.parametrize("grain", ["day", "week", "month"])
-def test_dash320_district_series_match_a_pandas_groupby(wh, grain):  # type: ignore[no-untyped-def]
+def test_dash530_district_series_match_a_pandas_groupby(wh, grain):  # type: ignore[no-untyped-def]
     """The series summed in plain Python equal pandas' group-by of the same rollup rows, zeros filled."""
     ctx = DataContext(reader_engine(wh))
     f = Filter(date(2025, 7, 28), TODAY)
