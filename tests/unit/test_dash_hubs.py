@@ -40,7 +40,7 @@ def wh(tmp_path_factory):  # type: ignore[no-untyped-def]
 
 @pytest.fixture(scope="module")
 def ctx(wh):  # type: ignore[no-untyped-def]
-    # The metric arithmetic on a tiny fixture: small-cell suppression off (k=1 hides nothing); test_dash513 checks
+    # The metric arithmetic on a tiny fixture: small-cell suppression off (k=1 hides nothing); test_dash540 checks
     # that the default k withholds these small outcome splits.
     return DataContext(reader_engine(wh), suppression_k=1)
 
