@@ -697,13 +697,13 @@ def package_coverage_table(ctx: DataContext, f: Filter, scope: Scope, params: Ma
     return _coverage_labels(package_summary(ctx, f, scope)[0], lang)
 
 
-@cached
 def _pivoted(ctx: DataContext) -> bool:
     """Whether the package-month rollup is fresh for the flags the catalogue defines."""
     with ctx.engine.connect() as conn:
         return rollups(ctx, conn).packages == package_signature(_flag_packages(ctx))
 
 
+@cached
 def package_view(ctx: DataContext, f: Filter, scope: Scope, lang: str) -> tuple[pd.DataFrame, int]:
     """What the packages chart and its note show: the coverage table and the number of centres with package flags
     (summed in SQL from the fresh rollup; else from pivoting the facts)."""
@@ -715,6 +715,7 @@ def package_view(ctx: DataContext, f: Filter, scope: Scope, lang: str) -> tuple[
     return _coverage_labels(coverage, lang), centres
 
 
+@cached
 def packages_grid(ctx: DataContext, f: Filter, scope: Scope, lang: str, limit: int) -> pd.DataFrame:
     """The packages table's first ``limit`` rows (what a grid shows; the CSV has every row)."""
     return _package_labels(packages(ctx, f, scope, limit), lang)
