@@ -22,7 +22,7 @@ from dashboard.ui.chart_table import table_view
 from dashboard.ui.frame import export_link, frame, page_layout, page_title, search_from_kwargs, url_id
 from dashboard.ui.geo import geojson_url, has_boundaries
 from dashboard.ui.memo import memoised
-from dashboard.ui.states import empty, error, error_alert, error_text, loading, message_figure
+from dashboard.ui.states import capped_note, empty, error, error_alert, error_text, loading, message_figure
 from dashboard.ui.widgets import column, export_href, grid, kpi_card, section
 from dashboard.urlstate import ViewState
 
@@ -133,11 +133,6 @@ def cho_kpis(totals: data.Totals, lang: str) -> dbc.Row:
     return dbc.Row([dbc.Col(card, xs=6, md=4, xl=True) for card in cards], className="g-2")
 
 
-def capped_note(total: int, lang: str) -> html.Small:
-    return html.Small(t("grid.capped", lang, shown=format_indian(MAX_GRID_ROWS), total=format_indian(total)),
-                      className="text-muted d-block mt-1 grid-capped")
-
-
 @callback(Output("chos-kpis", "children"), Output("chos-period", "children"),
           Output("chos-roster-status", "children"), Output("chos-silent-status", "children"),
           Output("chos-dist", "figure"), Output("chos-compare-figure", "figure"), Output("chos-compare", "rowData"),
@@ -167,8 +162,8 @@ def update_chos(search: str | None, _ready: Any = None) -> tuple[Any, ...]:
         return empty(lang, "chos.none"), period, empty(lang, "chos.none"), None, blank, blank, []
     status: Any = empty(lang, "chos.no_activity") if totals.consultations == 0 else None
     if totals.chos > MAX_GRID_ROWS:
-        status = html.Div([status, capped_note(totals.chos, lang)])
-    silent_status = capped_note(totals.silent, lang) if totals.silent > MAX_GRID_ROWS else None
+        status = html.Div([status, capped_note(MAX_GRID_ROWS, totals.chos, lang)])
+    silent_status = capped_note(MAX_GRID_ROWS, totals.silent, lang) if totals.silent > MAX_GRID_ROWS else None
     dist_figure = figures.distribution_figure(dist, list(dist["range"]), t(f"chos.dist.{measure}", lang), lang)
     return (cho_kpis(totals, lang), period, status, silent_status, dist_figure,
             figures.compare_figure(summary.compare, lang), grid_records(compare_rows))

@@ -21,7 +21,7 @@ from dashboard.ui.chart_table import table_view
 from dashboard.ui.frame import export_link, frame, page_layout, page_title, search_from_kwargs, url_id
 from dashboard.ui.geo import geojson_url, has_boundaries
 from dashboard.ui.memo import memoised
-from dashboard.ui.states import empty, error, error_alert, error_text, loading, message_figure
+from dashboard.ui.states import capped_note, empty, error, error_alert, error_text, loading, message_figure
 from dashboard.ui.widgets import column, export_href, grid, kpi_card, section
 from dashboard.urlstate import ViewState
 
@@ -116,11 +116,6 @@ def layout(**kwargs: Any) -> Any:
 
 def _view(search: str | None) -> ViewState:
     return get_runtime().view(search)
-
-
-def capped_note(total: int, lang: str) -> html.Small:
-    return html.Small(t("grid.capped", lang, shown=format_indian(data.MAX_GRID_ROWS), total=format_indian(total)),
-                      className="text-muted d-block mt-1 grid-capped")
 
 
 def _number(value: Any, decimals: int = 1, unit: str = "") -> str:
@@ -244,9 +239,9 @@ def update_spokes(search: str | None, _ready: Any = None) -> tuple[Any, list, li
         return empty(view.lang, "state.empty_facilities"), [], [], None, []
     summary: Any = spoke_summary(counts, view.lang)
     if counts["spokes"] > data.MAX_GRID_ROWS:
-        summary = html.Div([summary, capped_note(counts["spokes"], view.lang)])
+        summary = html.Div([summary, capped_note(data.MAX_GRID_ROWS, counts["spokes"], view.lang)])
     idle_total = counts[f"idle_{window}"]
-    idle_status = capped_note(idle_total, view.lang) if idle_total > data.MAX_GRID_ROWS else None
+    idle_status = capped_note(data.MAX_GRID_ROWS, idle_total, view.lang) if idle_total > data.MAX_GRID_ROWS else None
     return summary, overview.top, overview.idle, idle_status, overview.cross
 
 

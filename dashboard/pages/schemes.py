@@ -23,7 +23,7 @@ from dashboard.ui.chart_table import table_view
 from dashboard.ui.frame import export_link, frame, page_layout, page_title, search_from_kwargs, url_id
 from dashboard.ui.geo import geojson_url, has_boundaries
 from dashboard.ui.memo import memoised
-from dashboard.ui.states import empty, error, error_alert, error_text, loading, message_figure
+from dashboard.ui.states import capped_note, empty, error, error_alert, error_text, loading, message_figure
 from dashboard.ui.widgets import column, export_href, grid, kpi_card, section
 from dashboard.urlstate import ViewState
 
@@ -233,9 +233,7 @@ def update_laggards(search: str | None, _ready: Any = None) -> tuple[list, Any]:
                 pct=int(data.LAGGARD_PCT), indicator=label)
     status: Any = html.Span(summary, id="schemes-laggards-count")
     if behind > MAX_GRID_ROWS:  # the grid shows the furthest behind; the CSV has every row
-        status = html.Div([status, html.Small(t("grid.capped", lang, shown=format_indian(MAX_GRID_ROWS),
-                                                total=format_indian(behind)),
-                                              className="text-muted d-block mt-1 grid-capped")])
+        status = html.Div([status, capped_note(MAX_GRID_ROWS, behind, lang)])
     return grid_records(laggards), status
 
 
@@ -290,10 +288,7 @@ def update_packages(search: str | None, _ready: Any = None) -> tuple[Any, Any]:
         return message_figure(message), error_alert(message)
     if not centres:
         return message_figure(t("schemes.no_packages", lang)), empty(lang, "schemes.no_packages")
-    note = None
-    if centres > MAX_GRID_ROWS:
-        note = html.Small(t("grid.capped", lang, shown=format_indian(MAX_GRID_ROWS), total=format_indian(centres)),
-                          className="text-muted d-block mt-1 grid-capped")
+    note = capped_note(MAX_GRID_ROWS, centres, lang) if centres > MAX_GRID_ROWS else None
     return figures.package_figure(coverage, lang), note
 
 

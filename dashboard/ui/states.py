@@ -9,7 +9,7 @@ from typing import Any
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
-from dashboard.i18n import t
+from dashboard.i18n import format_indian, t
 
 log = logging.getLogger("dashboard")
 
@@ -37,6 +37,12 @@ def error(lang: str, exc: BaseException | None = None, where: str = "") -> dbc.A
     """``error_text`` as an alert. A callback that also has a chart to blank shows the same message (one reference)
     on it: ``message_figure(text)`` beside ``error_alert(text)``."""
     return error_alert(error_text(lang, exc, where))
+
+
+def capped_note(shown: int, total: int, lang: str) -> html.Small:
+    """Under a grid that shows only its first ``shown`` of ``total`` rows (the CSV export has every row)."""
+    return html.Small(t("grid.capped", lang, shown=format_indian(shown), total=format_indian(total)),
+                      className="text-muted d-block mt-1 grid-capped")
 
 
 def message_figure(message: str) -> dict[str, Any]:
