@@ -83,9 +83,14 @@ def close_interrupted_runs(engine: Engine) -> list[int]:
 
 def supersede_quarantine_of_interrupted(conn: Connection, file_hash: str, run_id: int) -> None:
     """A re-run of a file that was interrupted re-quarantines its bad rows; the earlier records are superseded."""
-    earlier = select(etl_run.c.run_id).where(etl_run.c.file_hash == file_hash, etl_run.c.status == "interrupted")
-    conn.execute(update(quarantine).where(quarantine.c.run_id.in_(earlier), quarantine.c.released_run_id.is_(None))
-                 .values(released_run_id=run_id))
+    # The interrupted runs first (almost always none): given the subquery, SQLite's planner walks every pending
+    # quarantine row through the released_run_id index instead of the few rows of those runs.
+    earlier = list(conn.execute(select(etl_run.c.run_id).where(
+        etl_run.c.file_hash == file_hash, etl_run.c.status == "interrupted")).scalars())
+    if earlier:
+        conn.execute(update(quarantine).where(quarantine.c.run_id.in_(earlier),
+                                              quarantine.c.released_run_id.is_(None))
+                     .values(released_run_id=run_id))
 
 
 def quarantine_rows(conn: Connection, run_id: int, dataset: str, file_name: str | None, rejects: pd.DataFrame) -> int:

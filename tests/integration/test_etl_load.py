@@ -472,3 +472,28 @@ def test_etl057_running_totals_follow_every_load(settings: Settings, engine: Eng
         assert conn.execute(select(cumulative_state.c.dirty_from)).scalars().all()[0] is not None
         assert len(refresh_cumulatives(conn)) == len(CUMULATIVES)
     assert_running_totals_match(engine)
+
+
+def test_etl062_rerun_of_an_interrupted_file_supersedes_only_that_runs_quarantine(settings: Settings,
+                                                                                 engine: Engine) -> None:
+    from etl.load import ledger
+
+    rejects = pd.DataFrame({"row_number": [2, 3], "natural_key": ["a", "b"], "reason_code": ["bad_age"] * 2,
+                            "reason": ["age 130"] * 2, "raw": [{"Age": "130"}, {"Age": "-1"}]})
+    runs = {}
+    for name, file_hash, status in (("killed", "h1", "interrupted"), ("other", "h2", "interrupted"),
+                                    ("done", "h1", "loaded")):
+        runs[name] = ledger.start_run(engine, "landing", "consultations", f"{name}.csv", file_hash)
+        with engine.begin() as conn:
+            ledger.quarantine_rows(conn, runs[name], "consultations", f"{name}.csv", rejects)
+        ledger.finish_run(engine, runs[name], status)
+    rerun = ledger.start_run(engine, "landing", "consultations", "killed.csv", "h1")
+    with engine.begin() as conn:
+        ledger.supersede_quarantine_of_interrupted(conn, "h1", rerun)
+        ledger.supersede_quarantine_of_interrupted(conn, "h9", rerun)  # no interrupted run: changes nothing
+    with engine.connect() as conn:
+        released = dict(conn.execute(select(quarantine.c.run_id, func.count()).where(
+            quarantine.c.released_run_id == rerun).group_by(quarantine.c.run_id)).all())
+    pending = count(engine, quarantine) - sum(released.values())
+    assert released == {runs["killed"]: 2}
+    assert pending == 4
