@@ -11,20 +11,30 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import ColumnElement, ScalarSelect, Select, distinct, func, literal, select, true
+from sqlalchemy import ColumnElement, Connection, ScalarSelect, Select, distinct, func, literal, select, true
 
+from dashboard.data import cumulative as running
 from dashboard.data.context import DataContext
 from dashboard.data.filters import Filter, Scope
 from dashboard.data.sql import consult_clauses, district_clauses, facility_dim_clauses
-from etl.warehouse.schema import dim_cho, dim_district, dim_facility, rollup_cho_day, rollup_facility_day
+from etl.warehouse.schema import (
+    cumulative_cho_day,
+    dim_cho,
+    dim_district,
+    dim_facility,
+    rollup_cho_day,
+    rollup_facility_day,
+)
 
 rfd = rollup_facility_day
 rcd = rollup_cho_day
 
-# Indexes the warehouse does not have yet: name -> (table, leading columns). Each is used when present (they are
-# recommended with the dashboard benchmark, benchmarks/dashboard.py, which can add them with --add-indexes).
+# Indexes a reader uses when the warehouse has them: name -> (table, leading columns). The dashboard benchmark
+# (benchmarks/dashboard.py --add-indexes) can add them.
 RECOMMENDED_INDEXES: dict[str, tuple[str, tuple[str, ...]]] = {
-    # A CHO's last activity and "active CHOs in the period": one probe per CHO instead of a scan of the period.
+    # A CHO's last activity and "active CHOs in the period" while the CHO running totals are stale: one probe per
+    # CHO instead of a walk of the district's rows. The warehouse no longer keeps it (migration 0016): each new day
+    # wrote one page of it per CHO, a third of an incremental day's load; fresh running totals answer both.
     "ix_rollup_cho_day_cho_day": ("rollup_cho_day", ("cho_id", "day")),
     # "Did hub h serve district d in the period?": one probe per hub and district instead of a scan of the period.
     "ix_rollup_facility_day_hub_district_day": ("rollup_facility_day", ("hub_id", "district_lgd", "day")),
@@ -56,10 +66,21 @@ def cho_has_index(ctx: DataContext) -> bool:
     return ctx.has_index(*CHO_DAY_INDEX)
 
 
-def cho_last_day(ctx: DataContext, cho: ColumnElement, district: ColumnElement, as_of: date) -> ScalarSelect:
-    """A CHO's last day with a consultation up to ``as_of``. With a (cho_id, day) index: one probe. Without: the
-    CHO's district is walked backwards from ``as_of`` along (district_lgd, day) (a CHO's rows carry the district of
-    the facility where the CHO consulted, their own)."""
+def cho_totals_at(conn: Connection, as_of: date) -> running.Span | None:
+    """The CHO running totals' rows of ``as_of`` (None while they are stale), for ``cho_last_day``."""
+    return running.span(conn, cumulative_cho_day, as_of, as_of)
+
+
+def cho_last_day(ctx: DataContext, cho: ColumnElement, district: ColumnElement, as_of: date,
+                 totals: running.Span | None) -> ScalarSelect:
+    """A CHO's last day with a consultation up to ``as_of``. With fresh CHO running totals (``totals``, from
+    ``cho_totals_at``): their row of the day, one probe along the (day, cho_id) key. Otherwise from the CHO rollup:
+    with a (cho_id, day) index one probe; without, the CHO's district walked backwards from ``as_of`` along
+    (district_lgd, day) (a CHO's rows carry the district of the facility where the CHO consulted, their own)."""
+    sp = totals
+    if sp is not None:
+        cum = cumulative_cho_day.c
+        return select(cum.last_day).where(cum.day == sp.end, cum.cho_id == cho).scalar_subquery()
     clauses = [rcd.c.cho_id == cho, rcd.c.day <= as_of, rcd.c.consultations > 0]
     if not cho_has_index(ctx):
         clauses.append(rcd.c.district_lgd == district)

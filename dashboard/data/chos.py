@@ -80,7 +80,7 @@ def activity(ctx: DataContext, conn: Connection, f: Filter, scope: Scope, *, tot
         k = running.key_activity(sp, cumulative_cho_day, "cho_id", cho, c.cho_id, totals=totals)
         return Activity(k.joined, cho_dim_clauses(f, scope), k.consultations, k.active_days, k.last_day)
     # One backward probe along (cho_id, day) per CHO, not a GROUP BY over the whole history.
-    last = cho_last_day(ctx, c.cho_id, c.district_lgd, f.end)
+    last = cho_last_day(ctx, c.cho_id, c.district_lgd, f.end, None)
     if not totals:
         return Activity(cho, cho_dim_clauses(f, scope), None, None, last)
     # (day, cho_id) is the rollup's key: one row per active day, so a plain count is the distinct-day count.

@@ -10,7 +10,7 @@ import pandas as pd
 from sqlalchemy import Select, case, distinct, func, or_, select, true
 
 from dashboard.data import cumulative as running
-from dashboard.data.activity import cho_has_index, cho_last_day, last_day
+from dashboard.data.activity import cho_has_index, cho_last_day, cho_totals_at, last_day
 from dashboard.data.context import DataContext, cached
 from dashboard.data.filters import Filter, Scope
 from dashboard.data.overview import SPOKES_PER_BLOCK_MIN
@@ -213,30 +213,33 @@ def silent_chos(ctx: DataContext, f: Filter, scope: Scope, lgd: int, days: int =
     as_of = f.end
     c = dim_cho.c
     where = [c.active.is_(True), c.district_lgd == lgd, scope_clause(c.district_lgd, scope)]
-    if cho_has_index(ctx):
-        # One probe per CHO along (cho_id, day).
-        chos = (select(c.cho_id, c.name, c.facility_id, c.block_lgd,
-                       cho_last_day(ctx, c.cho_id, c.district_lgd, as_of).label("last_active"))
-                .where(*where).subquery())
-    else:
-        # One pass over the district's CHO rows up to the day along (district_lgd, day), grouped per CHO.
-        a = rollup_cho_day.c
-        last = (select(a.cho_id, func.max(a.day).label("last_active"))
-                .where(a.district_lgd == lgd, a.day <= as_of, a.consultations > 0).group_by(a.cho_id).subquery())
-        chos = (select(c.cho_id, c.name, c.facility_id, c.block_lgd, last.c.last_active)
-                .select_from(dim_cho.outerjoin(last, last.c.cho_id == c.cho_id)).where(*where).subquery())
-    stmt = (
-        select(chos.c.cho_id, chos.c.name, chos.c.facility_id, fac.c.name.label("facility_name"), chos.c.block_lgd,
-               dim_block.c.name_en.label("block_en"), dim_block.c.name_hi.label("block_hi"), chos.c.last_active)
-        .select_from(chos.outerjoin(fac, fac.c.facility_id == chos.c.facility_id)
-                     .outerjoin(dim_block, dim_block.c.block_lgd == chos.c.block_lgd))
-        .where(or_(chos.c.last_active.is_(None), chos.c.last_active <= as_of - timedelta(days=days)))
-    )
-    if f.block_lgds:
-        stmt = stmt.where(chos.c.block_lgd.in_(f.block_lgds))
-    if f.facility_ids:
-        stmt = stmt.where(chos.c.facility_id.in_(f.facility_ids))
     with ctx.engine.connect() as conn:
+        totals = cho_totals_at(conn, as_of)
+        if totals is not None or cho_has_index(ctx):
+            # One probe per CHO: its running-total row of the day, or along (cho_id, day).
+            chos = (select(c.cho_id, c.name, c.facility_id, c.block_lgd,
+                           cho_last_day(ctx, c.cho_id, c.district_lgd, as_of, totals).label("last_active"))
+                    .where(*where).subquery())
+        else:
+            # One pass over the district's CHO rows up to the day along (district_lgd, day), grouped per CHO.
+            a = rollup_cho_day.c
+            last = (select(a.cho_id, func.max(a.day).label("last_active"))
+                    .where(a.district_lgd == lgd, a.day <= as_of, a.consultations > 0).group_by(a.cho_id)
+                    .subquery())
+            chos = (select(c.cho_id, c.name, c.facility_id, c.block_lgd, last.c.last_active)
+                    .select_from(dim_cho.outerjoin(last, last.c.cho_id == c.cho_id)).where(*where).subquery())
+        stmt = (
+            select(chos.c.cho_id, chos.c.name, chos.c.facility_id, fac.c.name.label("facility_name"),
+                   chos.c.block_lgd, dim_block.c.name_en.label("block_en"), dim_block.c.name_hi.label("block_hi"),
+                   chos.c.last_active)
+            .select_from(chos.outerjoin(fac, fac.c.facility_id == chos.c.facility_id)
+                         .outerjoin(dim_block, dim_block.c.block_lgd == chos.c.block_lgd))
+            .where(or_(chos.c.last_active.is_(None), chos.c.last_active <= as_of - timedelta(days=days)))
+        )
+        if f.block_lgds:
+            stmt = stmt.where(chos.c.block_lgd.in_(f.block_lgds))
+        if f.facility_ids:
+            stmt = stmt.where(chos.c.facility_id.in_(f.facility_ids))
         frame = read_df(conn, stmt)
     frame["last_active"] = pd.Series([_as_date(v) for v in frame["last_active"]], index=frame.index, dtype="object")
     frame["days_silent"] = _days_since(frame["last_active"], as_of)
@@ -293,7 +296,7 @@ def facility_detail(ctx: DataContext, f: Filter, scope: Scope, facility_id: str,
         ids = sorted(set(used["partner_id"]) | set(assigned["partner_id"]))
         names = read_df(conn, select(partner.c.facility_id.label("partner_id"), partner.c.name, partner.c.facility_type,
                                      partner.c.district_lgd).where(partner.c.facility_id.in_(ids)))
-        cho_last = cho_last_day(ctx, dim_cho.c.cho_id, dim_cho.c.district_lgd, end)
+        cho_last = cho_last_day(ctx, dim_cho.c.cho_id, dim_cho.c.district_lgd, end, cho_totals_at(conn, end))
         chos = read_df(conn, select(dim_cho.c.cho_id, dim_cho.c.name, dim_cho.c.training_modules,
                                     dim_cho.c.laptop_issued_on, dim_cho.c.active, cho_last.label("last_active"))
                        .where(dim_cho.c.facility_id == facility_id).order_by(dim_cho.c.name))

@@ -353,9 +353,8 @@ rollup_cho_day = Table(
     Column("consultations", Integer, nullable=False, server_default="0"),
 )
 Index("ix_rollup_cho_day_district_day", rollup_cho_day.c.district_lgd, rollup_cho_day.c.day)
-# A CHO's last activity and the active-CHO count: one lookup per CHO; covering the roster's activity (0007).
-Index("ix_rollup_cho_day_cho_day", rollup_cho_day.c.cho_id, rollup_cho_day.c.day, rollup_cho_day.c.consultations,
-      rollup_cho_day.c.district_lgd)
+# No CHO-led index (migration 0016): a new day would write one of its pages per CHO. A CHO's last active day and
+# its activity in a period come from the CHO running totals (cumulative_cho_day), keyed by the day.
 
 # Hub load by hour of day (the hour x weekday heatmap, consultations outside service hours) and the distinct doctors
 # who served at a hub each day. Maintained for the (hub, day) keys a load touched.

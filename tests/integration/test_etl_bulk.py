@@ -208,3 +208,20 @@ def test_etl055_a_day_in_one_file_per_place_never_reads_the_facts_back(
     assert refreshed == [2]
     assert count(engine, fact_consultation) == 130
     assert_rollups_match_facts(engine)
+
+
+def test_etl063_migration_0016_drops_the_cho_led_index_of_the_cho_rollup(tmp_path: Path) -> None:
+    from sqlalchemy import inspect
+
+    from etl.warehouse.schema import rollup_cho_day
+    from tests.conftest import make_settings
+
+    engine = make_engine(make_settings(tmp_path))
+
+    def indexes() -> set[str]:
+        return {str(ix["name"]) for ix in inspect(engine).get_indexes("rollup_cho_day")}
+
+    upgrade(engine, "0015")
+    assert "ix_rollup_cho_day_cho_day" in indexes()
+    upgrade(engine)
+    assert indexes() == {str(ix.name) for ix in rollup_cho_day.indexes} == {"ix_rollup_cho_day_district_day"}

@@ -436,3 +436,37 @@ def test_dash530_district_series_match_a_pandas_groupby(wh, grain):  # type: ign
     want = summed.reindex(full, fill_value=0).rename("consultations").reset_index()
     assert len(got) == len(want) > 0 and got["consultations"].sum() == want["consultations"].sum()
     pd.testing.assert_frame_equal(got.reset_index(drop=True), want, check_dtype=False)
+
+
+def test_dash345_cho_last_active_from_the_running_totals_equals_the_rollups(wh):  # type: ignore[no-untyped-def]
+    """The district page's silent CHOs and a facility's CHOs take the last active day from the CHO running totals
+    (the warehouse keeps no CHO-led index of the CHO rollup, migration 0016); with the totals stale, from the
+    rollup: the same days."""
+
+    def views(ctx: DataContext) -> dict[str, pd.DataFrame]:
+        out = {}
+        for lgd in (KAIMUR, KISHANGANJ, PATNA):
+            for end in (date(2025, 8, 3), date(2025, 8, 20), TODAY):
+                out[f"silent/{lgd}/{end}"] = district.silent_chos(ctx, AUGUST.with_(end=end), FULL, lgd)
+        for facility in ("S1", "S4", "H2"):
+            out[f"detail/{facility}"] = district.facility_detail(ctx, AUGUST, FULL, facility).chos
+        return out
+
+    fresh: dict[str, pd.DataFrame] = {}
+    fresh_ctx = DataContext(reader_engine(wh))
+    fresh_sql = " ".join(s for s, _ in _statements(fresh_ctx, lambda: fresh.update(views(fresh_ctx))))
+    assert "cumulative_cho_day" in fresh_sql and "rollup_cho_day" not in fresh_sql
+    assert any(frame["last_active"].notna().any() for frame in fresh.values())
+    with wh.engine.begin() as conn:
+        mark_stale(conn, date(2025, 8, 1))
+    try:
+        stale: dict[str, pd.DataFrame] = {}
+        stale_ctx = DataContext(reader_engine(wh))
+        stale_sql = " ".join(s for s, _ in _statements(stale_ctx, lambda: stale.update(views(stale_ctx))))
+    finally:
+        with wh.engine.begin() as conn:
+            refresh_cumulatives(conn)
+    assert "rollup_cho_day" in stale_sql
+    assert fresh.keys() == stale.keys()
+    for key in fresh:
+        pd.testing.assert_frame_equal(fresh[key], stale[key], check_dtype=False, obj=key)
