@@ -77,10 +77,9 @@ def cho_last_day(ctx: DataContext, cho: ColumnElement, district: ColumnElement, 
     ``cho_totals_at``): their row of the day, one probe along the (day, cho_id) key. Otherwise from the CHO rollup:
     with a (cho_id, day) index one probe; without, the CHO's district walked backwards from ``as_of`` along
     (district_lgd, day) (a CHO's rows carry the district of the facility where the CHO consulted, their own)."""
-    sp = totals
-    if sp is not None:
+    if totals is not None:
         cum = cumulative_cho_day.c
-        return select(cum.last_day).where(cum.day == sp.end, cum.cho_id == cho).scalar_subquery()
+        return select(cum.last_day).where(cum.day == totals.end, cum.cho_id == cho).scalar_subquery()
     clauses = [rcd.c.cho_id == cho, rcd.c.day <= as_of, rcd.c.consultations > 0]
     if not cho_has_index(ctx):
         clauses.append(rcd.c.district_lgd == district)

@@ -79,7 +79,7 @@ def activity(ctx: DataContext, conn: Connection, f: Filter, scope: Scope, *, tot
     if sp is not None:
         k = running.key_activity(sp, cumulative_cho_day, "cho_id", cho, c.cho_id, totals=totals)
         return Activity(k.joined, cho_dim_clauses(f, scope), k.consultations, k.active_days, k.last_day)
-    # One backward probe along (cho_id, day) per CHO, not a GROUP BY over the whole history.
+    # One backward look-up per CHO (cho_last_day), not a GROUP BY over the whole history.
     last = cho_last_day(ctx, c.cho_id, c.district_lgd, f.end, None)
     if not totals:
         return Activity(cho, cho_dim_clauses(f, scope), None, None, last)
