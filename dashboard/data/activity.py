@@ -19,6 +19,7 @@ from dashboard.data.filters import Filter, Scope
 from dashboard.data.sql import consult_clauses, district_clauses, facility_dim_clauses
 from etl.warehouse.schema import (
     cumulative_cho_day,
+    cumulative_spoke_day,
     dim_cho,
     dim_district,
     dim_facility,
@@ -50,10 +51,30 @@ def recommended_index_ddl() -> list[str]:
 
 def last_day(column: ColumnElement, facility: ColumnElement, as_of: date,
              *extra: ColumnElement[bool]) -> ScalarSelect:
-    """The last day up to ``as_of`` with a consultation where ``column`` (``spoke_id`` or ``hub_id``) is
-    ``facility``: one backward step along the (spoke_id, day) or (hub_id, day) index."""
+    """The last day up to ``as_of`` with a consultation where ``column`` (``hub_id``) is ``facility``: one backward
+    step along the (hub_id, day) index. Spokes: ``spoke_last_day`` or ``spoke_last_days``."""
     return (select(func.max(rfd.c.day))
             .where(column == facility, rfd.c.day <= as_of, rfd.c.consultations > 0, *extra).scalar_subquery())
+
+
+def spoke_totals_at(conn: Connection, as_of: date) -> running.Span | None:
+    """The spoke running totals' rows of ``as_of`` (None while they are stale), for ``spoke_last_day``."""
+    return running.span(conn, cumulative_spoke_day, as_of, as_of)
+
+
+def spoke_last_day(spoke: ColumnElement, totals: running.Span) -> ScalarSelect:
+    """A spoke's last day with a consultation (any mode or specialty) up to the day of ``totals`` (from
+    ``spoke_totals_at``): its running-total row of that day, one probe along the (day, spoke_id) key."""
+    cum = cumulative_spoke_day.c
+    return select(cum.last_day).where(cum.day == totals.end, cum.spoke_id == spoke).scalar_subquery()
+
+
+def spoke_last_days(as_of: date, *where: ColumnElement[bool]) -> Select:
+    """(spoke_id, last_day) for the spokes of the facility rollup's rows under ``where`` (any mode or specialty) up
+    to ``as_of``: one pass over those rows, for when the spoke running totals are stale. The rollup keeps no
+    spoke-led index (migration 0017): give ``where`` a district so the pass runs along (district_lgd, day)."""
+    return (select(rfd.c.spoke_id, func.max(rfd.c.day).label("last_day"))
+            .where(rfd.c.day <= as_of, rfd.c.consultations > 0, *where).group_by(rfd.c.spoke_id))
 
 
 def consulted(column: ColumnElement, facility: ColumnElement, clauses: list[ColumnElement[bool]]) -> ColumnElement:
@@ -100,15 +121,21 @@ def rows_are_few(f: Filter, scope: Scope) -> bool:
 
 
 def active_spokes(f: Filter, scope: Scope, *, per_district: bool = False) -> Select:
-    """Spokes with a consultation in the period under the filter: one EXISTS probe per spoke of the facility master
-    along (spoke_id, day), counted (per district of the facility master when ``per_district``)."""
+    """Spokes of the facility master under the filter with a consultation in the period (per district when
+    ``per_district``): the distinct spokes of the period's facility-rollup rows. The rollup keeps no spoke-led index
+    to probe per spoke (migration 0017); its day-led key holds the spoke, mode and specialty, and its
+    (district_lgd, day) index the same, so the pass reads an index, not the wide rows."""
     c = dim_facility.c
-    where = [c.role == "spoke", *facility_dim_clauses(f, scope),
-             consulted(rfd.c.spoke_id, c.facility_id, consult_clauses(rfd, f, scope, match="spoke"))]
+    # No "consultations > 0": a rollup row exists only for a key with a consultation, and the column would make
+    # SQLite read every row instead of the index.
+    consulted = (select(rfd.c.spoke_id).where(*consult_clauses(rfd, f, scope, match="spoke")).distinct()
+                 .subquery("consulted"))
+    source = dim_facility.join(consulted, consulted.c.spoke_id == c.facility_id)
+    where = [c.role == "spoke", *facility_dim_clauses(f, scope)]
     if per_district:
-        return (select(c.district_lgd, func.count().label("spokes_active")).select_from(dim_facility).where(*where)
+        return (select(c.district_lgd, func.count().label("spokes_active")).select_from(source).where(*where)
                 .group_by(c.district_lgd))
-    return select(func.count().label("spokes_active")).select_from(dim_facility).where(*where)
+    return select(func.count().label("spokes_active")).select_from(source).where(*where)
 
 
 def hub_district_index(ctx: DataContext) -> bool:

@@ -10,7 +10,15 @@ import pandas as pd
 from sqlalchemy import Select, case, distinct, func, or_, select, true
 
 from dashboard.data import cumulative as running
-from dashboard.data.activity import cho_has_index, cho_last_day, cho_totals_at, last_day
+from dashboard.data.activity import (
+    cho_has_index,
+    cho_last_day,
+    cho_totals_at,
+    last_day,
+    spoke_last_day,
+    spoke_last_days,
+    spoke_totals_at,
+)
 from dashboard.data.context import DataContext, cached
 from dashboard.data.filters import Filter, Scope
 from dashboard.data.overview import SPOKES_PER_BLOCK_MIN
@@ -56,13 +64,16 @@ def facilities(ctx: DataContext, f: Filter, scope: Scope, lgd: int) -> pd.DataFr
     """Every facility of the district under the filter, with consultations in the period (a spoke's as spoke, a
     hub's as hub), its last consultation and its CHO count.
 
-    The sums read only the district's facilities' rows through the spoke and hub indexes; the last day is a
-    correlated look-up per facility."""
+    The sums come from the running totals, or read only the district's facilities' rows, along (district_lgd, day)
+    for spokes and (hub_id, day) for hubs. A spoke's last day is its running-total row of the period's last day (one
+    pass over the district's rows while those are stale), a hub's a backward look-up along (hub_id, day)."""
     fd = _district_filter(f, lgd)
     ids = _district_ids(fd, scope)
     hub = fac.alias("hub")
+    # The district's spokes' rows along (district_lgd, day): a row carries its spoke's district.
     as_spoke = (select(rfd.c.spoke_id.label("facility_id"), func.sum(rfd.c.consultations).label("n"))
-                .where(*_activity_clauses(f, scope, f.start, f.end), rfd.c.spoke_id.in_(ids))
+                .where(*_activity_clauses(f, scope, f.start, f.end), rfd.c.district_lgd == lgd,
+                       rfd.c.spoke_id.in_(ids))
                 .group_by(rfd.c.spoke_id).subquery())
     as_hub = (select(rfd.c.hub_id.label("facility_id"), func.sum(rfd.c.consultations).label("n"))
               .where(*_activity_clauses(f, scope, f.start, f.end), rfd.c.hub_id.in_(ids))
@@ -71,14 +82,22 @@ def facilities(ctx: DataContext, f: Filter, scope: Scope, lgd: int) -> pd.DataFr
     chos = (select(dim_cho.c.facility_id, func.count().label("chos"))
             .where(dim_cho.c.active.is_(True), dim_cho.c.facility_id.in_(ids))
             .group_by(dim_cho.c.facility_id).subquery())
-    spoke_last = last_day(rfd.c.spoke_id, fac.c.facility_id, f.end, in_scope)
+    source = (fac.outerjoin(dim_block, dim_block.c.block_lgd == fac.c.block_lgd)
+              .outerjoin(hub, hub.c.facility_id == fac.c.hub_id))
     with ctx.engine.connect() as conn:
         sp = None if running.by_consultation_kind(f) else running.span(conn, cumulative_spoke_day, f.start, f.end)
+        totals = spoke_totals_at(conn, f.end)
         if sp is not None:  # a spoke's sum and last day: its two running-total rows
             as_spoke = running.activity(sp, cumulative_spoke_day, "spoke_id", ids, iso_text=False).subquery()
             as_spoke = select(as_spoke.c.key.label("facility_id"), as_spoke.c.consultations.label("n"),
                               as_spoke.c.last_day).subquery()
             spoke_last = as_spoke.c.last_day
+        elif totals is not None:  # the last day is over every mode and specialty: the totals keep it
+            spoke_last = spoke_last_day(fac.c.facility_id, totals)
+        else:
+            lasts = spoke_last_days(f.end, rfd.c.district_lgd == lgd, in_scope).subquery("lasts")
+            source = source.outerjoin(lasts, lasts.c.spoke_id == fac.c.facility_id)
+            spoke_last = lasts.c.last_day
         hub_sp = (running.span(conn, cumulative_hub_mode_day, f.start, f.end)
                   if scope.all_districts and not f.specialties else None)
         if hub_sp is not None:  # a hub's sum over all spokes (the scope hides none): two rows per hub and mode
@@ -93,9 +112,7 @@ def facilities(ctx: DataContext, f: Filter, scope: Scope, lgd: int) -> pd.DataFr
                    case((fac.c.role == "hub", last_day(rfd.c.hub_id, fac.c.facility_id, f.end, in_scope)),
                         else_=spoke_last).label("last_consultation"),
                    func.coalesce(chos.c.chos, 0).label("chos"))
-            .select_from(fac.outerjoin(dim_block, dim_block.c.block_lgd == fac.c.block_lgd)
-                         .outerjoin(hub, hub.c.facility_id == fac.c.hub_id)
-                         .outerjoin(as_spoke, as_spoke.c.facility_id == fac.c.facility_id)
+            .select_from(source.outerjoin(as_spoke, as_spoke.c.facility_id == fac.c.facility_id)
                          .outerjoin(as_hub, as_hub.c.facility_id == fac.c.facility_id)
                          .outerjoin(chos, chos.c.facility_id == fac.c.facility_id))
             .where(*facility_dim_clauses(fd, scope))
@@ -121,7 +138,8 @@ def links(ctx: DataContext, f: Filter, scope: Scope, lgd: int) -> pd.DataFrame:
         .select_from(rfd.join(spoke, spoke.c.facility_id == rfd.c.spoke_id)
                      .join(hub, hub.c.facility_id == rfd.c.hub_id))
         .where(*_activity_clauses(f, scope, f.start, f.end),
-               or_(rfd.c.spoke_id.in_(in_district), rfd.c.hub_id.in_(in_district)))
+               # A row carries its spoke's district: the district's spokes along (district_lgd, day).
+               or_(rfd.c.district_lgd == lgd, rfd.c.hub_id.in_(in_district)))
         .group_by(rfd.c.spoke_id, rfd.c.hub_id, spoke.c.lat, spoke.c.lon, hub.c.lat, hub.c.lon)
         .order_by(rfd.c.hub_id, rfd.c.spoke_id)
     )
@@ -189,17 +207,25 @@ def idle_spokes(ctx: DataContext, f: Filter, scope: Scope, lgd: int, days: int =
     """Spokes with no consultation (any mode, any specialty) in the ``days`` days ending on the filter's last day."""
     as_of = f.end
     fd = _district_filter(f, lgd)
-    spokes = (
-        select(fac.c.facility_id, fac.c.name, fac.c.facility_type, fac.c.block_lgd,
-               dim_block.c.name_en.label("block_en"), dim_block.c.name_hi.label("block_hi"), fac.c.hub_id,
-               last_day(rfd.c.spoke_id, fac.c.facility_id, as_of).label("last_consultation"))
-        .select_from(fac.outerjoin(dim_block, dim_block.c.block_lgd == fac.c.block_lgd))
-        .where(fac.c.role == "spoke", *facility_dim_clauses(fd, scope))
-        .subquery()
-    )
-    last = spokes.c.last_consultation
-    stmt = select(spokes).where(or_(last.is_(None), last <= as_of - timedelta(days=days)))
+    source = fac.outerjoin(dim_block, dim_block.c.block_lgd == fac.c.block_lgd)
     with ctx.engine.connect() as conn:
+        totals = spoke_totals_at(conn, as_of)
+        if totals is not None:  # one running-total row per spoke
+            spoke_last = spoke_last_day(fac.c.facility_id, totals)
+        else:  # one pass over the district's rows up to the day, along (district_lgd, day)
+            lasts = spoke_last_days(as_of, rfd.c.district_lgd == lgd).subquery("lasts")
+            source = source.outerjoin(lasts, lasts.c.spoke_id == fac.c.facility_id)
+            spoke_last = lasts.c.last_day
+        spokes = (
+            select(fac.c.facility_id, fac.c.name, fac.c.facility_type, fac.c.block_lgd,
+                   dim_block.c.name_en.label("block_en"), dim_block.c.name_hi.label("block_hi"), fac.c.hub_id,
+                   spoke_last.label("last_consultation"))
+            .select_from(source)
+            .where(fac.c.role == "spoke", *facility_dim_clauses(fd, scope))
+            .subquery()
+        )
+        last = spokes.c.last_consultation
+        stmt = select(spokes).where(or_(last.is_(None), last <= as_of - timedelta(days=days)))
         frame = read_df(conn, stmt)
     frame["last_consultation"] = pd.Series([_as_date(v) for v in frame["last_consultation"]], index=frame.index,
                                            dtype="object")
@@ -284,11 +310,14 @@ def facility_detail(ctx: DataContext, f: Filter, scope: Scope, facility_id: str,
             return FacilityDetail(info, empty, empty, empty)
         is_hub = info.loc[0, "role"] == "hub"
         me, other = (rfd.c.hub_id, rfd.c.spoke_id) if is_hub else (rfd.c.spoke_id, rfd.c.hub_id)
+        # A spoke's rows along (district_lgd, day) (they carry its district); a hub's along (hub_id, day).
+        mine = [me == facility_id] if is_hub else [rfd.c.district_lgd == int(info.loc[0, "district_lgd"]),
+                                                   me == facility_id]
         daily = read_df(conn, select(rfd.c.day, func.sum(rfd.c.consultations).label("consultations"))
-                        .where(*_activity_clauses(f, scope, start, end), me == facility_id).group_by(rfd.c.day))
+                        .where(*_activity_clauses(f, scope, start, end), *mine).group_by(rfd.c.day))
         partner = fac.alias("partner")
         used = read_df(conn, select(other.label("partner_id"), func.sum(rfd.c.consultations).label("consultations"))
-                       .where(*_activity_clauses(f, scope, start, end), me == facility_id).group_by(other))
+                       .where(*_activity_clauses(f, scope, start, end), *mine).group_by(other))
         assigned_clause = (fac.c.hub_id == facility_id) if is_hub else (
             fac.c.facility_id == (info.loc[0, "hub_id"] or ""))
         assigned = read_df(conn, select(fac.c.facility_id.label("partner_id")).where(

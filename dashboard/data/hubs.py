@@ -49,11 +49,19 @@ from sqlalchemy import (
 )
 
 from dashboard.data import cumulative as running
-from dashboard.data.activity import last_day
+from dashboard.data.activity import spoke_last_day, spoke_last_days, spoke_totals_at
 from dashboard.data.columns import rank_highest_first, ratio
 from dashboard.data.context import DataContext, cached
 from dashboard.data.filters import Filter, Scope
-from dashboard.data.sql import bucket_sums, codepoints, facility_clauses, facility_dim_clauses, read_df, scope_clause
+from dashboard.data.sql import (
+    bucket_sums,
+    codepoints,
+    district_clauses,
+    facility_clauses,
+    facility_dim_clauses,
+    read_df,
+    scope_clause,
+)
 from dashboard.data.tables import ColumnSpec, TableSpec
 from dashboard.i18n import normalise_lang, t
 from dashboard.privacy.suppression import DEFAULT_K, rate_or_missing, suppress_rate, suppress_rates
@@ -632,8 +640,9 @@ def spoke_activity(ctx: DataContext, f: Filter, scope: Scope) -> pd.DataFrame:
         .where(*spoke_dim_clauses(f, scope))
         .order_by(fac.c.name)
     )
+    # The rows carry their spoke's district: the filter's districts are read along (district_lgd, day).
     period = [rfd.c.day >= f.start, rfd.c.day <= f.end, rfd.c.consultations > 0, rfd.c.spoke_id.in_(spoke_ids),
-              scope_clause(rfd.c.district_lgd, scope)]
+              *district_clauses(rfd.c.district_lgd, f, scope)]
     if f.modes:
         period.append(rfd.c.mode.in_(f.modes))
     if f.specialties:
@@ -641,12 +650,17 @@ def spoke_activity(ctx: DataContext, f: Filter, scope: Scope) -> pd.DataFrame:
     activity = (select(rfd.c.spoke_id.label("facility_id"), func.sum(rfd.c.consultations).label("consultations"),
                        func.count(distinct(rfd.c.day)).label("active_days"))
                 .where(*period).group_by(rfd.c.spoke_id))
-    # One backward probe along (spoke_id, day) per spoke, not a GROUP BY over the whole history.
-    last = (select(fac.c.facility_id, cast(last_day(rfd.c.spoke_id, fac.c.facility_id, f.end,
-                                               scope_clause(rfd.c.district_lgd, scope)), String)
-                   .label("last_consultation"))
-            .where(*spoke_dim_clauses(f, scope)))
     with ctx.engine.connect() as conn:
+        totals = spoke_totals_at(conn, f.end)
+        if totals is not None:  # the last day is over every mode and specialty: one running-total row per spoke
+            last = (select(fac.c.facility_id, cast(spoke_last_day(fac.c.facility_id, totals), String)
+                           .label("last_consultation"))
+                    .where(*spoke_dim_clauses(f, scope)))
+        else:  # while the totals are stale: one pass over the filter's districts' rows up to the day
+            lasts = spoke_last_days(f.end, *district_clauses(rfd.c.district_lgd, f, scope)).subquery("lasts")
+            last = (select(lasts.c.spoke_id.label("facility_id"), cast(lasts.c.last_day, String)
+                           .label("last_consultation"))
+                    .where(lasts.c.spoke_id.in_(spoke_ids)))
         spokes = read_df(conn, dims)
         sp = None if running.by_consultation_kind(f) else running.span(conn, cumulative_spoke_day, f.start, f.end)
         if sp is not None:  # two running-total rows per spoke instead of its rollup rows of the period

@@ -312,15 +312,13 @@ rollup_facility_day = Table(
     *_measure_columns(),
 )
 # The district and hub indexes carry the hub→spoke pair and its consultations after the day: a district's network
-# (its spokes' rows and its hubs' rows) reads only them, not the wide rows (migration 0014).
+# (its spokes' rows and its hubs' rows) reads only them, not the wide rows (migration 0014). The district index also
+# carries the mode and specialty (migration 0017): a spoke's rows carry its district, so spoke activity under any
+# filter reads the district's entries of the period, not the wide rows. There is no spoke-led index: a new day would
+# write one of its pages per spoke; a spoke's last day comes from the spoke running totals.
 Index("ix_rollup_facility_day_district_day", rollup_facility_day.c.district_lgd, rollup_facility_day.c.day,
       rollup_facility_day.c.hub_id, rollup_facility_day.c.spoke_id, rollup_facility_day.c.hub_district_lgd,
-      rollup_facility_day.c.consultations)
-# Covering for spoke activity (consultations and active days per spoke, the last day, "did the spoke consult"): those
-# read only this index, never the wide rows (migration 0007 added the columns after the day).
-Index("ix_rollup_facility_day_spoke_day", rollup_facility_day.c.spoke_id, rollup_facility_day.c.day,
-      rollup_facility_day.c.mode, rollup_facility_day.c.specialty_code, rollup_facility_day.c.district_lgd,
-      rollup_facility_day.c.consultations)
+      rollup_facility_day.c.consultations, rollup_facility_day.c.mode, rollup_facility_day.c.specialty_code)
 Index("ix_rollup_facility_day_hub_day", rollup_facility_day.c.hub_id, rollup_facility_day.c.day,
       rollup_facility_day.c.spoke_id, rollup_facility_day.c.district_lgd, rollup_facility_day.c.hub_district_lgd,
       rollup_facility_day.c.consultations)

@@ -225,3 +225,23 @@ def test_etl063_migration_0016_drops_the_cho_led_index_of_the_cho_rollup(tmp_pat
     assert "ix_rollup_cho_day_cho_day" in indexes()
     upgrade(engine)
     assert indexes() == {str(ix.name) for ix in rollup_cho_day.indexes} == {"ix_rollup_cho_day_district_day"}
+
+
+def test_etl064_migration_0017_drops_the_spoke_led_index_and_widens_the_district_one(tmp_path: Path) -> None:
+    from sqlalchemy import inspect
+
+    from etl.warehouse.schema import rollup_facility_day
+    from tests.conftest import make_settings
+
+    engine = make_engine(make_settings(tmp_path))
+
+    def indexes() -> dict[str, list[str]]:
+        return {str(ix["name"]): list(ix["column_names"])
+                for ix in inspect(engine).get_indexes(rollup_facility_day.name)}
+
+    upgrade(engine, "0016")
+    assert "ix_rollup_facility_day_spoke_day" in indexes()
+    upgrade(engine)
+    assert indexes() == {str(ix.name): [c.name for c in ix.columns] for ix in rollup_facility_day.indexes}
+    assert "ix_rollup_facility_day_spoke_day" not in indexes()
+    assert indexes()["ix_rollup_facility_day_district_day"][-2:] == ["mode", "specialty_code"]
