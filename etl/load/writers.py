@@ -237,7 +237,7 @@ def write_facilities(conn: Connection, rows: pd.DataFrame, run_id: int) -> Write
                        | (merged["block_lgd_old"].astype("Int64").fillna(-1)
                           != merged["block_lgd_new"].astype("Int64").fillna(-1))]
         for m in moved.itertuples(index=False):
-            _move_spoke_facts(conn, m.facility_id, int(m.district_lgd_new),
+            _move_spoke_facts(conn, m.facility_id, int(m.district_lgd_old), int(m.district_lgd_new),
                               None if pd.isna(m.block_lgd_new) else int(m.block_lgd_new))
     return WriteResult(len(rows))
 
@@ -246,12 +246,15 @@ def _text(value: object) -> str | None:
     return None if value is None or (isinstance(value, float) and pd.isna(value)) else str(value)
 
 
-def _move_spoke_facts(conn: Connection, spoke_id: str, district_lgd: int, block_lgd: int | None) -> None:
+def _move_spoke_facts(conn: Connection, spoke_id: str, old_district_lgd: int, district_lgd: int,
+                      block_lgd: int | None) -> None:
     f, r = fact_consultation.c, rollup_facility_day.c
     prepare_temp_tables(conn)
     # The facts' indexes lead with the day: the facility's days come first from the rollup (kept in the same
-    # transactions as the facts, so it has a row for every (spoke, day) and (hub, day) of the facts).
-    as_spoke = and_(f.day.in_(select(r.day).where(r.spoke_id == spoke_id).distinct()), f.spoke_id == spoke_id)
+    # transactions as the facts, so it has a row for every (spoke, day) and (hub, day) of the facts). Its rows as a
+    # spoke carry the district it had until now: they are read along (district_lgd, day).
+    spoke_days = select(r.day).where(r.district_lgd == old_district_lgd, r.spoke_id == spoke_id).distinct()
+    as_spoke = and_(f.day.in_(spoke_days), f.spoke_id == spoke_id)
     as_hub = and_(f.day.in_(select(r.day).where(r.hub_id == spoke_id).distinct()), f.hub_id == spoke_id)
     keys = [f.spoke_id, f.hub_id, f.day, f.district_lgd, f.cho_id]
     old = pd.DataFrame(conn.execute(union(select(*keys).where(as_spoke), select(*keys).where(as_hub))).all(),

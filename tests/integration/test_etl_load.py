@@ -425,6 +425,10 @@ def test_etl056_refresh_and_moved_facility_find_facts_by_day_and_key(settings: S
     for statement, step in steps:
         assert not step.startswith("SCAN fact_consultation"), (step, statement)
         assert "ix_fact_consultation_day" not in step or "(day=? AND " in step, (step, statement)
+    # The moved spoke's days come from the facility rollup along (district_lgd, day): it has no spoke-led index.
+    for statement, lines in plans:
+        for step in lines:
+            assert not step.startswith("SCAN rollup_facility_day"), (step, statement)
     with engine.connect() as conn:
         districts = conn.execute(select(fact_consultation.c.district_lgd).where(
             fact_consultation.c.spoke_id == "S3").distinct()).scalars().all()
