@@ -116,7 +116,7 @@ def refresh_touched(conn: Connection) -> None:
     """Recompute every rollup row whose key is in the touched-key tables (distinct keys: duplicates are harmless)."""
     f, r, d, t = fact_consultation.c, rollup_facility_day.c, rollup_district_day.c, touched_spoke.c
     # Facility rollup from the facts.
-    # Row-value IN lets both databases find the doomed rows through the (spoke_id, day) index.
+    # Row-value IN lets both databases find the doomed rows through the (day, spoke_id, ...) primary key.
     conn.execute(delete(rollup_facility_day).where(
         tuple_(r.spoke_id, r.day).in_(select(t.spoke_id, t.day))))
     # Every refresh reads the facts through row-value IN on a (day, key) index, so its cost follows the rows the
