@@ -79,8 +79,9 @@ def spoke_last_days(as_of: date, *where: ColumnElement[bool]) -> Select:
 
 def consulted(column: ColumnElement, facility: ColumnElement, clauses: list[ColumnElement[bool]]) -> ColumnElement:
     """EXISTS a facility rollup row where ``column`` is ``facility`` under ``clauses`` (which hold the period)."""
-    # SELECT 1, not SELECT *: SQLite then answers the probe from a covering index without reading the row.
-    return select(literal(1)).where(column == facility, rfd.c.consultations > 0, *clauses).exists()
+    # SELECT 1, not SELECT *, and no "consultations > 0" (a row exists only for a key with a consultation): SQLite
+    # then answers the probe from the index that leads with ``column``, covering, without reading the row.
+    return select(literal(1)).where(column == facility, *clauses).exists()
 
 
 def cho_has_index(ctx: DataContext) -> bool:
@@ -120,6 +121,14 @@ def rows_are_few(f: Filter, scope: Scope) -> bool:
     return not scope.all_districts and len(scope.district_lgds) <= FEW_DISTRICTS
 
 
+def district_by_district(f: Filter, scope: Scope) -> ColumnElement[bool]:
+    """The facility rollup's rows of the filter's districts (every district when none), as an IN list on the
+    district: SQLite then reads a period district by district along the (district_lgd, day, ...) index, which
+    carries the hub, spoke, consultations, mode and specialty, instead of the wide rows along the day-led key."""
+    d = dim_district.c
+    return rfd.c.district_lgd.in_(select(d.district_lgd).where(*district_clauses(d.district_lgd, f, scope)))
+
+
 def active_spokes(f: Filter, scope: Scope, *, per_district: bool = False) -> Select:
     """Spokes of the facility master under the filter with a consultation in the period (per district when
     ``per_district``): the distinct spokes of the period's facility-rollup rows. The rollup keeps no spoke-led index
@@ -128,8 +137,8 @@ def active_spokes(f: Filter, scope: Scope, *, per_district: bool = False) -> Sel
     c = dim_facility.c
     # No "consultations > 0": a rollup row exists only for a key with a consultation, and the column would make
     # SQLite read every row instead of the index.
-    consulted = (select(rfd.c.spoke_id).where(*consult_clauses(rfd, f, scope, match="spoke")).distinct()
-                 .subquery("consulted"))
+    consulted = (select(rfd.c.spoke_id).where(*consult_clauses(rfd, f, scope, match="spoke"),
+                                              district_by_district(f, scope)).distinct().subquery("consulted"))
     source = dim_facility.join(consulted, consulted.c.spoke_id == c.facility_id)
     where = [c.role == "spoke", *facility_dim_clauses(f, scope)]
     if per_district:

@@ -49,7 +49,7 @@ from sqlalchemy import (
 )
 
 from dashboard.data import cumulative as running
-from dashboard.data.activity import spoke_last_day, spoke_last_days, spoke_totals_at
+from dashboard.data.activity import district_by_district, spoke_last_day, spoke_last_days, spoke_totals_at
 from dashboard.data.columns import rank_highest_first, ratio
 from dashboard.data.context import DataContext, cached
 from dashboard.data.filters import Filter, Scope
@@ -642,7 +642,7 @@ def spoke_activity(ctx: DataContext, f: Filter, scope: Scope) -> pd.DataFrame:
     )
     # The rows carry their spoke's district: the filter's districts are read along (district_lgd, day).
     period = [rfd.c.day >= f.start, rfd.c.day <= f.end, rfd.c.consultations > 0, rfd.c.spoke_id.in_(spoke_ids),
-              *district_clauses(rfd.c.district_lgd, f, scope)]
+              *district_clauses(rfd.c.district_lgd, f, scope), district_by_district(f, scope)]
     if f.modes:
         period.append(rfd.c.mode.in_(f.modes))
     if f.specialties:

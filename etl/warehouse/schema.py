@@ -322,9 +322,10 @@ Index("ix_rollup_facility_day_district_day", rollup_facility_day.c.district_lgd,
 Index("ix_rollup_facility_day_hub_day", rollup_facility_day.c.hub_id, rollup_facility_day.c.day,
       rollup_facility_day.c.spoke_id, rollup_facility_day.c.district_lgd, rollup_facility_day.c.hub_district_lgd,
       rollup_facility_day.c.consultations)
-# "Which hubs served district d in the period" without reading every row of the period (state overview).
+# "Which hubs served district d in the period" without reading every row of the period (state overview); with the
+# mode and specialty after the day (migration 0017), also under those filters from the index alone.
 Index("ix_rollup_facility_day_hub_district_day", rollup_facility_day.c.hub_id, rollup_facility_day.c.district_lgd,
-      rollup_facility_day.c.day)
+      rollup_facility_day.c.day, rollup_facility_day.c.mode, rollup_facility_day.c.specialty_code)
 
 rollup_district_day = Table(
     "rollup_district_day",

@@ -245,3 +245,4 @@ def test_etl064_migration_0017_drops_the_spoke_led_index_and_widens_the_district
     assert indexes() == {str(ix.name): [c.name for c in ix.columns] for ix in rollup_facility_day.indexes}
     assert "ix_rollup_facility_day_spoke_day" not in indexes()
     assert indexes()["ix_rollup_facility_day_district_day"][-2:] == ["mode", "specialty_code"]
+    assert indexes()["ix_rollup_facility_day_hub_district_day"][-2:] == ["mode", "specialty_code"]
