@@ -441,6 +441,35 @@ def test_dash530_district_series_match_a_pandas_groupby(wh, grain):  # type: ign
     pd.testing.assert_frame_equal(got.reset_index(drop=True), want, check_dtype=False)
 
 
+# ---------------------------------------------------------------- running totals fresh and stale
+
+
+def _fresh_and_stale(wh, views):  # type: ignore[no-untyped-def]
+    """``views(ctx)`` with the running totals fresh, then marked stale (and refreshed again after): each run's
+    frames and the SELECT statements it ran, as one string."""
+    out = []
+    for stale in (False, True):
+        if stale:
+            with wh.engine.begin() as conn:
+                mark_stale(conn, date(2025, 8, 1))
+        try:
+            frames: dict[str, pd.DataFrame] = {}
+            ctx = DataContext(reader_engine(wh))
+            sql = " ".join(s for s, _ in _statements(ctx, lambda ctx=ctx, frames=frames: frames.update(views(ctx))))
+        finally:
+            if stale:
+                with wh.engine.begin() as conn:
+                    refresh_cumulatives(conn)
+        out += [frames, sql]
+    return tuple(out)
+
+
+def _assert_same(fresh: dict[str, pd.DataFrame], stale: dict[str, pd.DataFrame]) -> None:
+    assert fresh.keys() == stale.keys()
+    for key in fresh:
+        pd.testing.assert_frame_equal(fresh[key], stale[key], check_dtype=False, obj=key)
+
+
 def test_dash345_cho_last_active_from_the_running_totals_equals_the_rollups(wh):  # type: ignore[no-untyped-def]
     """The district page's silent CHOs and a facility's CHOs take the last active day from the CHO running totals
     (the warehouse keeps no CHO-led index of the CHO rollup, migration 0016); with the totals stale, from the
@@ -455,24 +484,11 @@ def test_dash345_cho_last_active_from_the_running_totals_equals_the_rollups(wh):
             out[f"detail/{facility}"] = district.facility_detail(ctx, AUGUST, FULL, facility).chos
         return out
 
-    fresh: dict[str, pd.DataFrame] = {}
-    fresh_ctx = DataContext(reader_engine(wh))
-    fresh_sql = " ".join(s for s, _ in _statements(fresh_ctx, lambda: fresh.update(views(fresh_ctx))))
+    fresh, fresh_sql, stale, stale_sql = _fresh_and_stale(wh, views)
     assert "cumulative_cho_day" in fresh_sql and "rollup_cho_day" not in fresh_sql
     assert any(frame["last_active"].notna().any() for frame in fresh.values())
-    with wh.engine.begin() as conn:
-        mark_stale(conn, date(2025, 8, 1))
-    try:
-        stale: dict[str, pd.DataFrame] = {}
-        stale_ctx = DataContext(reader_engine(wh))
-        stale_sql = " ".join(s for s, _ in _statements(stale_ctx, lambda: stale.update(views(stale_ctx))))
-    finally:
-        with wh.engine.begin() as conn:
-            refresh_cumulatives(conn)
     assert "rollup_cho_day" in stale_sql
-    assert fresh.keys() == stale.keys()
-    for key in fresh:
-        pd.testing.assert_frame_equal(fresh[key], stale[key], check_dtype=False, obj=key)
+    _assert_same(fresh, stale)
 
 
 def test_dash346_spoke_last_days_and_activity_from_the_running_totals_equal_the_rollups(wh):  # type: ignore[no-untyped-def]
@@ -496,22 +512,9 @@ def test_dash346_spoke_last_days_and_activity_from_the_running_totals_equal_the_
             out[f"detail/{facility}"] = district.facility_detail(ctx, opd, FULL, facility).daily
         return out
 
-    fresh: dict[str, pd.DataFrame] = {}
-    fresh_ctx = DataContext(reader_engine(wh))
-    fresh_sql = " ".join(s for s, _ in _statements(fresh_ctx, lambda: fresh.update(views(fresh_ctx))))
+    fresh, fresh_sql, stale, stale_sql = _fresh_and_stale(wh, views)
     assert "cumulative_spoke_day.last_day" in fresh_sql
     assert "rollup_facility_day.spoke_id = dim_facility.facility_id" not in fresh_sql  # no probe per spoke
     assert fresh["spokes/opd"]["last_consultation"].notna().any()
-    with wh.engine.begin() as conn:
-        mark_stale(conn, date(2025, 8, 1))
-    try:
-        stale: dict[str, pd.DataFrame] = {}
-        stale_ctx = DataContext(reader_engine(wh))
-        stale_sql = " ".join(s for s, _ in _statements(stale_ctx, lambda: stale.update(views(stale_ctx))))
-    finally:
-        with wh.engine.begin() as conn:
-            refresh_cumulatives(conn)
     assert "cumulative_spoke_day.last_day" not in stale_sql.split("FROM cumulative_state")[-1]
-    assert fresh.keys() == stale.keys()
-    for key in fresh:
-        pd.testing.assert_frame_equal(fresh[key], stale[key], check_dtype=False, obj=key)
+    _assert_same(fresh, stale)
