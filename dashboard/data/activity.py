@@ -9,7 +9,8 @@ with ``GROUP BY`` over the facts), so row existence is activity; ``consultations
 
 from __future__ import annotations
 
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, timedelta
 
 from sqlalchemy import ColumnElement, Connection, ScalarSelect, Select, distinct, func, literal, select, true
 
@@ -20,6 +21,7 @@ from dashboard.data.sql import consult_clauses, district_clauses, facility_dim_c
 from etl.warehouse.schema import (
     cumulative_cho_day,
     cumulative_spoke_day,
+    cumulative_state,
     dim_cho,
     dim_district,
     dim_facility,
@@ -88,24 +90,56 @@ def cho_has_index(ctx: DataContext) -> bool:
     return ctx.has_index(*CHO_DAY_INDEX)
 
 
-def cho_totals_at(conn: Connection, as_of: date) -> running.Span | None:
-    """The CHO running totals' rows of ``as_of`` (None while they are stale), for ``cho_last_day``."""
-    return running.span(conn, cumulative_cho_day, as_of, as_of)
+@dataclass(frozen=True)
+class ChoTotals:
+    """The CHO running totals at a day, for ``cho_last_day``: ``fresh`` when they are up to date (their row of the
+    day answers), else ``settled``, the last day up to it through which their rows are still right (a load marked
+    them stale from the day after), or None when they cannot help."""
+
+    fresh: running.Span | None
+    settled: date | None = None
+
+
+# A stale span longer than this is not read day by day (see ``cho_last_day``).
+SETTLED_DAYS_MAX = 92
+
+
+def cho_totals_at(conn: Connection, as_of: date, start: date | None = None) -> ChoTotals:
+    """The CHO running totals' rows of ``as_of`` (``fresh`` spans ``start``..``as_of``, by default the day alone),
+    or the last day they are still right (see ``ChoTotals``): one read of their state."""
+    s = cumulative_state.c
+    row = conn.execute(select(s.built_through, s.dirty_from).where(s.table_name == cumulative_cho_day.name)).first()
+    if row is None or row.built_through is None:
+        return ChoTotals(None)
+    built = running.as_date(row.built_through)
+    if row.dirty_from is None:  # as running.span
+        return ChoTotals(running.Span(end=min(as_of, built), before=min((start or as_of) - timedelta(days=1), built)))
+    settled = min(as_of, built, running.as_date(row.dirty_from) - timedelta(days=1))
+    return ChoTotals(None, settled if (as_of - settled).days <= SETTLED_DAYS_MAX else None)
 
 
 def cho_last_day(ctx: DataContext, cho: ColumnElement, district: ColumnElement, as_of: date,
-                 totals: running.Span | None) -> ScalarSelect:
-    """A CHO's last day with a consultation up to ``as_of``. With fresh CHO running totals (``totals``, from
-    ``cho_totals_at``): their row of the day, one probe along the (day, cho_id) key. Otherwise from the CHO rollup:
-    with a (cho_id, day) index one probe; without, the CHO's district walked backwards from ``as_of`` along
-    (district_lgd, day) (a CHO's rows carry the district of the facility where the CHO consulted, their own)."""
-    if totals is not None:
-        cum = cumulative_cho_day.c
-        return select(cum.last_day).where(cum.day == totals.end, cum.cho_id == cho).scalar_subquery()
+                 totals: ChoTotals) -> ColumnElement:
+    """A CHO's last day with a consultation up to ``as_of`` (wherever the CHO consulted). With fresh CHO running
+    totals (``totals``, from ``cho_totals_at``): their row of the day, one probe along the (day, cho_id) key. With a
+    (cho_id, day) index on the CHO rollup: one backward probe. With stale totals: the last of the rollup's rows
+    after the settled day (one probe per day along the (day, cho_id) key) or else the totals' row of that day.
+    Without any of those (totals never built or stale for months): the CHO's district walked backwards along
+    (district_lgd, day), which misses days the CHO consulted at a facility of another district."""
+    cum = cumulative_cho_day.c
+    if totals.fresh is not None:
+        return select(cum.last_day).where(cum.day == totals.fresh.end, cum.cho_id == cho).scalar_subquery()
     clauses = [rcd.c.cho_id == cho, rcd.c.day <= as_of, rcd.c.consultations > 0]
-    if not cho_has_index(ctx):
-        clauses.append(rcd.c.district_lgd == district)
-    return select(func.max(rcd.c.day)).where(*clauses).scalar_subquery()
+    if cho_has_index(ctx):
+        return select(func.max(rcd.c.day)).where(*clauses).scalar_subquery()
+    if totals.settled is not None:
+        settled = totals.settled
+        stale_days = [settled + timedelta(days=i) for i in range(1, (as_of - settled).days + 1)]
+        recent = (select(func.max(rcd.c.day)).where(rcd.c.cho_id == cho, rcd.c.day.in_(stale_days),
+                                                     rcd.c.consultations > 0).scalar_subquery())
+        before = select(cum.last_day).where(cum.day == settled, cum.cho_id == cho).scalar_subquery()
+        return func.coalesce(recent, before)
+    return select(func.max(rcd.c.day)).where(*clauses, rcd.c.district_lgd == district).scalar_subquery()
 
 
 # Up to this many districts, reading their rows along (district_lgd, day) and counting distinct hubs beats probing
@@ -200,9 +234,12 @@ def serving_hubs_by_district(ctx: DataContext, f: Filter, scope: Scope) -> Selec
 def active_chos(ctx: DataContext, f: Filter, scope: Scope, clauses: list[ColumnElement[bool]]) -> Select:
     """CHOs with a consultation under ``clauses`` (on the CHO rollup, holding the period): one EXISTS probe per CHO
     when the rollup has a (cho_id, day) index, else a count of distinct CHOs over the period's rows."""
-    if not cho_has_index(ctx):
-        return select(func.count(distinct(rcd.c.cho_id)).label("chos_active")).where(*clauses)
     c = dim_cho.c
+    if not cho_has_index(ctx):
+        # Of the CHOs of the filter's districts (their own, as with the index; a CHO's rows carry the district where
+        # the CHO consulted).
+        return select(func.count(distinct(rcd.c.cho_id)).label("chos_active")).where(
+            *clauses, rcd.c.cho_id.in_(select(c.cho_id).where(*district_clauses(c.district_lgd, f, scope))))
     return select(func.count().label("chos_active")).select_from(dim_cho).where(
         *district_clauses(c.district_lgd, f, scope),
         select(literal(1)).where(rcd.c.cho_id == c.cho_id, *clauses).exists())

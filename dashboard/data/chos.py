@@ -35,7 +35,7 @@ from sqlalchemy import (
 from sqlalchemy.sql.selectable import FromClause
 
 from dashboard.data import cumulative as running
-from dashboard.data.activity import cho_last_day
+from dashboard.data.activity import cho_last_day, cho_totals_at
 from dashboard.data.context import DataContext, cached
 from dashboard.data.filters import Filter, Scope
 from dashboard.data.hubs import names, pick, plain_records
@@ -75,12 +75,12 @@ def activity(ctx: DataContext, conn: Connection, f: Filter, scope: Scope, *, tot
     """From the running totals (two rows per CHO) when they are fresh, else from the CHO-day rollup. Without
     ``totals``, the last active day alone (consultations and active days None)."""
     c = cho.c
-    sp = running.span(conn, cumulative_cho_day, f.start, f.end)
-    if sp is not None:
-        k = running.key_activity(sp, cumulative_cho_day, "cho_id", cho, c.cho_id, totals=totals)
+    at = cho_totals_at(conn, f.end, f.start)
+    if at.fresh is not None:
+        k = running.key_activity(at.fresh, cumulative_cho_day, "cho_id", cho, c.cho_id, totals=totals)
         return Activity(k.joined, cho_dim_clauses(f, scope), k.consultations, k.active_days, k.last_day)
-    # One backward look-up per CHO (cho_last_day), not a GROUP BY over the whole history.
-    last = cho_last_day(ctx, c.cho_id, c.district_lgd, f.end, None)
+    # One look-up per CHO (cho_last_day), not a GROUP BY over the whole history.
+    last = cho_last_day(ctx, c.cho_id, c.district_lgd, f.end, at)
     if not totals:
         return Activity(cho, cho_dim_clauses(f, scope), None, None, last)
     # (day, cho_id) is the rollup's key: one row per active day, so a plain count is the distinct-day count.

@@ -40,7 +40,7 @@ class Span:
     before: date
 
 
-def _as_date(value: object) -> date:
+def as_date(value: object) -> date:
     return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
 
 
@@ -50,7 +50,7 @@ def span(conn: Connection, table: Table, start: date, end: date) -> Span | None:
     row = conn.execute(select(s.built_through, s.dirty_from).where(s.table_name == table.name)).first()
     if row is None or row.built_through is None or row.dirty_from is not None:
         return None
-    built = _as_date(row.built_through)
+    built = as_date(row.built_through)
     return Span(end=min(end, built), before=min(start - timedelta(days=1), built))
 
 

@@ -241,8 +241,8 @@ def silent_chos(ctx: DataContext, f: Filter, scope: Scope, lgd: int, days: int =
     where = [c.active.is_(True), c.district_lgd == lgd, scope_clause(c.district_lgd, scope)]
     with ctx.engine.connect() as conn:
         totals = cho_totals_at(conn, as_of)
-        if totals is not None or cho_has_index(ctx):
-            # One probe per CHO: its running-total row of the day, or along (cho_id, day).
+        if totals.fresh is not None or totals.settled is not None or cho_has_index(ctx):
+            # Probes per CHO: its running-total row (and the days since, when stale), or along (cho_id, day).
             chos = (select(c.cho_id, c.name, c.facility_id, c.block_lgd,
                            cho_last_day(ctx, c.cho_id, c.district_lgd, as_of, totals).label("last_active"))
                     .where(*where).subquery())

@@ -518,3 +518,41 @@ def test_dash346_spoke_last_days_and_activity_from_the_running_totals_equal_the_
     assert fresh["spokes/opd"]["last_consultation"].notna().any()
     assert "cumulative_spoke_day.last_day" not in stale_sql.split("FROM cumulative_state")[-1]
     _assert_same(fresh, stale)
+
+
+def test_dash347_a_transferred_chos_last_day_and_activity_hold_while_the_totals_are_stale(wh):  # type: ignore[no-untyped-def]
+    """A CHO's rollup rows carry the district where the CHO consulted. C1 consulted at S1 (Kishanganj); moved in
+    the master to S9 (Patna), C1's last active day must stay the same whether the CHO running totals are fresh or
+    stale (the stale path reads the totals up to the day before the load's first day, then the days since), and the
+    overview counts C1 as active only where the master puts C1 (as it does with a (cho_id, day) index)."""
+    with wh.engine.begin() as conn:
+        conn.execute(text("UPDATE dim_cho SET facility_id = 'S9', district_lgd = :p, block_lgd = 21201 "
+                          "WHERE cho_id = 'C1'"), {"p": PATNA})
+
+    def views(ctx: DataContext) -> dict[str, pd.DataFrame]:
+        out = {f"silent/{lgd}": district.silent_chos(ctx, AUGUST, FULL, lgd) for lgd in (PATNA, KISHANGANJ)}
+        out["detail/S9"] = district.facility_detail(ctx, AUGUST, FULL, "S9").chos
+        out["roster"] = chos.roster(ctx, AUGUST, FULL)
+        return out
+
+    try:
+        fresh, _, stale, stale_sql = _fresh_and_stale(wh, views)
+        _assert_same(fresh, stale)
+        assert "cumulative_cho_day" in stale_sql.split("FROM cumulative_state")[-1]  # the settled day's rows
+        c1 = fresh["roster"].set_index("cho_id").loc["C1"]
+        assert c1["last_active"] is not None and c1["consultations"] > 0
+        kishanganj_sc = AUGUST.with_(district_lgds=(KISHANGANJ,), facility_types=("SC",))
+        without_index = overview.kpis(DataContext(reader_engine(wh)), kishanganj_sc, FULL)
+        with wh.engine.begin() as conn:
+            conn.execute(text(RECOMMENDED_DDL[0]))
+        try:
+            with_index = overview.kpis(DataContext(reader_engine(wh)), kishanganj_sc, FULL)
+        finally:
+            with wh.engine.begin() as conn:
+                conn.execute(text("DROP INDEX ix_rollup_cho_day_cho_day"))
+        assert int(without_index.loc[0, "chos_active"]) == int(with_index.loc[0, "chos_active"])
+        assert int(without_index.loc[0, "chos_active"]) <= int(without_index.loc[0, "chos_total"])
+    finally:
+        with wh.engine.begin() as conn:
+            conn.execute(text("UPDATE dim_cho SET facility_id = 'S1', district_lgd = :k, block_lgd = 20301 "
+                              "WHERE cho_id = 'C1'"), {"k": KISHANGANJ})
