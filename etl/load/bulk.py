@@ -106,9 +106,12 @@ def _copy_rows(conn: Connection, table: Any, names: list[str], rows: Iterable[tu
             copy.write_row(row)
 
 
-def execute_driver_rows(conn: Connection, statement: Any, prepared: DriverRows, extra: tuple = ()) -> int:
+def execute_driver_rows(conn: Connection, statement: Any, prepared: DriverRows, extra: tuple = (), *,
+                        counted: bool = False) -> int:
     """Execute ``statement`` once per prepared row, each followed by the values ``extra`` (for ``prepared.extra``).
-    On PostgreSQL a plain insert goes through COPY, several times faster than any INSERT."""
+    On PostgreSQL a plain insert goes through COPY, several times faster than any INSERT. Returns the rows given,
+    or with ``counted`` the rows the database changed (an ``ON CONFLICT DO NOTHING`` that met a row another
+    transaction committed meanwhile changes none)."""
     if not prepared.rows:
         return 0
     names = [*prepared.columns, *prepared.extra]
@@ -126,15 +129,18 @@ def execute_driver_rows(conn: Connection, statement: Any, prepared: DriverRows, 
         params: list[Any] = list(rows)
     else:
         params = [dict(zip(names, row, strict=True)) for row in rows]
-    conn.exec_driver_sql(compiled.string, params)
-    return len(prepared)
+    result = conn.exec_driver_sql(compiled.string, params)
+    return int(result.rowcount) if counted else len(prepared)
 
 
-def execute_rows(conn: Connection, statement: Any, frame: pd.DataFrame) -> int:
-    """Execute ``statement`` (an insert or upsert on one table) once per row of ``frame``."""
+def execute_rows(conn: Connection, statement: Any, frame: pd.DataFrame, *, counted: bool = False) -> int:
+    """Execute ``statement`` (an insert or upsert on one table) once per row of ``frame``; returns the rows given,
+    or with ``counted`` the rows changed (``execute_driver_rows``)."""
     if frame.empty:
         return 0
+    changed = 0
     for start in range(0, len(frame), _CHUNK):
         part = frame.iloc[start:start + _CHUNK]
-        execute_driver_rows(conn, statement, driver_rows(part, statement.table, conn.dialect.name))
-    return len(frame)
+        changed += execute_driver_rows(conn, statement, driver_rows(part, statement.table, conn.dialect.name),
+                                       counted=counted)
+    return changed

@@ -305,13 +305,15 @@ def write_status(conn: Connection, rows: pd.DataFrame, run_id: int | None = None
     if fresh.empty:
         return WriteResult(0, ignored=len(events))
     # Rows go in key order: two writers whose batches share event ids or facilities then take their row locks in
-    # the same order and one waits for the other, where any other order can deadlock them (PostgreSQL).
-    execute_rows(conn, upsert_statement(conn, fact_status_event, do_nothing=True), fresh.sort_values("event_id"))
+    # the same order and one waits for the other, where any other order can deadlock them (PostgreSQL). Counted by
+    # the database: an event the other writer committed after the look-up above is a duplicate, not written twice.
+    written = execute_rows(conn, upsert_statement(conn, fact_status_event, do_nothing=True),
+                           fresh.sort_values("event_id"), counted=True)
     latest = (fresh.sort_values(["event_time", "event_id"]).drop_duplicates("facility_id", keep="last")
               .sort_values("facility_id"))
     # Only a newer event moves the current status: batches may arrive out of order.
     execute_rows(conn, upsert_statement(conn, current_status, where=_is_newer), latest.drop(columns=["source"]))
-    return WriteResult(len(fresh), ignored=len(events) - len(fresh))
+    return WriteResult(written, ignored=len(events) - written)
 
 
 def _is_newer(stmt):  # type: ignore[no-untyped-def]

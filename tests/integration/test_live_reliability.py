@@ -242,3 +242,34 @@ def test_live204_several_client_processes_through_http(tmp_path):  # type: ignor
     assert count(wh.engine) == 3_000
     with wh.engine.connect() as conn:
         assert conn.execute(text("select count(distinct event_id) from fact_status_event")).scalar() == 3_000
+
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_live312_accepted_counts_the_events_the_database_stored(tmp_path: Path, backend: str,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """``written`` is what the insert stored, not what the look-up before it found new: an event another writer
+    committed between this writer's look-up and its insert is a duplicate (test_live203's race, made certain by a
+    look-up that finds nothing)."""
+    import pandas as pd
+
+    from etl.load import writers
+
+    wh = live_warehouse(tmp_path, PG_URL if backend == "postgres" else None)
+
+    def rows(*ids: str) -> pd.DataFrame:
+        return pd.DataFrame({"event_id": list(ids), "facility_id": ["H1"] * len(ids),
+                             "event_time": [pd.Timestamp("2025-08-20 10:00")] * len(ids),
+                             "kind": ["heartbeat"] * len(ids),
+                             "doctors_online": [2] * len(ids), "queue_length": [1] * len(ids),
+                             "connectivity": ["good"] * len(ids)})
+
+    with wh.engine.begin() as conn:
+        assert writers.write_status(conn, rows("E1")).written == 1
+    staged = writers._staged_ids
+    monkeypatch.setattr(writers, "_staged_ids", lambda conn, ids: staged(conn, []))  # the look-up sees no event
+    with wh.engine.begin() as conn:
+        result = writers.write_status(conn, rows("E1", "E2"))
+    assert (result.written, result.ignored) == (1, 1)
+    with wh.engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(fact_status_event)).scalar() == 2
