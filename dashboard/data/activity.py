@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from sqlalchemy import ColumnElement, Connection, ScalarSelect, Select, distinct, func, literal, select, true
+from sqlalchemy.sql.selectable import FromClause
 
 from dashboard.data import cumulative as running
 from dashboard.data.context import DataContext
@@ -54,21 +55,14 @@ def recommended_index_ddl() -> list[str]:
 def last_day(column: ColumnElement, facility: ColumnElement, as_of: date,
              *extra: ColumnElement[bool]) -> ScalarSelect:
     """The last day up to ``as_of`` with a consultation where ``column`` (``hub_id``) is ``facility``: one backward
-    step along the (hub_id, day) index. Spokes: ``spoke_last_day`` or ``spoke_last_days``."""
+    step along the (hub_id, day) index. Spokes: ``with_spoke_last_day``."""
     return (select(func.max(rfd.c.day))
             .where(column == facility, rfd.c.day <= as_of, rfd.c.consultations > 0, *extra).scalar_subquery())
 
 
 def spoke_totals_at(conn: Connection, as_of: date) -> running.Span | None:
-    """The spoke running totals' rows of ``as_of`` (None while they are stale), for ``spoke_last_day``."""
+    """The spoke running totals' rows of ``as_of`` (None while they are stale), for ``with_spoke_last_day``."""
     return running.span(conn, cumulative_spoke_day, as_of, as_of)
-
-
-def spoke_last_day(spoke: ColumnElement, totals: running.Span) -> ScalarSelect:
-    """A spoke's last day with a consultation (any mode or specialty) up to the day of ``totals`` (from
-    ``spoke_totals_at``): its running-total row of that day, one probe along the (day, spoke_id) key."""
-    cum = cumulative_spoke_day.c
-    return select(cum.last_day).where(cum.day == totals.end, cum.spoke_id == spoke).scalar_subquery()
 
 
 def spoke_last_days(as_of: date, *where: ColumnElement[bool]) -> Select:
@@ -77,6 +71,19 @@ def spoke_last_days(as_of: date, *where: ColumnElement[bool]) -> Select:
     spoke-led index (migration 0017): give ``where`` a district so the pass runs along (district_lgd, day)."""
     return (select(rfd.c.spoke_id, func.max(rfd.c.day).label("last_day"))
             .where(rfd.c.day <= as_of, rfd.c.consultations > 0, *where).group_by(rfd.c.spoke_id))
+
+
+def with_spoke_last_day(source: FromClause, spoke: ColumnElement, as_of: date, totals: running.Span | None,
+                        *where: ColumnElement[bool]) -> tuple[FromClause, ColumnElement]:
+    """``source`` and the last day with a consultation (any mode or specialty) up to ``as_of`` of its ``spoke``:
+    with fresh spoke running totals (``totals``, whose last day is ``as_of``: ``spoke_totals_at``, or the span of a
+    period ending on it), the spoke's row of that day, one probe along the (day, spoke_id) key; while they are stale,
+    ``spoke_last_days`` under ``where``, outer-joined."""
+    if totals is not None:
+        cum = cumulative_spoke_day.c
+        return source, select(cum.last_day).where(cum.day == totals.end, cum.spoke_id == spoke).scalar_subquery()
+    lasts = spoke_last_days(as_of, *where).subquery("lasts")
+    return source.outerjoin(lasts, lasts.c.spoke_id == spoke), lasts.c.last_day
 
 
 def consulted(column: ColumnElement, facility: ColumnElement, clauses: list[ColumnElement[bool]]) -> ColumnElement:

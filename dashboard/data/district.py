@@ -15,9 +15,8 @@ from dashboard.data.activity import (
     cho_last_day,
     cho_totals_at,
     last_day,
-    spoke_last_day,
-    spoke_last_days,
     spoke_totals_at,
+    with_spoke_last_day,
 )
 from dashboard.data.context import DataContext, cached
 from dashboard.data.filters import Filter, Scope
@@ -85,19 +84,16 @@ def facilities(ctx: DataContext, f: Filter, scope: Scope, lgd: int) -> pd.DataFr
     source = (fac.outerjoin(dim_block, dim_block.c.block_lgd == fac.c.block_lgd)
               .outerjoin(hub, hub.c.facility_id == fac.c.hub_id))
     with ctx.engine.connect() as conn:
-        sp = None if running.by_consultation_kind(f) else running.span(conn, cumulative_spoke_day, f.start, f.end)
-        totals = spoke_totals_at(conn, f.end)
+        totals = running.span(conn, cumulative_spoke_day, f.start, f.end)
+        sp = None if running.by_consultation_kind(f) else totals
         if sp is not None:  # a spoke's sum and last day: its two running-total rows
             as_spoke = running.activity(sp, cumulative_spoke_day, "spoke_id", ids, iso_text=False).subquery()
             as_spoke = select(as_spoke.c.key.label("facility_id"), as_spoke.c.consultations.label("n"),
                               as_spoke.c.last_day).subquery()
             spoke_last = as_spoke.c.last_day
-        elif totals is not None:  # the last day is over every mode and specialty: the totals keep it
-            spoke_last = spoke_last_day(fac.c.facility_id, totals)
-        else:
-            lasts = spoke_last_days(f.end, rfd.c.district_lgd == lgd, in_scope).subquery("lasts")
-            source = source.outerjoin(lasts, lasts.c.spoke_id == fac.c.facility_id)
-            spoke_last = lasts.c.last_day
+        else:  # the last day is over every mode and specialty: the totals keep it while they are fresh
+            source, spoke_last = with_spoke_last_day(source, fac.c.facility_id, f.end, totals,
+                                                     rfd.c.district_lgd == lgd, in_scope)
         hub_sp = (running.span(conn, cumulative_hub_mode_day, f.start, f.end)
                   if scope.all_districts and not f.specialties else None)
         if hub_sp is not None:  # a hub's sum over all spokes (the scope hides none): two rows per hub and mode
@@ -209,13 +205,8 @@ def idle_spokes(ctx: DataContext, f: Filter, scope: Scope, lgd: int, days: int =
     fd = _district_filter(f, lgd)
     source = fac.outerjoin(dim_block, dim_block.c.block_lgd == fac.c.block_lgd)
     with ctx.engine.connect() as conn:
-        totals = spoke_totals_at(conn, as_of)
-        if totals is not None:  # one running-total row per spoke
-            spoke_last = spoke_last_day(fac.c.facility_id, totals)
-        else:  # one pass over the district's rows up to the day, along (district_lgd, day)
-            lasts = spoke_last_days(as_of, rfd.c.district_lgd == lgd).subquery("lasts")
-            source = source.outerjoin(lasts, lasts.c.spoke_id == fac.c.facility_id)
-            spoke_last = lasts.c.last_day
+        source, spoke_last = with_spoke_last_day(source, fac.c.facility_id, as_of, spoke_totals_at(conn, as_of),
+                                                 rfd.c.district_lgd == lgd)
         spokes = (
             select(fac.c.facility_id, fac.c.name, fac.c.facility_type, fac.c.block_lgd,
                    dim_block.c.name_en.label("block_en"), dim_block.c.name_hi.label("block_hi"), fac.c.hub_id,

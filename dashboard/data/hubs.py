@@ -49,7 +49,7 @@ from sqlalchemy import (
 )
 
 from dashboard.data import cumulative as running
-from dashboard.data.activity import district_by_district, spoke_last_day, spoke_last_days, spoke_totals_at
+from dashboard.data.activity import district_by_district, with_spoke_last_day
 from dashboard.data.columns import rank_highest_first, ratio
 from dashboard.data.context import DataContext, cached
 from dashboard.data.filters import Filter, Scope
@@ -651,18 +651,14 @@ def spoke_activity(ctx: DataContext, f: Filter, scope: Scope) -> pd.DataFrame:
                        func.count(distinct(rfd.c.day)).label("active_days"))
                 .where(*period).group_by(rfd.c.spoke_id))
     with ctx.engine.connect() as conn:
-        totals = spoke_totals_at(conn, f.end)
-        if totals is not None:  # the last day is over every mode and specialty: one running-total row per spoke
-            last = (select(fac.c.facility_id, cast(spoke_last_day(fac.c.facility_id, totals), String)
-                           .label("last_consultation"))
-                    .where(*spoke_dim_clauses(f, scope)))
-        else:  # while the totals are stale: one pass over the filter's districts' rows up to the day
-            lasts = spoke_last_days(f.end, *district_clauses(rfd.c.district_lgd, f, scope)).subquery("lasts")
-            last = (select(lasts.c.spoke_id.label("facility_id"), cast(lasts.c.last_day, String)
-                           .label("last_consultation"))
-                    .where(lasts.c.spoke_id.in_(spoke_ids)))
+        totals = running.span(conn, cumulative_spoke_day, f.start, f.end)
+        # The last day is over every mode and specialty: the totals keep it while they are fresh.
+        source, last_day = with_spoke_last_day(fac, fac.c.facility_id, f.end, totals,
+                                               *district_clauses(rfd.c.district_lgd, f, scope))
+        last = (select(fac.c.facility_id, cast(last_day, String).label("last_consultation")).select_from(source)
+                .where(*spoke_dim_clauses(f, scope)))
         spokes = read_df(conn, dims)
-        sp = None if running.by_consultation_kind(f) else running.span(conn, cumulative_spoke_day, f.start, f.end)
+        sp = None if running.by_consultation_kind(f) else totals
         if sp is not None:  # two running-total rows per spoke instead of its rollup rows of the period
             totals = read_df(conn, running.activity(sp, cumulative_spoke_day, "spoke_id", spoke_ids)).rename(
                 columns={"key": "facility_id", "last_day": "last_consultation"})
