@@ -22,7 +22,6 @@ from dashboard.data.sql import consult_clauses, district_clauses, facility_dim_c
 from etl.warehouse.schema import (
     cumulative_cho_day,
     cumulative_spoke_day,
-    cumulative_state,
     dim_cho,
     dim_district,
     dim_facility,
@@ -114,14 +113,12 @@ SETTLED_DAYS_MAX = 92
 def cho_totals_at(conn: Connection, as_of: date, start: date | None = None) -> ChoTotals:
     """The CHO running totals' rows of ``as_of`` (``fresh`` spans ``start``..``as_of``, by default the day alone),
     or the last day they are still right (see ``ChoTotals``): one read of their state."""
-    s = cumulative_state.c
-    row = conn.execute(select(s.built_through, s.dirty_from).where(s.table_name == cumulative_cho_day.name)).first()
-    if row is None or row.built_through is None:
-        return ChoTotals(None)
-    built = running.as_date(row.built_through)
-    if row.dirty_from is None:  # as running.span
-        return ChoTotals(running.Span(end=min(as_of, built), before=min((start or as_of) - timedelta(days=1), built)))
-    settled = min(as_of, built, running.as_date(row.dirty_from) - timedelta(days=1))
+    st = running.state(conn, cumulative_cho_day)
+    fresh = st.span(start or as_of, as_of)
+    if fresh is not None or st.built is None:
+        return ChoTotals(fresh)
+    assert st.dirty is not None  # built and not fresh: stale
+    settled = min(as_of, st.built, st.dirty - timedelta(days=1))
     return ChoTotals(None, settled if (as_of - settled).days <= SETTLED_DAYS_MAX else None)
 
 

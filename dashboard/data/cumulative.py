@@ -44,14 +44,32 @@ def as_date(value: object) -> date:
     return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
 
 
-def span(conn: Connection, table: Table, start: date, end: date) -> Span | None:
-    """The rows of ``table`` that give the totals of ``start``..``end``, or None when the table is stale or unbuilt."""
+@dataclass(frozen=True)
+class State:
+    """A running-total table's ``cumulative_state``: built through ``built`` (None: never), stale from ``dirty``."""
+
+    built: date | None
+    dirty: date | None
+
+    def span(self, start: date, end: date) -> Span | None:
+        """The rows that give the totals of ``start``..``end``, or None when the table is stale or unbuilt."""
+        if self.built is None or self.dirty is not None:
+            return None
+        return Span(end=min(end, self.built), before=min(start - timedelta(days=1), self.built))
+
+
+def state(conn: Connection, table: Table) -> State:
     s = cumulative_state.c
     row = conn.execute(select(s.built_through, s.dirty_from).where(s.table_name == table.name)).first()
-    if row is None or row.built_through is None or row.dirty_from is not None:
-        return None
-    built = as_date(row.built_through)
-    return Span(end=min(end, built), before=min(start - timedelta(days=1), built))
+    if row is None:
+        return State(None, None)
+    return State(None if row.built_through is None else as_date(row.built_through),
+                 None if row.dirty_from is None else as_date(row.dirty_from))
+
+
+def span(conn: Connection, table: Table, start: date, end: date) -> Span | None:
+    """The rows of ``table`` that give the totals of ``start``..``end``, or None when the table is stale or unbuilt."""
+    return state(conn, table).span(start, end)
 
 
 @dataclass(frozen=True)
