@@ -144,3 +144,17 @@ def execute_rows(conn: Connection, statement: Any, frame: pd.DataFrame, *, count
         changed += execute_driver_rows(conn, statement, driver_rows(part, statement.table, conn.dialect.name),
                                        counted=counted)
     return changed
+
+
+def driver_frame(conn: Connection, statement: Any, columns: list[str]) -> pd.DataFrame:
+    """The rows of ``statement`` as the driver returns them, without SQLAlchemy's processing of each value (on
+    SQLite dates stay ISO text; PostgreSQL's driver gives dates): a read of millions of rows for arrays."""
+    result = conn.execute(statement)
+    try:
+        rows = result.cursor.fetchall() if result.cursor is not None else []
+    finally:
+        result.close()
+    if not rows:
+        return pd.DataFrame({name: pd.Series(dtype=object) for name in columns})
+    # Column by column (zip is C): pandas' own conversion of a list of tuples is several times slower.
+    return pd.DataFrame(dict(zip(columns, (np.array(values) for values in zip(*rows, strict=True)), strict=True)))

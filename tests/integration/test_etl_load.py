@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from sqlalchemy import Engine, event, func, select, text
 
-from etl.load import cumulative, writers
+from etl.load import cumulative, running_arrays, writers
 from etl.load.cumulative import CUMULATIVES, refresh_cumulatives
 from etl.load.ledger import recent_runs, top_rejection_reasons
 from etl.load.rollups import rebuild_all
@@ -436,13 +436,18 @@ def test_etl056_refresh_and_moved_facility_find_facts_by_day_and_key(settings: S
     assert_rollups_match_facts(engine)
 
 
-@pytest.mark.parametrize("append_days", [cumulative.APPEND_DAYS, 0], ids=["appended", "window"])
+@pytest.mark.parametrize(("append_days", "arrays"), [(cumulative.APPEND_DAYS, True), (0, False), (0, True)],
+                         ids=["appended", "window", "arrays"])
 def test_etl057_running_totals_follow_every_load(settings: Settings, engine: Engine, masters: Path,
-                                                 monkeypatch: pytest.MonkeyPatch, append_days: int) -> None:
+                                                 monkeypatch: pytest.MonkeyPatch, append_days: int,
+                                                 arrays: bool) -> None:
     """The running totals equal the daily rollups' sums after each run: a first day, a later day with a gap before
     it, a day loaded out of order, a corrected old day (rows moved to another spoke and day), a rebuild. Days after
-    the built ones are appended day by day, or (``window``) always rewritten by the window query."""
+    the built ones are appended day by day, or always rewritten: by the window query (``window``), or, for the
+    totals of whole numbers, in arrays (``arrays``)."""
     monkeypatch.setattr(cumulative, "APPEND_DAYS", append_days)
+    monkeypatch.setattr(cumulative, "ARRAY_BUILD", arrays)
+    monkeypatch.setattr(running_arrays, "BLOCK_DAYS", 2)  # blocks of days carry their sums to the next
     steps = [("2025-08-01", "C", 90), ("2025-08-04", "D", 60), ("2025-08-02", "E", 45)]
     for day, prefix, n in steps:
         write_csv(settings.landing_dir / f"consultations_{day}.csv", CONSULTATION_HEADER,
