@@ -89,6 +89,11 @@ def tables_with_new_keys(conn: Connection, rows: pd.DataFrame) -> set[str]:
         return set()
     new = set()
     for table in ROLLUP_TABLES:
+        # A day no load has reached (every day of a first load) needs no look-up of the batch's places, whose IN
+        # lists of thousands of values cost more to build than the probe costs to run.
+        if conn.execute(select(literal(1)).select_from(table).where(table.c.day.in_(days)).limit(1)).first() is None:
+            new.add(table.name)
+            continue
         key = table.primary_key.columns.values()[1]  # every rollup's key is (day, its place, ...)
         values = pd.Series(rows[key.name]).dropna().unique().tolist()
         for start in range(0, len(values), _KEY_PROBE):
