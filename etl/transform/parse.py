@@ -25,7 +25,7 @@ _DAY_FIRST_FORMATS = (
     "%d.%m.%Y %H:%M:%S", "%d.%m.%Y %H:%M", "%d.%m.%Y",
     "%d-%m-%Y %I:%M %p", "%d/%m/%Y %I:%M %p", "%d-%b-%Y", "%d-%b-%Y %H:%M",
 )  # fmt: skip
-_PLAIN_ISO = "%Y-%m-%dT%H:%M:%S"
+_PLAIN_ISO_LAYOUTS = ("%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S")
 _OFFSET = re.compile(r"(?:Z|[+-]\d{2}:?\d{2})$")
 _ISO_START = re.compile(r"^\d{4}-\d{2}-\d{2}")
 _NUMBER = re.compile(r"^\d+(?:\.\d+)?$")
@@ -62,11 +62,17 @@ def parse_datetime(values: pd.Series, *, clean: bool = False) -> tuple[pd.Series
     plain = todo & (pd.Series(np.fromiter(map(len, text.to_numpy(dtype=object)), dtype=np.int64, count=len(text)),
                               index=text.index) == len("2025-01-31T09:30:00"))
     if plain.any():
-        parsed = pd.to_datetime(text[plain], format=_PLAIN_ISO, errors="coerce")
-        hit = parsed.notna()
-        if hit.any():
-            out[hit[hit].index] = parsed[hit].astype("datetime64[us]")
-            todo = todo & out.isna()
+        # ISO's "T" or a space between date and time (most database exports): the first plain value's layout first.
+        layouts = sorted(_PLAIN_ISO_LAYOUTS, key=lambda fmt: fmt[8] != text[plain].iloc[0][10:11])
+        for fmt in layouts:
+            candidates = plain & todo
+            if not candidates.any():
+                break
+            parsed = pd.to_datetime(text[candidates], format=fmt, errors="coerce")
+            hit = parsed.notna()
+            if hit.any():
+                out[hit[hit].index] = parsed[hit].astype("datetime64[us]")
+                todo = todo & out.isna()
     iso = _matching(text, todo, _ISO_START)
     if iso.any():
         with_offset = iso & _matching(text, iso, _OFFSET, search=True)

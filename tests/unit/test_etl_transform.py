@@ -232,6 +232,22 @@ def test_etl016_fast_paths_give_what_the_general_parsers_give() -> None:
     assert number.tolist()[:2] == [1234, 12] and bad_number.tolist() == [False, False, True, False]
 
 
+def test_etl066_space_separated_iso_takes_the_fast_path_with_the_same_results() -> None:
+    """Exports from databases write a space between date and time: the one-pass parse takes that layout too (the
+    first value's layout first, then the other), with what the ISO parser gives and the same unreadable values."""
+    values = pd.Series(["2025-08-01 09:30:00", "2025-08-01T10:00:00", "2025-08-01 25:00:00", "2025-02-30 10:00:00",
+                        "2025-08-01 23:59:59", "2025-08-01 09:30", "2025-08-01 09:30:00+05:30"], dtype=object)
+    parsed, bad = parse.parse_datetime(values)
+    assert bad.tolist() == [False, False, True, True, False, False, False]
+    assert parsed[~bad].tolist() == [pd.Timestamp("2025-08-01 09:30"), pd.Timestamp("2025-08-01 10:00"),
+                                     pd.Timestamp("2025-08-01 23:59:59"), pd.Timestamp("2025-08-01 09:30"),
+                                     pd.Timestamp("2025-08-01 09:30")]
+    for one in values:  # each value alone (its own layout first) reads the same
+        alone, alone_bad = parse.parse_datetime(pd.Series([one], dtype=object))
+        at = values.tolist().index(one)
+        assert alone_bad.iloc[0] == bad[at] and (alone_bad.iloc[0] or alone.iloc[0] == parsed[at])
+
+
 def test_etl017_column_tokens_equal_one_by_one_tokens() -> None:
     p = Pseudonymiser(b"k" * 32)
     values = pd.Series(["91-1234-5678-9012", "91-1234-5678-9012", "", None, "12", "hmac:abc", "hmac:"], dtype=object)
