@@ -214,7 +214,7 @@ SETTINGS_DOC: dict[str, str] = {
     "AROGYA_SECRET_KEY": "Flask secret key; required when AROGYA_ENV=production.",
     "AROGYA_ENV": "development (default) or production.",
     "AROGYA_BATCH_ROWS": "Rows per ETL transaction (default 50000).",
-    "AROGYA_ETL_PREFETCH": "1 (default): with two or more cores, a second process reads and transforms the next "
+    "AROGYA_ETL_PREFETCH": "1 (default): with two or more cores, two reader processes read and transform the next "
     "consultation files while the ETL writes; 0: one process.",
     "AROGYA_ETL_BULK_INDEXES": "auto (default): a load of at least 200,000 consultations and at least as many as "
     "are stored sets the fact and rollup indexes aside and rebuilds them at the end; always; never.",

@@ -1,17 +1,18 @@
-"""Reading and transforming files ahead of the writer, in a second process.
+"""Reading and transforming files ahead of the writer, in reader processes.
 
-A file's load has two halves of about equal cost: reading, validating and transforming its rows (pandas), and
-writing them (the database). One process does them one after the other; with the first half of the next file done
-in a child process while this process writes, a load of many files (the initial load, a backlog) takes about half
-the time on two cores. Only the child reads files and only this process touches the warehouse, so every batch is
-still committed here, in order, in one transaction, with the ledger exactly as for a file read in-process.
+A file's load has two halves: reading, validating and transforming its rows (pandas), and writing them (the
+database); the first costs more. One process does them one after the other; with the first half of the next files
+done in child processes (two, taking alternate files) while this process writes, a load of many files (the initial
+load, a backlog) keeps two cores busy. Only the children read files and only this process touches the warehouse, so
+every batch is still committed here, in order, in one transaction, with the ledger exactly as for a file read
+in-process.
 
-The child is forked with the run's transform context as it stands (the facility master of the files loaded before);
+Each child is forked with the run's transform context as it stands (the facility master of the files loaded before);
 a segment of files is only handed to it when no file of the segment can change that context (``PREFETCHED``).
-Each chunk comes back with the specialties it saw for the first time, for this process to register. A file the
-child rejects or fails on comes back as that error, raised here at the same point as in-process. The queue between
-them is short, so at most a few chunks wait (in a spool folder, so that a child killed at any moment cannot leave a
-half-sent chunk behind).
+Each chunk comes back with the specialties its reader saw for the first time, for this process to register (the
+first file in order that holds one registers its spelling, as in-process). A file a child rejects or fails on comes
+back as that error, raised here at the same point as in-process. The queue from each child is short, so at most a
+few chunks wait (in a spool folder, so that a child killed at any moment cannot leave a half-sent chunk behind).
 """
 
 from __future__ import annotations
@@ -92,8 +93,9 @@ def prepare_chunks(ctx: TransformContext, landing: LandingFile, contract: Contra
         yield PreparedChunk(header_map, validated, new, writes)
 
 
-def _child(ctx: TransformContext, files: list[LandingFile], chunk_rows: int, dialect: str,
+def _child(ctx: TransformContext, files: list[LandingFile], share: tuple[int, int], chunk_rows: int, dialect: str,
            out: Connection, slots: Any, parent: int, spool: Path) -> None:
+    """Read the files whose index is ``share[0]`` modulo ``share[1]`` (this reader's share), in order."""
     def send(message: tuple) -> None:
         out.send(message)  # synchronous and small: the message is whole in the pipe when this returns
 
@@ -109,7 +111,9 @@ def _child(ctx: TransformContext, files: list[LandingFile], chunk_rows: int, dia
         path.with_suffix(".part").replace(path)
         return str(path)
 
-    for index, landing in enumerate(files):
+    first, step = share
+    for index in range(first, len(files), step):
+        landing = files[index]
         try:
             contract = CONTRACTS[str(landing.dataset)]
             for n, prepared in enumerate(prepare_chunks(ctx, landing, contract, chunk_rows, dialect)):
@@ -123,23 +127,23 @@ def _child(ctx: TransformContext, files: list[LandingFile], chunk_rows: int, dia
                                     traceback.format_exc(limit=8)[-_TEXT_LIMIT:])))
 
 
-class Prefetcher:
-    """Files of one segment read and transformed by a forked child, handed out in order by ``chunks(i)``."""
+class _Reader:
+    """One forked child reading its share of a segment's files; ``chunks(i)`` hands out file ``i``'s chunks."""
 
-    def __init__(self, ctx: TransformContext, files: list[LandingFile], chunk_rows: int, dialect: str) -> None:
+    def __init__(self, ctx: TransformContext, files: list[LandingFile], share: tuple[int, int], chunk_rows: int,
+                 dialect: str, spool: Path) -> None:
         forking = multiprocessing.get_context("fork")
-        self._spool = Path(tempfile.mkdtemp(prefix="arogya-etl-reader-"))
         self._inbox, outbox = forking.Pipe(duplex=False)
         self._slots = forking.Semaphore(_QUEUE_CHUNKS)  # chunks the child may have ahead of this process
-        self._process = forking.Process(target=_child, name="arogya-etl-reader", daemon=True,
-                                        args=(ctx, files, chunk_rows, dialect, outbox, self._slots, os.getpid(),
-                                              self._spool))
+        self._process = forking.Process(target=_child, name=f"arogya-etl-reader-{share[0]}", daemon=True,
+                                        args=(ctx, files, share, chunk_rows, dialect, outbox, self._slots,
+                                              os.getpid(), spool))
         self._process.start()
         outbox.close()  # the child's end; when the child is gone, reading says so instead of waiting
         self._pending: tuple | None = None  # a message read ahead that belongs to a later file
         self._finished: set[int] = set()  # files whose last message has been read
         self._names = [f.path.name for f in files]
-        self._broken = False
+        self.broken = False
 
     def _next(self) -> tuple:
         if self._pending is not None:
@@ -152,19 +156,11 @@ class Prefetcher:
             except EOFError:
                 pass
             if not self._process.is_alive():
-                self._broken = True
+                self.broken = True
                 raise PrefetchFailed(f"the reader process ended unexpectedly (exit code "
                                      f"{self._process.exitcode})") from None
 
-    @property
-    def broken(self) -> bool:
-        """True once the child was found dead before it sent everything: the file it was reading has failed with
-        that reason, and the rest of the segment is read in-process."""
-        return self._broken
-
     def chunks(self, index: int) -> Iterator[PreparedChunk]:
-        """The chunks of file ``index``; raises ``FileRejected`` as reading it in-process would.
-        Messages of files skipped before ``index`` are discarded."""
         while True:
             kind, at, payload = self._next()
             if at < index:
@@ -190,8 +186,7 @@ class Prefetcher:
             raise PrefetchFailed(summary)
 
     def skip(self, index: int) -> None:
-        """Discard what is left of file ``index`` (already loaded, or its load stopped early)."""
-        if index in self._finished or self._broken:
+        if index in self._finished or self.broken:
             return
         try:
             for _ in self.chunks(index):
@@ -204,6 +199,50 @@ class Prefetcher:
             self._process.terminate()
         self._process.join(timeout=10)
         self._inbox.close()
+
+
+def reader_processes() -> int:
+    """Reader processes for a segment: two wherever there are two cores. A reader's half of a file's work (pandas)
+    costs more than the writer's half (the database), so with one reader the writer waits for it about a third of
+    the time; with two, both cores stay busy."""
+    return READERS if (os.cpu_count() or 1) >= 2 else 1
+
+
+READERS = 2
+
+
+class Prefetcher:
+    """Files of one segment read and transformed by forked children (file ``i`` by reader ``i`` modulo their
+    number), handed out in order by ``chunks(i)``."""
+
+    def __init__(self, ctx: TransformContext, files: list[LandingFile], chunk_rows: int, dialect: str,
+                 readers: int | None = None) -> None:
+        self._spool = Path(tempfile.mkdtemp(prefix="arogya-etl-reader-"))
+        count = max(1, min(readers or reader_processes(), len(files)))
+        self._readers = [_Reader(ctx, files, (first, count), chunk_rows, dialect, self._spool)
+                         for first in range(count)]
+
+    def _reader(self, index: int) -> _Reader:
+        return self._readers[index % len(self._readers)]
+
+    @property
+    def broken(self) -> bool:
+        """True once a child was found dead before it sent everything: the file it was reading has failed with
+        that reason, and the rest of the segment is read in-process."""
+        return any(reader.broken for reader in self._readers)
+
+    def chunks(self, index: int) -> Iterator[PreparedChunk]:
+        """The chunks of file ``index``; raises ``FileRejected`` as reading it in-process would.
+        Messages of files skipped before ``index`` are discarded."""
+        return self._reader(index).chunks(index)
+
+    def skip(self, index: int) -> None:
+        """Discard what is left of file ``index`` (already loaded, or its load stopped early)."""
+        self._reader(index).skip(index)
+
+    def close(self) -> None:
+        for reader in self._readers:
+            reader.close()
         shutil.rmtree(self._spool, ignore_errors=True)
 
 

@@ -15,13 +15,14 @@ from etl.sources.landing import LandingFile
 from etl.warehouse import bulk_indexes
 from etl.warehouse.engine import make_engine
 from etl.warehouse.migrate import upgrade
-from etl.warehouse.schema import etl_run, fact_consultation, quarantine
+from etl.warehouse.schema import dim_specialty, etl_run, fact_consultation, quarantine
 from tests.conftest import reset_postgres
 from tests.integration.etl_files import (
     CONSULTATION_HEADER,
     FACILITIES,
     FACILITY_HEADER,
     consultation_rows,
+    table_checksum,
     write_csv,
 )
 from tests.integration.test_etl_load import ROLLUPS, assert_rollups_match_facts, checksums, count
@@ -91,6 +92,41 @@ def test_etl050_read_ahead_and_bulk_loads_equal_a_plain_run(settings: Settings, 
     assert checksums(engine2) == expected
     assert count(engine2, quarantine) == pending and count(engine2, etl_run) == runs
     assert bulk_indexes.missing_indexes(engine2) == []  # every index is back after a bulk load
+    assert_rollups_match_facts(engine2)
+    engine2.dispose()
+
+
+@pytest.mark.parametrize("readers", [1, 2, 3])
+def test_etl067_any_number_of_readers_loads_what_one_process_loads(settings: Settings, engine: Engine,
+                                                                   tmp_path: Path, readers: int,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """Readers take alternate files; the warehouse ends the same as after a run in one process, including a new
+    specialty spelled differently in two files read by different readers (the earlier file's spelling is kept)."""
+    def landing(target: Settings) -> None:
+        write_csv(target.landing_dir / "facilities_master.csv", FACILITY_HEADER, FACILITIES)
+        for n, (day, spelling) in enumerate((("2025-08-01", None), ("2025-08-02", "Eye Clinic"),
+                                             ("2025-08-03", "EYE  clinic"), ("2025-08-04", None))):
+            rows = consultation_rows(40, day=day, prefix=f"R{n}-")
+            if spelling:
+                for row in rows[::5]:
+                    row[7] = spelling
+            write_csv(target.landing_dir / f"consultations_{day}.csv", CONSULTATION_HEADER, rows)
+
+    plain_settings = settings.with_(etl_prefetch=False, etl_bulk_indexes="never")
+    landing(plain_settings)
+    plain = _outcomes(EtlRunner(plain_settings, engine).run_landing())
+    expected = {**checksums(engine), "specialties": table_checksum(engine, dim_specialty)}
+    engine.dispose()
+
+    other, engine2 = _second_engine(settings, tmp_path, f"readers{readers}")
+    landing(other)
+    monkeypatch.setattr(prefetch, "READERS", readers)
+    got = _outcomes(EtlRunner(other.with_(etl_prefetch=True, etl_bulk_indexes="never"), engine2).run_landing())
+    assert got == plain
+    assert {**checksums(engine2), "specialties": table_checksum(engine2, dim_specialty)} == expected
+    with engine2.connect() as conn:
+        names = dict(conn.execute(select(dim_specialty.c.specialty_code, dim_specialty.c.name_en)).all())
+    assert names["EYECLINIC"] == "Eye Clinic"
     assert_rollups_match_facts(engine2)
     engine2.dispose()
 
