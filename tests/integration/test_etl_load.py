@@ -506,3 +506,39 @@ def test_etl062_rerun_of_an_interrupted_file_supersedes_only_that_runs_quarantin
     pending = count(engine, quarantine) - sum(released.values())
     assert released == {runs["killed"]: 2}
     assert pending == 4
+
+
+def test_etl068_ids_past_every_stored_one_skip_the_look_up_and_overlaps_still_find_theirs(
+        settings: Settings, engine: Engine, masters: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A new day's ids past every stored id need no staging on SQLite (one probe of the key proves none is
+    stored); a file whose ids straddle stored ones, or repeat them, still finds exactly the stored ones."""
+    staged: list[int] = []
+    real_staged = writers._staged_ids
+    monkeypatch.setattr(writers, "_staged_ids", lambda conn, ids: staged.append(len(ids)) or real_staged(conn, ids))
+    runner = EtlRunner(settings, engine)
+    runner.run_landing()  # the facility master (whose writer stages facility ids)
+    staged.clear()
+    write_csv(settings.landing_dir / "consultations_2025-08-01.csv", CONSULTATION_HEADER,
+              consultation_rows(60, prefix="B"))
+    runner.run_landing()
+    write_csv(settings.landing_dir / "consultations_2025-08-02.csv", CONSULTATION_HEADER,
+              consultation_rows(40, day="2025-08-02", prefix="C"))  # "C..." ids sort after every "B..." id
+    runner.run_landing()
+    if engine.dialect.name == "sqlite":
+        assert staged == []
+    # "A..." to "D...": the range holds the stored "B" and "C" ids, none of them in this file
+    straddling = consultation_rows(10, day="2025-08-03", prefix="A") + consultation_rows(10, day="2025-08-03",
+                                                                                       prefix="D")
+    write_csv(settings.landing_dir / "consultations_2025-08-03.csv", CONSULTATION_HEADER, straddling)
+    runner.run_landing()
+    # the second day again, corrected: same ids, now on the 4th
+    write_csv(settings.landing_dir / "consultations_2025-08-02_fix.csv", CONSULTATION_HEADER,
+              consultation_rows(40, day="2025-08-04", prefix="C"))
+    runner.run_landing()
+    if engine.dialect.name == "sqlite":
+        assert staged == [20, 40]
+    assert count(engine, fact_consultation) == 120
+    with engine.connect() as conn:
+        days = dict(conn.execute(select(fact_consultation.c.day, func.count()).group_by(fact_consultation.c.day)).all())
+    assert {str(d)[:10]: n for d, n in days.items()} == {"2025-08-01": 60, "2025-08-03": 20, "2025-08-04": 40}
+    assert_rollups_match_facts(engine)
