@@ -33,7 +33,12 @@ def _sqlite_text(stamps: pd.Series, with_time: bool) -> np.ndarray:
     (``strftime`` formats value by value)."""
     values = stamps.to_numpy(dtype="datetime64[us]")
     if not with_time:
-        return np.datetime_as_string(values, unit="D").astype(object)
+        # A column of days holds few distinct ones (a running total's block: 32 days over millions of rows): each
+        # is formatted once and shared, rather than one new string per row.
+        codes, days = pd.factorize(values.astype("datetime64[D]"))
+        text = np.append(np.datetime_as_string(np.asarray(days, dtype="datetime64[D]"), unit="D").astype(object),
+                         None)  # code -1 (NaT) takes the last entry
+        return text[codes]
     iso = np.datetime_as_string(values, unit="us")  # 2025-08-01T09:30:00.000000
     return np.array([text[:10] + " " + text[11:] for text in iso.tolist()], dtype=object)
 

@@ -265,3 +265,8 @@ def test_etl018_sqlite_timestamp_text_matches_strftime() -> None:
     assert column_values(stamps, DateTime(), "sqlite") == [
         None if pd.isna(s) else s.strftime(SQLITE_DATETIME) for s in stamps]
     assert column_values(stamps, Date(), "sqlite") == [None if pd.isna(s) else s.strftime(SQLITE_DATE) for s in stamps]
+    # Days repeat (a running total's block: each day once per key), each formatted once; NaT first, times dropped
+    # (before 1970 too).
+    days = pd.Series(pd.to_datetime([None, "2025-08-02", "2025-08-01 23:59:59", "1969-12-31 23:00", "2025-08-02",
+                                     None], format="ISO8601"), index=[5, 3, 9, 1, 0, 2])
+    assert column_values(days, Date(), "sqlite") == [None if pd.isna(s) else s.strftime(SQLITE_DATE) for s in days]
