@@ -32,7 +32,9 @@ class TransformContext:
         key = normalise_choice(text)
         code = self.specialties.get(key)
         if code is None:
-            code = "".join(ch for ch in text.upper() if ch.isalnum())[:24] or "GEN"
+            # From the key, not the text: spellings that share a key (case, spacing, Unicode form: a nukta or an
+            # accent as one character or two) get one code in every process, the ETL's reader processes included.
+            code = "".join(ch for ch in key.upper() if ch.isalnum())[:24] or "GEN"
             self.specialties[key] = code
             self.new_specialties.setdefault(code, text.strip()[:80])
         return code
