@@ -219,8 +219,13 @@ class Prefetcher:
                  readers: int | None = None) -> None:
         self._spool = Path(tempfile.mkdtemp(prefix="arogya-etl-reader-"))
         count = max(1, min(readers or reader_processes(), len(files)))
-        self._readers = [_Reader(ctx, files, (first, count), chunk_rows, dialect, self._spool)
-                         for first in range(count)]
+        self._readers: list[_Reader] = []
+        try:
+            for first in range(count):
+                self._readers.append(_Reader(ctx, files, (first, count), chunk_rows, dialect, self._spool))
+        except BaseException:
+            self.close()  # the readers already started, and the spool folder
+            raise
 
     def _reader(self, index: int) -> _Reader:
         return self._readers[index % len(self._readers)]
