@@ -52,6 +52,21 @@ def _matching(text: pd.Series, among: pd.Series, pattern: re.Pattern[str], *, se
     return out
 
 
+_DIGIT_AT = [0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18]
+
+
+def _well_formed(text: pd.Series, separator: str) -> np.ndarray:
+    """Which 19-character values are exactly ``YYYY-MM-DD<separator>hh:mm:ss`` with seconds up to 59. strptime
+    alone is lenient (one-digit fields, any whitespace for the space, a 60th second rolled into the next day); what
+    it would bend goes to the general ISO parse, which reads or rejects it as it always did."""
+    chars = np.asarray(text.to_numpy(dtype=object).astype("<U19")).view(np.uint32).reshape(-1, 19)
+    digits = chars[:, _DIGIT_AT]
+    ok = ((digits >= ord("0")) & (digits <= ord("9"))).all(axis=1)
+    for at, char in ((4, "-"), (7, "-"), (10, separator), (13, ":"), (16, ":")):
+        ok &= chars[:, at] == ord(char)
+    return ok & (chars[:, 17] <= ord("5"))
+
+
 def parse_datetime(values: pd.Series, *, clean: bool = False) -> tuple[pd.Series, pd.Series]:
     """Parse timestamps to naive IST. Accepts ISO 8601 (with or without an offset; an offset is converted to IST),
     dd-mm-yyyy and dd/mm/yyyy with optional HH:MM[:SS], and Excel serial numbers."""
@@ -66,8 +81,10 @@ def parse_datetime(values: pd.Series, *, clean: bool = False) -> tuple[pd.Series
         layouts = sorted(_PLAIN_ISO_LAYOUTS, key=lambda fmt: fmt[8] != text[plain].iloc[0][10:11])
         for fmt in layouts:
             candidates = plain & todo
+            if candidates.any():
+                candidates[candidates] = _well_formed(text[candidates], fmt[8])
             if not candidates.any():
-                break
+                continue
             parsed = pd.to_datetime(text[candidates], format=fmt, errors="coerce")
             hit = parsed.notna()
             if hit.any():

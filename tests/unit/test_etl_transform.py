@@ -234,7 +234,8 @@ def test_etl016_fast_paths_give_what_the_general_parsers_give() -> None:
 
 def test_etl066_space_separated_iso_takes_the_fast_path_with_the_same_results() -> None:
     """Exports from databases write a space between date and time: the one-pass parse takes that layout too (the
-    first value's layout first, then the other), with what the ISO parser gives and the same unreadable values."""
+    first value's layout first, then the other), with what the ISO parser gives and the same unreadable values;
+    only values of exactly that shape take it."""
     values = pd.Series(["2025-08-01 09:30:00", "2025-08-01T10:00:00", "2025-08-01 25:00:00", "2025-02-30 10:00:00",
                         "2025-08-01 23:59:59", "2025-08-01 09:30", "2025-08-01 09:30:00+05:30"], dtype=object)
     parsed, bad = parse.parse_datetime(values)
@@ -246,6 +247,13 @@ def test_etl066_space_separated_iso_takes_the_fast_path_with_the_same_results() 
         alone, alone_bad = parse.parse_datetime(pd.Series([one], dtype=object))
         at = values.tolist().index(one)
         assert alone_bad.iloc[0] == bad[at] and (alone_bad.iloc[0] or alone.iloc[0] == parsed[at])
+    # What strptime alone would bend is left to the ISO parse, which rejects it: another whitespace for the space,
+    # one-digit fields, a 60th second (never rolled into the next day, in either layout).
+    bent = pd.Series(["2025-08-01\t09:30:00", "2025-08-01\u00a009:30:00", "2025-8-1   09:30:00", "2025-08-01  9:30:00",
+                      "2025-12-31 23:59:60", "2025-12-31T23:59:60", "2025-12-31 23:59:59"], dtype=object)
+    parsed, bad = parse.parse_datetime(bent)
+    assert bad.tolist() == [True] * 6 + [False]
+    assert parsed.iloc[-1] == pd.Timestamp("2025-12-31 23:59:59") and parsed.iloc[:6].isna().all()
 
 
 def test_etl017_column_tokens_equal_one_by_one_tokens() -> None:
