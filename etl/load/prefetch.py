@@ -201,14 +201,14 @@ class _Reader:
         self._inbox.close()
 
 
-def reader_processes() -> int:
-    """Reader processes for a segment: two wherever there are two cores. A reader's half of a file's work (pandas)
-    costs more than the writer's half (the database), so with one reader the writer waits for it about a third of
-    the time; with two, both cores stay busy."""
-    return READERS if (os.cpu_count() or 1) >= 2 else 1
-
-
+# A reader's half of a file's work (pandas) costs more than the writer's half (the database): with one reader the
+# writer waits for it about a third of the time; with two, both cores stay busy.
 READERS = 2
+
+
+def reader_processes() -> int:
+    """Reader processes for a segment: ``READERS`` wherever there are two cores or more."""
+    return READERS if (os.cpu_count() or 1) >= 2 else 1
 
 
 class Prefetcher:
