@@ -8,9 +8,8 @@ stores dates and timestamps as ISO text in the same format SQLAlchemy reads back
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
-from itertools import repeat
 from typing import Any
 
 import numpy as np
@@ -94,11 +93,6 @@ class DriverRows:
     def __len__(self) -> int:
         return len(self.values[0]) if self.values else 0
 
-    def rows(self, extra: tuple = ()) -> Iterator[tuple]:
-        """The rows, each followed by the values ``extra``."""
-        n = len(self)
-        return zip(*self.values, *(repeat(value, n) for value in extra), strict=True)
-
 
 def driver_rows(frame: pd.DataFrame, table: Any, dialect: str) -> DriverRows:
     """``frame`` as driver-ready values for ``table`` on ``dialect`` ("sqlite" or "postgresql")."""
@@ -127,12 +121,12 @@ def execute_driver_rows(conn: Connection, statement: Any, prepared: DriverRows, 
     if not len(prepared):
         return 0
     names = [*prepared.columns, *prepared.extra]
+    columns = [*prepared.values, *([value] * len(prepared) for value in extra)]
     dialect = conn.dialect
     if dialect.name == "postgresql" and _is_plain_insert(statement):
-        _copy_rows(conn, statement.table, names, prepared.rows(extra))
+        _copy_rows(conn, statement.table, names, zip(*columns, strict=True))
         return len(prepared)
     compiled = statement.compile(dialect=dialect, column_keys=names)
-    columns = [*prepared.values, *([value] * len(prepared) for value in extra)]
     params: list[Any]
     if compiled.positiontup is not None:
         # Rows zipped from the columns in the statement's order of parameters (zip runs in C).

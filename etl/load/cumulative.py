@@ -153,13 +153,12 @@ def _daily_sums(spec: Cumulative, first: date, last: date) -> Select:
     """``spec``'s keys, day and measures summed per key and day, for the days from ``first`` to ``last`` with a
     consultation."""
     src = spec.source
+    keys = [src.c[k] for k in spec.keys]
     in_range = [src.c.day >= first, src.c.day <= last, src.c.consultations > 0]
     if _one_row_per_key_and_day(spec):  # the rollup's rows are the daily sums: no GROUP BY (a sort of every row)
-        return select(*[src.c[k] for k in spec.keys], src.c.day,
-                      *[spec.value(m).label(m) for m in spec.measures]).where(*in_range)
-    return (select(*[src.c[k] for k in spec.keys], src.c.day,
-                   *[func.sum(spec.value(m)).label(m) for m in spec.measures])
-            .where(*in_range).group_by(*[src.c[k] for k in spec.keys], src.c.day))
+        return select(*keys, src.c.day, *[spec.value(m).label(m) for m in spec.measures]).where(*in_range)
+    return (select(*keys, src.c.day, *[func.sum(spec.value(m)).label(m) for m in spec.measures])
+            .where(*in_range).group_by(*keys, src.c.day))
 
 
 def _rewrite(conn: Connection, spec: Cumulative, first: date, last: date, base_day: date | None) -> None:
@@ -243,7 +242,8 @@ def _rewrite_in_arrays(conn: Connection, spec: Cumulative, first: date, last: da
 
 
 # Up to this many days after the last built one are appended day by day (each row: the key's row of the day before
-# plus the day's sums); a longer rewrite runs the running sums as one window query.
+# plus the day's sums); a longer rewrite computes the running sums in arrays, or for decimal measures by one window
+# query (``_rewrite``).
 APPEND_DAYS = 31
 
 

@@ -102,11 +102,10 @@ def running_rows(daily: pd.DataFrame, base: pd.DataFrame | None, keys: list[str]
         grid[0] += carry
         for t in range(1, width):  # one add of whole (key x measure) planes a day: cumsum along axis 0 is slower
             grid[t] += grid[t - 1]
-        running = grid
-        carry = running[-1].copy()
+        carry = grid[-1].copy()
         day_numbers = np.arange(j0, j1)
         emitted = (day_numbers[:, None] >= first_day[None, :]).reshape(-1)
-        values = running.reshape(-1, len(measures))[emitted]
+        values = grid.reshape(-1, len(measures))[emitted]
         out: dict[str, object] = {"day": np.repeat(start + day_numbers, n_keys)[emitted]}
         for name, key_column in zip(keys, key_values, strict=True):
             out[name] = pd.Series(np.tile(key_column, width)[emitted], dtype=key_column.dtype)
