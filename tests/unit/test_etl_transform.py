@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import stat
 from datetime import datetime
 
@@ -100,6 +102,21 @@ def test_etl009_hmac_tokens_are_keyed_stable_and_normalised() -> None:
     assert a.token("phone", "+91 98765 43210") == a.token("phone", "9876543210")
     assert a.token("abha", "123") is None
     assert a.token("abha", "hmac:" + t1) == t1  # already tokenised values pass through
+
+
+@pytest.mark.parametrize("key", [b"k", b"k" * 32, bytes(range(64)), bytes(range(65)), "कुंजी".encode() * 20])
+def test_etl070_tokens_are_hmac_sha256_of_kind_and_value(key: bytes) -> None:
+    """The pads hashed once give the same tokens as the standard library's HMAC, for keys shorter than, as long
+    as and longer than SHA-256's block (a longer key is hashed first)."""
+    p = Pseudonymiser(key)
+
+    def expected(message: str, hex_chars: int) -> str:
+        return hmac.new(key, message.encode(), hashlib.sha256).hexdigest()[:hex_chars]
+
+    assert p.token("abha", "91-1234-5678-9012") == expected("abha:91123456789012", 32)
+    assert p.token("doctor", " dr-7 ", 24) == expected("doctor:DR-7", 24)
+    column = pd.Series(["+91 98765 43210", "98765 43210", None, "12"], dtype=object)
+    assert p.tokens("phone", column).tolist() == [expected("phone:9876543210", 32)] * 2 + [None, None]
 
 
 def test_etl010_key_file_created_0600_outside_the_database(tmp_path) -> None:  # type: ignore[no-untyped-def]
