@@ -215,7 +215,8 @@ SETTINGS_DOC: dict[str, str] = {
     "AROGYA_ENV": "development (default) or production.",
     "AROGYA_BATCH_ROWS": "Rows per ETL transaction (default 50000).",
     "AROGYA_ETL_PREFETCH": "1 (default): with two or more cores, two reader processes read and transform the next "
-    "consultation files while the ETL writes; 0: one process.",
+    "consultation files while the ETL writes, and after a bulk load a child computes the running totals while the "
+    "indexes are rebuilt; 0: one process.",
     "AROGYA_ETL_BULK_INDEXES": "auto (default): a load of at least 200,000 consultations and at least as many as "
     "are stored sets the fact and rollup indexes aside and rebuilds them at the end; always; never.",
     "AROGYA_SQLITE_BUSY_TIMEOUT_MS": "How long a SQLite writer waits for a lock (default 30000).",

@@ -8,7 +8,7 @@ stores dates and timestamps as ISO text in the same format SQLAlchemy reads back
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -137,17 +137,17 @@ def execute_driver_rows(conn: Connection, statement: Any, prepared: DriverRows, 
     return int(result.rowcount) if counted else len(prepared)
 
 
+def driver_chunks(frame: pd.DataFrame, table: Any, dialect: str) -> Iterator[DriverRows]:
+    """``frame`` as driver-ready values for ``table``, ``_CHUNK`` rows at a time (one ``executemany`` each)."""
+    for start in range(0, len(frame), _CHUNK):
+        yield driver_rows(frame.iloc[start:start + _CHUNK], table, dialect)
+
+
 def execute_rows(conn: Connection, statement: Any, frame: pd.DataFrame, *, counted: bool = False) -> int:
     """Execute ``statement`` (an insert or upsert on one table) once per row of ``frame``; returns the rows given,
     or with ``counted`` the rows changed (``execute_driver_rows``)."""
-    if frame.empty:
-        return 0
-    changed = 0
-    for start in range(0, len(frame), _CHUNK):
-        part = frame.iloc[start:start + _CHUNK]
-        changed += execute_driver_rows(conn, statement, driver_rows(part, statement.table, conn.dialect.name),
-                                       counted=counted)
-    return changed
+    return sum(execute_driver_rows(conn, statement, rows, counted=counted)
+               for rows in driver_chunks(frame, statement.table, conn.dialect.name))
 
 
 def driver_frame(conn: Connection, statement: Any, columns: list[str]) -> pd.DataFrame:

@@ -4,16 +4,20 @@ Every write of consultation rollups marks the running totals stale from the firs
 (``mark_stale``, in the same transaction as the rollups); ``refresh_cumulatives`` then rewrites, for every key, the
 rows from that day to the rollups' last day, starting from the key's row of the day before. A new day costs one row
 per key; a correction of a day a month back rewrites a month of rows per key. Up to ``APPEND_DAYS`` days are
-written day by day (the day before's row plus the day's sums); longer spans and full builds run one window query.
+written day by day (the day before's row plus the day's sums); longer spans and full builds are computed in arrays
+(``array_chunks``; after a bulk load by a child process, ``etl.load.running_ahead``), or for decimal measures by one
+window query.
 Until a refresh commits, readers see the table as stale and read the daily rollups instead, so a killed run never
 leaves wrong totals in use.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import logging
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from typing import Protocol
 
 from sqlalchemy import (
     Column,
@@ -22,6 +26,7 @@ from sqlalchemy import (
     Date,
     Integer,
     MetaData,
+    Row,
     Select,
     Table,
     and_,
@@ -37,7 +42,7 @@ from sqlalchemy import (
     update,
 )
 
-from etl.load.bulk import driver_frame, execute_rows
+from etl.load.bulk import DriverRows, driver_chunks, driver_frame, execute_driver_rows
 from etl.load.running_arrays import running_rows
 from etl.warehouse.schema import (
     HUB_MEASURES,
@@ -58,6 +63,7 @@ from etl.warehouse.schema import (
     rollup_hub_specialty_day,
 )
 
+log = logging.getLogger("arogya.etl")
 
 @dataclass(frozen=True)
 class Cumulative:
@@ -161,7 +167,8 @@ def _daily_sums(spec: Cumulative, first: date, last: date) -> Select:
             .where(*in_range).group_by(*keys, src.c.day))
 
 
-def _rewrite(conn: Connection, spec: Cumulative, first: date, last: date, base_day: date | None) -> None:
+def _rewrite(conn: Connection, spec: Cumulative, first: date, last: date, base_day: date | None,
+             ahead: RowsAhead | None = None) -> None:
     """Replace ``spec``'s rows from ``first`` to ``last``: per key, the row of ``base_day`` (the day before
     ``first``; None when building from scratch) plus the running sums of the daily rollup from ``first``."""
     cum = spec.table
@@ -169,8 +176,8 @@ def _rewrite(conn: Connection, spec: Cumulative, first: date, last: date, base_d
     if first > last:
         return
     appending = base_day is not None and (last - first).days < APPEND_DAYS
-    if not appending and ARRAY_BUILD and _integer_measures(spec):
-        _rewrite_in_arrays(conn, spec, first, last, base_day)
+    if _in_arrays(spec, first, last, base_day):
+        _rewrite_in_arrays(conn, ArrayRewrite(cum.name, first, last, base_day), ahead)
         return
     _fill_calendar(conn, first, last)
     # The daily sums once, into a temporary table keyed like the running totals: the keys and the running sums
@@ -227,18 +234,70 @@ def _integer_measures(spec: Cumulative) -> bool:
     return all(isinstance(spec.table.c[m].type, Integer) for m in spec.measures)
 
 
-def _rewrite_in_arrays(conn: Connection, spec: Cumulative, first: date, last: date, base_day: date | None) -> None:
-    """``_rewrite``'s rows computed in arrays: the daily sums and the base rows are read once, the running rows
-    are written a block of days at a time in the table's key order."""
+def _in_arrays(spec: Cumulative, first: date, last: date, base_day: date | None) -> bool:
+    """Whether ``_rewrite`` computes these rows in arrays: a build, or a rewrite longer than ``APPEND_DAYS``, of
+    whole numbers."""
+    appending = base_day is not None and (last - first).days < APPEND_DAYS
+    return first <= last and not appending and ARRAY_BUILD and _integer_measures(spec)
+
+
+@dataclass(frozen=True)
+class ArrayRewrite:
+    """A rewrite of running-total table ``table_name`` computed in arrays: its rows from ``first`` to ``last``,
+    carried on from those of ``base_day`` (None: from nothing)."""
+
+    table_name: str
+    first: date
+    last: date
+    base_day: date | None
+
+    @property
+    def spec(self) -> Cumulative:
+        return next(spec for spec in CUMULATIVES if spec.table.name == self.table_name)
+
+
+class RowsAhead(Protocol):
+    """Rows of array rewrites computed elsewhere (etl.load.running_ahead)."""
+
+    def chunks(self, rewrite: ArrayRewrite) -> Iterator[DriverRows] | None:
+        """The driver rows of ``rewrite``, or None when they were not computed for exactly that rewrite; raises
+        ``RowsAheadFailed`` while handing them out if they cannot all be."""
+
+
+class RowsAheadFailed(RuntimeError):
+    pass
+
+
+def array_chunks(conn: Connection, rewrite: ArrayRewrite) -> Iterator[DriverRows]:
+    """``rewrite``'s rows, ready for the driver: the daily sums and the base rows are read once, the running rows
+    come a block of days at a time in the table's key order."""
+    spec, first, last = rewrite.spec, rewrite.first, rewrite.last
     cum = spec.table
     daily = driver_frame(conn, _daily_sums(spec, first, last), [*spec.keys, "day", *spec.measures])
     base = None
-    if base_day is not None:
+    if rewrite.base_day is not None:
         carried = [*spec.measures, *(["active_days", "last_day"] if spec.activity else [])]
         base = driver_frame(conn, select(*[cum.c[name] for name in (*spec.keys, *carried)])
-                            .where(cum.c.day == base_day), [*spec.keys, *carried])
+                            .where(cum.c.day == rewrite.base_day), [*spec.keys, *carried])
     for block in running_rows(daily, base, list(spec.keys), list(spec.measures), spec.activity, first, last):
-        execute_rows(conn, insert(cum), block)
+        yield from driver_chunks(block, cum, conn.dialect.name)
+
+
+def _rewrite_in_arrays(conn: Connection, rewrite: ArrayRewrite, ahead: RowsAhead | None) -> None:
+    """``_rewrite``'s rows computed in arrays, here or (``ahead``) by another process while this one wrote."""
+    cum = rewrite.spec.table
+    statement = insert(cum)
+    computed = ahead.chunks(rewrite) if ahead is not None else None
+    if computed is not None:
+        try:
+            for rows in computed:
+                execute_driver_rows(conn, statement, rows)
+            return
+        except RowsAheadFailed as exc:
+            log.warning("running totals of %s computed in this process instead: %s", cum.name, exc)
+            conn.execute(delete(cum).where(cum.c.day >= rewrite.first))
+    for rows in array_chunks(conn, rewrite):
+        execute_driver_rows(conn, statement, rows)
 
 
 # Up to this many days after the last built one are appended day by day (each row: the key's row of the day before
@@ -274,36 +333,69 @@ def _append_day(conn: Connection, spec: Cumulative, daily: Table, day: date) -> 
     conn.execute(insert(cum).from_select(names, first_seen))
 
 
-def refresh_cumulatives(conn: Connection) -> list[str]:
-    """Bring every stale or unbuilt running total up to the rollups' last day. Returns the tables rewritten."""
-    s = cumulative_state.c
+@dataclass(frozen=True)
+class _Plan:
+    """What a refresh does to one running-total table: with ``last`` None (an empty source) it empties it; else,
+    after emptying it if ``clear``, it rewrites ``first``..``last`` carried on from ``base_day``'s rows (None: from
+    nothing) and drops any row after ``last``."""
+
+    last: date | None
+    first: date | None = None
+    base_day: date | None = None
+    clear: bool = False
+
+
+def _plan(conn: Connection, spec: Cumulative, state: Row | None) -> _Plan | None:
+    """The refresh ``spec`` needs, or None when it is up to date (``state``: its ``cumulative_state`` row)."""
+    built, dirty = (_as_date(state.built_through), _as_date(state.dirty_from)) if state else (None, None)
+    last = _as_date(conn.execute(select(func.max(spec.source.c.day))).scalar())
+    if state is not None and dirty is None and built == last and (built is not None or last is None):
+        return None
+    if last is None:
+        return _Plan(None)
+    earliest = _as_date(conn.execute(select(func.min(spec.source.c.day))).scalar())
+    assert earliest is not None
+    if built is None:
+        return _Plan(last, earliest)
+    # Rows after the old last day are written too (a new day, or days with no consultation since).
+    first = min(dirty or built + timedelta(days=1), built + timedelta(days=1))
+    if first <= earliest:  # nothing before it to start from: built again in full
+        return _Plan(last, earliest, clear=True)
+    return _Plan(last, first, first - timedelta(days=1))
+
+
+def _plans(conn: Connection) -> list[tuple[Cumulative, Row | None, _Plan]]:
     states = {row.table_name: row for row in conn.execute(select(cumulative_state))}
-    done = []
+    out = []
     for spec in CUMULATIVES:
+        state = states.get(spec.table.name)
+        plan = _plan(conn, spec, state)
+        if plan is not None:
+            out.append((spec, state, plan))
+    return out
+
+
+def array_rewrites(conn: Connection) -> list[ArrayRewrite]:
+    """The rewrites in arrays a refresh would do now, in the order it does them."""
+    return [ArrayRewrite(spec.table.name, plan.first, plan.last, plan.base_day)
+            for spec, _, plan in _plans(conn)
+            if plan.last is not None and plan.first is not None
+            and _in_arrays(spec, plan.first, plan.last, plan.base_day)]
+
+
+def refresh_cumulatives(conn: Connection, ahead: RowsAhead | None = None) -> list[str]:
+    """Bring every stale or unbuilt running total up to the rollups' last day, with the rows of array rewrites
+    from ``ahead`` where it computed them. Returns the tables rewritten."""
+    s = cumulative_state.c
+    done = []
+    for spec, state, plan in _plans(conn):
         name = spec.table.name
-        state = states.get(name)
-        built, dirty = (_as_date(state.built_through), _as_date(state.dirty_from)) if state else (None, None)
-        last = _as_date(conn.execute(select(func.max(spec.source.c.day))).scalar())
-        if state is not None and dirty is None and built == last and (built is not None or last is None):
-            continue
-        if last is None:
+        if plan.last is None or plan.clear:
             conn.execute(delete(spec.table))
-        elif built is None:
-            first = _as_date(conn.execute(select(func.min(spec.source.c.day))).scalar())
-            assert first is not None
-            _rewrite(conn, spec, first, last, None)
-        else:
-            # Rows after the old last day are written too (a new day, or days with no consultation since).
-            first = min(dirty or built + timedelta(days=1), built + timedelta(days=1))
-            earliest = _as_date(conn.execute(select(func.min(spec.source.c.day))).scalar())
-            assert earliest is not None
-            if first <= earliest:  # nothing before it to start from: built again in full
-                conn.execute(delete(spec.table))
-                _rewrite(conn, spec, earliest, last, None)
-            else:
-                _rewrite(conn, spec, first, last, first - timedelta(days=1))
-            conn.execute(delete(spec.table).where(spec.table.c.day > last))
-        values = {"built_through": last, "dirty_from": None}
+        if plan.last is not None and plan.first is not None:
+            _rewrite(conn, spec, plan.first, plan.last, plan.base_day, ahead)
+            conn.execute(delete(spec.table).where(spec.table.c.day > plan.last))
+        values = {"built_through": plan.last, "dirty_from": None}
         if state is None:
             conn.execute(insert(cumulative_state).values(table_name=name, **values))
         else:

@@ -28,6 +28,7 @@ from etl.load import ledger
 from etl.load.cumulative import refresh_cumulatives
 from etl.load.ledger import RunCounts
 from etl.load.prefetch import Prefetcher, check_headers, prepare_chunks, segments, total_bytes
+from etl.load.running_ahead import RunningAhead, start_running_ahead
 from etl.load.scheme_rollups import refresh_scheme_rollups
 from etl.load.writers import WRITERS, PreparedConsultations, register_specialties, write_consultations
 from etl.settings import Settings
@@ -139,10 +140,11 @@ class EtlRunner:
             dropped = bulk_indexes.drop_indexes(self.engine)
             log.info("bulk load: %d indexes set aside until the end of the run", len(dropped))
         outcomes: list[FileOutcome] = []
+        ahead: RunningAhead | None = None
         try:
-            for group, ahead in segments(files, self._prefetch_min_files()):
+            for group, reading_ahead in segments(files, self._prefetch_min_files()):
                 prefetcher = Prefetcher(self.ctx, group, self._chunk_rows,
-                                                   self.engine.dialect.name) if ahead else None
+                                                   self.engine.dialect.name) if reading_ahead else None
                 try:
                     for index, landing in enumerate(group):
                         started = time.perf_counter()
@@ -158,23 +160,35 @@ class EtlRunner:
             released = self.release_pending()
             if released is not None:
                 outcomes.append(released)
+            if bulk:
+                # The running totals the refresh will build are computed by a child while the indexes are rebuilt.
+                ahead = start_running_ahead(self.engine, self.settings)
         finally:
             if bulk:
                 started = time.perf_counter()
-                rebuilt = bulk_indexes.restore_indexes(self.engine)
+                try:
+                    rebuilt = bulk_indexes.restore_indexes(self.engine)
+                except BaseException:
+                    if ahead is not None:
+                        ahead.close()
+                    raise
                 self.index_seconds = time.perf_counter() - started
                 if rebuilt:
                     outcomes.append(FileOutcome("indexes", None, "loaded", None, seconds=self.index_seconds,
                                                 message=f"{len(rebuilt)} indexes rebuilt after the bulk load"))
-        self.refresh_running_totals()
+        self.refresh_running_totals(ahead)
         return outcomes
 
-    def refresh_running_totals(self) -> float:
+    def refresh_running_totals(self, ahead: RunningAhead | None = None) -> float:
         """Bring the running totals (etl.load.cumulative) and the scheme rollups (etl.load.scheme_rollups) up to
-        date with what this run loaded; returns seconds."""
+        date with what this run loaded, with the rows ``ahead`` computed (closed here); returns seconds."""
         started = time.perf_counter()
-        with self.engine.begin() as conn:
-            rewritten = refresh_cumulatives(conn)
+        try:
+            with self.engine.begin() as conn:
+                rewritten = refresh_cumulatives(conn, ahead)
+        finally:
+            if ahead is not None:
+                ahead.close()
         with self.engine.begin() as conn:
             rewritten += refresh_scheme_rollups(conn)
         self.cumulative_seconds = time.perf_counter() - started

@@ -3,19 +3,28 @@ give exactly the warehouse a plain run gives (SQLite, and PostgreSQL when AROGYA
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, func, select
 
-from etl.load import prefetch
+from etl.load import cumulative, prefetch, running_ahead
+from etl.load.cumulative import CUMULATIVES
 from etl.load.runner import EtlRunner
 from etl.settings import Settings
 from etl.sources.landing import LandingFile
 from etl.warehouse import bulk_indexes
 from etl.warehouse.engine import make_engine
 from etl.warehouse.migrate import upgrade
-from etl.warehouse.schema import dim_specialty, etl_run, fact_consultation, quarantine
+from etl.warehouse.schema import (
+    CUMULATIVE_TABLES,
+    cumulative_state,
+    dim_specialty,
+    etl_run,
+    fact_consultation,
+    quarantine,
+)
 from tests.conftest import reset_postgres
 from tests.integration.etl_files import (
     CONSULTATION_HEADER,
@@ -129,6 +138,62 @@ def test_etl067_any_number_of_readers_loads_what_one_process_loads(settings: Set
         names = dict(conn.execute(select(dim_specialty.c.specialty_code, dim_specialty.c.name_en)).all())
     assert names["CAF\u00c9CLINIC"] == "Caf\u00e9 Clinic"
     assert_rollups_match_facts(engine2)
+    engine2.dispose()
+
+
+def _running_totals(engine: Engine) -> dict[str, str]:
+    return {t.name: table_checksum(engine, t) for t in (*CUMULATIVE_TABLES, cumulative_state)}
+
+
+@pytest.mark.parametrize("fault", [None, "exception", "death", "other_order"])
+def test_etl071_running_totals_computed_ahead_equal_those_computed_in_process(
+        settings: Settings, engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        fault: str | None) -> None:
+    """After a bulk load a child computes the running totals while the indexes are rebuilt; the tables end the same
+    as when this process computes them. A child that fails or dies part-way, or that computed other rewrites than
+    the refresh does, leaves the rest to this process, which first drops the rows it took from the child."""
+    import os
+
+    plain_settings = settings.with_(etl_prefetch=False, etl_bulk_indexes="always")
+    _landing(plain_settings)
+    EtlRunner(plain_settings, engine).run_landing()
+    expected = _running_totals(engine)
+    engine.dispose()
+
+    real_chunks = running_ahead.array_chunks
+
+    def faulty_chunks(conn, rewrite):  # type: ignore[no-untyped-def]
+        for n, rows in enumerate(real_chunks(conn, rewrite)):
+            yield rows
+            if n == 0 and rewrite.table_name == "cumulative_cho_day":  # after the first chunk of the second table
+                if fault == "death":
+                    os._exit(3)
+                raise RuntimeError("child bug")
+
+    if fault in ("exception", "death"):
+        monkeypatch.setattr(running_ahead, "array_chunks", faulty_chunks)  # the forked child inherits it
+    if fault == "other_order":
+        real_rewrites = running_ahead.array_rewrites
+        monkeypatch.setattr(running_ahead, "array_rewrites", lambda conn: real_rewrites(conn)[::-1])
+    handed: list[str] = []
+    real_take = running_ahead.RunningAhead.chunks
+
+    def spy(self, rewrite):  # type: ignore[no-untyped-def]
+        chunks = real_take(self, rewrite)
+        if chunks is not None:
+            handed.append(rewrite.table_name)
+        return chunks
+
+    monkeypatch.setattr(running_ahead.RunningAhead, "chunks", spy)
+    other, engine2 = _second_engine(settings, tmp_path, "ahead")
+    other = other.with_(etl_prefetch=True, etl_bulk_indexes="always")
+    _landing(other)
+    EtlRunner(other, engine2).run_landing()
+    assert _running_totals(engine2) == expected
+    in_arrays = [spec.table.name for spec in CUMULATIVES if cumulative._integer_measures(spec)]
+    assert handed == {None: in_arrays, "exception": in_arrays[:2], "death": in_arrays[:2],
+                      "other_order": in_arrays[:1]}[fault]
+    assert not list(Path(tempfile.gettempdir()).glob("arogya-etl-running-*"))  # the spool folder is gone
     engine2.dispose()
 
 
