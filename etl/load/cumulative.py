@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Protocol
 
+import pandas as pd
 from sqlalchemy import (
     Column,
     ColumnElement,
@@ -64,6 +65,7 @@ from etl.warehouse.schema import (
 )
 
 log = logging.getLogger("arogya.etl")
+
 
 @dataclass(frozen=True)
 class Cumulative:
@@ -268,19 +270,32 @@ class RowsAheadFailed(RuntimeError):
     pass
 
 
-def array_chunks(conn: Connection, rewrite: ArrayRewrite) -> Iterator[DriverRows]:
-    """``rewrite``'s rows, ready for the driver: the daily sums and the base rows are read once, the running rows
-    come a block of days at a time in the table's key order."""
-    spec, first, last = rewrite.spec, rewrite.first, rewrite.last
-    cum = spec.table
-    daily = driver_frame(conn, _daily_sums(spec, first, last), [*spec.keys, "day", *spec.measures])
+@dataclass
+class ArrayInputs:
+    """What a rewrite in arrays reads: the daily sums of its days and, carrying on, the rows of its base day."""
+
+    daily: pd.DataFrame
+    base: pd.DataFrame | None
+
+
+def array_inputs(conn: Connection, rewrite: ArrayRewrite) -> ArrayInputs:
+    spec, cum = rewrite.spec, rewrite.spec.table
+    daily = driver_frame(conn, _daily_sums(spec, rewrite.first, rewrite.last), [*spec.keys, "day", *spec.measures])
     base = None
     if rewrite.base_day is not None:
         carried = [*spec.measures, *(["active_days", "last_day"] if spec.activity else [])]
         base = driver_frame(conn, select(*[cum.c[name] for name in (*spec.keys, *carried)])
                             .where(cum.c.day == rewrite.base_day), [*spec.keys, *carried])
-    for block in running_rows(daily, base, list(spec.keys), list(spec.measures), spec.activity, first, last):
-        yield from driver_chunks(block, cum, conn.dialect.name)
+    return ArrayInputs(daily, base)
+
+
+def array_chunks(inputs: ArrayInputs, rewrite: ArrayRewrite, dialect: str) -> Iterator[DriverRows]:
+    """``rewrite``'s rows from its ``inputs``, ready for ``dialect``'s driver, a block of days at a time in the
+    table's key order (no database access)."""
+    spec = rewrite.spec
+    for block in running_rows(inputs.daily, inputs.base, list(spec.keys), list(spec.measures), spec.activity,
+                              rewrite.first, rewrite.last):
+        yield from driver_chunks(block, spec.table, dialect)
 
 
 def _rewrite_in_arrays(conn: Connection, rewrite: ArrayRewrite, ahead: RowsAhead | None) -> None:
@@ -296,7 +311,7 @@ def _rewrite_in_arrays(conn: Connection, rewrite: ArrayRewrite, ahead: RowsAhead
         except RowsAheadFailed as exc:
             log.warning("running totals of %s computed in this process instead: %s", cum.name, exc)
             conn.execute(delete(cum).where(cum.c.day >= rewrite.first))
-    for rows in array_chunks(conn, rewrite):
+    for rows in array_chunks(array_inputs(conn, rewrite), rewrite, conn.dialect.name):
         execute_driver_rows(conn, statement, rows)
 
 

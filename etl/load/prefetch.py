@@ -22,7 +22,6 @@ import multiprocessing
 import os
 import pickle
 import shutil
-import tempfile
 import traceback
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -32,6 +31,7 @@ from typing import Any
 
 from etl.contracts import CONTRACTS, map_headers
 from etl.contracts.base import Contract, HeaderMap
+from etl.load.children import die_with_parent, parent_gone, spool_folder
 from etl.load.writers import PreparedConsultations, prepare_consultations
 from etl.sources.files import FileRejected, LandingFile, read_file
 from etl.transform.context import TransformContext
@@ -96,12 +96,14 @@ def prepare_chunks(ctx: TransformContext, landing: LandingFile, contract: Contra
 def _child(ctx: TransformContext, files: list[LandingFile], share: tuple[int, int], chunk_rows: int, dialect: str,
            out: Connection, slots: Any, parent: int, spool: Path) -> None:
     """Read the files whose index is ``share[0]`` modulo ``share[1]`` (this reader's share), in order."""
+    die_with_parent(parent)
+
     def send(message: tuple) -> None:
         out.send(message)  # synchronous and small: the message is whole in the pipe when this returns
 
     def wait_for_slot() -> None:
         while not slots.acquire(timeout=_POLL_S):
-            if os.getppid() != parent:  # the loader is gone (killed): nobody will read this
+            if parent_gone(parent):  # the loader is gone (killed): nobody will read this
                 os._exit(0)
 
     def spooled(index: int, n: int, prepared: PreparedChunk) -> str:
@@ -217,7 +219,7 @@ class Prefetcher:
 
     def __init__(self, ctx: TransformContext, files: list[LandingFile], chunk_rows: int, dialect: str,
                  readers: int | None = None) -> None:
-        self._spool = Path(tempfile.mkdtemp(prefix="arogya-etl-reader-"))
+        self._spool = spool_folder("reader")
         count = max(1, min(readers or reader_processes(), len(files)))
         self._readers: list[_Reader] = []
         try:

@@ -25,6 +25,7 @@ from sqlalchemy import Engine, select, update
 from etl.contracts import CONTRACTS, map_headers
 from etl.contracts.base import Contract, normalise_choice
 from etl.load import ledger
+from etl.load.children import sweep_spool_folders
 from etl.load.cumulative import refresh_cumulatives
 from etl.load.ledger import RunCounts
 from etl.load.prefetch import Prefetcher, check_headers, prepare_chunks, segments, total_bytes
@@ -40,6 +41,7 @@ from etl.transform.datasets import TRANSFORMS, missing_facility_ids
 from etl.transform.pseudonym import Pseudonymiser, load_key
 from etl.transform.validate import FileState, Validated, canonical_frame
 from etl.warehouse import bulk_indexes
+from etl.warehouse.engine import truncate_wal
 from etl.warehouse.schema import (
     dim_district,
     dim_facility,
@@ -134,6 +136,7 @@ class EtlRunner:
         folder = folder or self.settings.landing_dir
         files = list_landing_files(folder) if folder.exists() else []
         bulk_indexes.restore_indexes(self.engine)  # a bulk load killed before it could put them back
+        sweep_spool_folders()  # and the spool folders of its helper processes
         bulk = self._is_bulk_load(files)
         self._chunk_rows = max(self.settings.batch_rows, BULK_BATCH_ROWS) if bulk else self.settings.batch_rows
         if bulk:
@@ -142,41 +145,43 @@ class EtlRunner:
         outcomes: list[FileOutcome] = []
         ahead: RunningAhead | None = None
         try:
-            for group, reading_ahead in segments(files, self._prefetch_min_files()):
-                prefetcher = Prefetcher(self.ctx, group, self._chunk_rows,
-                                                   self.engine.dialect.name) if reading_ahead else None
-                try:
-                    for index, landing in enumerate(group):
-                        started = time.perf_counter()
-                        if prefetcher is not None and prefetcher.broken:
+            try:
+                for group, reading_ahead in segments(files, self._prefetch_min_files()):
+                    prefetcher = Prefetcher(self.ctx, group, self._chunk_rows,
+                                            self.engine.dialect.name) if reading_ahead else None
+                    try:
+                        for index, landing in enumerate(group):
+                            started = time.perf_counter()
+                            if prefetcher is not None and prefetcher.broken:
+                                prefetcher.close()
+                                prefetcher = None
+                            outcome = self.load_file(landing, (prefetcher, index) if prefetcher else None)
+                            outcome.seconds = time.perf_counter() - started
+                            outcomes.append(outcome)
+                    finally:
+                        if prefetcher is not None:
                             prefetcher.close()
-                            prefetcher = None
-                        outcome = self.load_file(landing, (prefetcher, index) if prefetcher else None)
-                        outcome.seconds = time.perf_counter() - started
-                        outcomes.append(outcome)
-                finally:
-                    if prefetcher is not None:
-                        prefetcher.close()
-            released = self.release_pending()
-            if released is not None:
-                outcomes.append(released)
-            if bulk:
-                # The running totals the refresh will build are computed by a child while the indexes are rebuilt.
-                ahead = start_running_ahead(self.engine, self.settings)
-        finally:
-            if bulk:
-                started = time.perf_counter()
-                try:
+                released = self.release_pending()
+                if released is not None:
+                    outcomes.append(released)
+                if bulk:
+                    # The running totals the refresh will build are computed by a child while the indexes are
+                    # rebuilt.
+                    ahead = start_running_ahead(self.engine, self.settings)
+            finally:
+                if bulk:
+                    started = time.perf_counter()
                     rebuilt = bulk_indexes.restore_indexes(self.engine)
-                except BaseException:
-                    if ahead is not None:
-                        ahead.close()
-                    raise
-                self.index_seconds = time.perf_counter() - started
-                if rebuilt:
-                    outcomes.append(FileOutcome("indexes", None, "loaded", None, seconds=self.index_seconds,
-                                                message=f"{len(rebuilt)} indexes rebuilt after the bulk load"))
-        self.refresh_running_totals(ahead)
+                    self.index_seconds = time.perf_counter() - started
+                    if rebuilt:
+                        outcomes.append(FileOutcome("indexes", None, "loaded", None, seconds=self.index_seconds,
+                                                    message=f"{len(rebuilt)} indexes rebuilt after the bulk load"))
+            self.refresh_running_totals(ahead)
+        finally:
+            if ahead is not None:
+                ahead.close()
+        if bulk:
+            truncate_wal(self.engine)
         return outcomes
 
     def refresh_running_totals(self, ahead: RunningAhead | None = None) -> float:

@@ -6,7 +6,12 @@ transaction. A forked child does the first three for every rewrite the refresh i
 the committed rollups (a read-only connection), and hands the rows over through a spool folder; this process
 inserts them in its own transaction. The child writes nothing: the refresh takes its rows only for a rewrite that is
 exactly the one the child computed, and computes in-process whatever the child did not (a plan that changed, a child
-that failed or died), so a failed child costs time, never rows.
+that could not start, failed or died), so a failed child costs time, never rows.
+
+The child reads what the refresh would read because nothing else writes the rollups meanwhile: every command that
+does holds the ETL lock (``etl.load.lock``) for its whole run, as this one does. It reads each rewrite's inputs in a
+short transaction of their own and computes outside it, so that on SQLite it does not hold back the checkpoints of
+the index rebuild while it works.
 """
 
 from __future__ import annotations
@@ -17,8 +22,6 @@ import multiprocessing
 import os
 import pickle
 import shutil
-import tempfile
-import traceback
 from collections.abc import Iterator
 from multiprocessing.connection import Connection as Pipe
 from pathlib import Path
@@ -27,7 +30,8 @@ from typing import Any
 from sqlalchemy import Engine
 
 from etl.load.bulk import DriverRows
-from etl.load.cumulative import ArrayRewrite, RowsAheadFailed, array_chunks, array_rewrites
+from etl.load.children import die_with_parent, parent_gone, spool_folder
+from etl.load.cumulative import ArrayRewrite, RowsAheadFailed, array_chunks, array_inputs, array_rewrites
 from etl.settings import Settings
 from etl.warehouse.engine import make_engine
 
@@ -43,31 +47,34 @@ _TEXT_LIMIT = 1500  # messages stay far below the pipe's atomic write size (see 
 
 def _child(settings: Settings, rewrites: list[ArrayRewrite], out: Pipe, slots: Any, parent: int,
            spool: Path) -> None:
-    def wait_for_slot() -> None:
-        while not slots.acquire(timeout=_POLL_S):
-            if os.getppid() != parent:  # the loader is gone: nobody will read this
-                os._exit(0)
-
+    die_with_parent(parent)
     # The inherited objects (the loader's heap) are left out of garbage collection: a collection that walked them
     # would copy every page it touched.
     gc.freeze()
+
+    def wait_for_slot() -> None:
+        while not slots.acquire(timeout=_POLL_S):
+            if parent_gone(parent):  # the loader is gone: nobody will read this
+                os._exit(0)
+
     try:
         # Read-only, and no statement timeout: a year's daily sums take longer than a dashboard query may.
         engine = make_engine(settings.with_(db_statement_timeout_s=0), read_only=True, create=False)
-        with engine.connect() as conn:  # one transaction: every table from the same committed state
-            for index, rewrite in enumerate(rewrites):
-                for n, rows in enumerate(array_chunks(conn, rewrite)):
-                    path = spool / f"{index}-{n}.pickle"
-                    with open(path.with_suffix(".part"), "wb") as handle:
-                        pickle.dump(rows, handle, protocol=pickle.HIGHEST_PROTOCOL)
-                    path.with_suffix(".part").replace(path)
-                    wait_for_slot()
-                    out.send(("rows", index, str(path)))
-                out.send(("end", index, None))
+        dialect = engine.dialect.name
+        for index, rewrite in enumerate(rewrites):
+            with engine.connect() as conn:
+                inputs = array_inputs(conn, rewrite)
+            for n, rows in enumerate(array_chunks(inputs, rewrite, dialect)):
+                path = spool / f"{index}-{n}.pickle"
+                with open(path.with_suffix(".part"), "wb") as handle:
+                    pickle.dump(rows, handle, protocol=pickle.HIGHEST_PROTOCOL)
+                path.with_suffix(".part").replace(path)
+                wait_for_slot()
+                out.send(("rows", index, str(path)))
+            out.send(("end", index, None))
         engine.dispose()
     except Exception as exc:  # noqa: BLE001 - reported to the loader, which computes the rest itself
         out.send(("failed", -1, f"{type(exc).__name__}: {exc}"[:_TEXT_LIMIT]))
-        log.debug("running totals child failed:\n%s", traceback.format_exc(limit=8))
 
 
 class RunningAhead:
@@ -76,7 +83,7 @@ class RunningAhead:
 
     def __init__(self, settings: Settings, rewrites: list[ArrayRewrite]) -> None:
         self._rewrites = list(rewrites)
-        self._spool = Path(tempfile.mkdtemp(prefix="arogya-etl-running-"))
+        self._spool = spool_folder("running")
         forking = multiprocessing.get_context("fork")
         self._inbox, outbox = forking.Pipe(duplex=False)
         self._slots = forking.Semaphore(_QUEUE_CHUNKS)
@@ -92,10 +99,6 @@ class RunningAhead:
         self._next_index = 0  # the first rewrite whose messages have not been read
         self._failed: str | None = None
 
-    @property
-    def rewrites(self) -> list[ArrayRewrite]:
-        return list(self._rewrites)
-
     def _receive(self) -> tuple:
         while True:
             try:
@@ -107,13 +110,18 @@ class RunningAhead:
                 raise RowsAheadFailed(f"the running-totals process ended unexpectedly (exit code "
                                       f"{self._process.exitcode})")
 
-    def _take(self, path: str) -> DriverRows:
+    def _take(self, path: str, *, keep: bool = True) -> DriverRows | None:
         spooled = Path(path)
-        with open(spooled, "rb") as handle:
-            rows = pickle.load(handle)
-        spooled.unlink()
-        self._slots.release()
-        return rows
+        try:
+            if keep:
+                with open(spooled, "rb") as handle:
+                    return pickle.load(handle)
+            return None
+        except Exception as exc:  # a spool file removed or damaged meanwhile (a cleaner of the temporary folder)
+            raise RowsAheadFailed(f"cannot read {spooled.name} from the running-totals process: {exc}") from exc
+        finally:
+            spooled.unlink(missing_ok=True)
+            self._slots.release()
 
     def chunks(self, rewrite: ArrayRewrite) -> Iterator[DriverRows] | None:
         """The driver rows of ``rewrite``, or None if the child was not asked for exactly it, has already handed
@@ -130,12 +138,14 @@ class RunningAhead:
                     raise RowsAheadFailed(payload)
                 if at < index:  # a rewrite the refresh did not ask for: discarded
                     if kind == "rows":
-                        self._take(payload)
+                        self._take(payload, keep=False)
                     continue
                 if kind == "end":
                     self._next_index = index + 1
                     return
-                yield self._take(payload)
+                rows = self._take(payload)
+                assert rows is not None
+                yield rows
         except RowsAheadFailed as exc:
             self._failed = str(exc)
             raise
@@ -155,6 +165,10 @@ def start_running_ahead(engine: Engine, settings: Settings) -> RunningAhead | No
         return None
     if engine.dialect.name == "sqlite" and engine.url.database in (None, "", ":memory:"):
         return None  # a child cannot open this process's in-memory database
-    with engine.connect() as conn:
-        rewrites = array_rewrites(conn)
-    return RunningAhead(settings, rewrites) if rewrites else None
+    try:
+        with engine.connect() as conn:
+            rewrites = array_rewrites(conn)
+        return RunningAhead(settings, rewrites) if rewrites else None
+    except Exception as exc:  # noqa: BLE001 - e.g. no memory left to fork: the refresh computes in-process
+        log.warning("running totals will be computed in this process: the child could not start (%s)", exc)
+        return None

@@ -78,3 +78,18 @@ def make_engine(settings: Settings, *, read_only: bool = False, create: bool = T
 
 def is_sqlite(engine: Engine) -> bool:
     return engine.dialect.name == "sqlite"
+
+
+def truncate_wal(engine: Engine) -> tuple[int, int, int] | None:
+    """On SQLite, copy the write-ahead log into the database and truncate it (after a bulk load the log has grown
+    to the size of its largest transaction, and stays that size on disk otherwise). Returns SQLite's (busy, log
+    pages, pages copied): busy when a reader still needs the log, which is then left as it is. None elsewhere."""
+    if not is_sqlite(engine):
+        return None
+    raw = engine.raw_connection()
+    try:
+        # On the driver's connection, outside any transaction: a checkpoint cannot run inside one.
+        row = raw.driver_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+    finally:
+        raw.close()
+    return (int(row[0]), int(row[1]), int(row[2])) if row else None

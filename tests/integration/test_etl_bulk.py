@@ -145,13 +145,14 @@ def _running_totals(engine: Engine) -> dict[str, str]:
     return {t.name: table_checksum(engine, t) for t in (*CUMULATIVE_TABLES, cumulative_state)}
 
 
-@pytest.mark.parametrize("fault", [None, "exception", "death", "other_order"])
+@pytest.mark.parametrize("fault", [None, "exception", "death", "other_order", "no_start", "lost_spool"])
 def test_etl071_running_totals_computed_ahead_equal_those_computed_in_process(
         settings: Settings, engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
         fault: str | None) -> None:
     """After a bulk load a child computes the running totals while the indexes are rebuilt; the tables end the same
-    as when this process computes them. A child that fails or dies part-way, or that computed other rewrites than
-    the refresh does, leaves the rest to this process, which first drops the rows it took from the child."""
+    as when this process computes them. A child that fails or dies part-way, whose spooled rows are lost, or that
+    computed other rewrites than the refresh does, leaves the rest to this process, which first drops the rows it
+    took from the child; a child that cannot start leaves all of it."""
     import os
 
     plain_settings = settings.with_(etl_prefetch=False, etl_bulk_indexes="always")
@@ -162,8 +163,8 @@ def test_etl071_running_totals_computed_ahead_equal_those_computed_in_process(
 
     real_chunks = running_ahead.array_chunks
 
-    def faulty_chunks(conn, rewrite):  # type: ignore[no-untyped-def]
-        for n, rows in enumerate(real_chunks(conn, rewrite)):
+    def faulty_chunks(inputs, rewrite, dialect):  # type: ignore[no-untyped-def]
+        for n, rows in enumerate(real_chunks(inputs, rewrite, dialect)):
             yield rows
             if n == 0 and rewrite.table_name == "cumulative_cho_day":  # after the first chunk of the second table
                 if fault == "death":
@@ -175,6 +176,22 @@ def test_etl071_running_totals_computed_ahead_equal_those_computed_in_process(
     if fault == "other_order":
         real_rewrites = running_ahead.array_rewrites
         monkeypatch.setattr(running_ahead, "array_rewrites", lambda conn: real_rewrites(conn)[::-1])
+    if fault == "no_start":
+        def cannot_fork(self, *args):  # type: ignore[no-untyped-def]
+            raise OSError("Cannot allocate memory")
+
+        monkeypatch.setattr(running_ahead.RunningAhead, "__init__", cannot_fork)
+    if fault == "lost_spool":
+        real_read = running_ahead.RunningAhead._take
+        taken: list[str] = []
+
+        def cleaned_away(self, path, *, keep=True):  # type: ignore[no-untyped-def]
+            taken.append(path)
+            if len(taken) == 2:  # the first chunk of the second table (the first has one chunk here)
+                Path(path).unlink()
+            return real_read(self, path, keep=keep)
+
+        monkeypatch.setattr(running_ahead.RunningAhead, "_take", cleaned_away)
     handed: list[str] = []
     real_take = running_ahead.RunningAhead.chunks
 
@@ -192,8 +209,8 @@ def test_etl071_running_totals_computed_ahead_equal_those_computed_in_process(
     assert _running_totals(engine2) == expected
     in_arrays = [spec.table.name for spec in CUMULATIVES if cumulative._integer_measures(spec)]
     assert handed == {None: in_arrays, "exception": in_arrays[:2], "death": in_arrays[:2],
-                      "other_order": in_arrays[:1]}[fault]
-    assert not list(Path(tempfile.gettempdir()).glob("arogya-etl-running-*"))  # the spool folder is gone
+                      "other_order": in_arrays[:1], "no_start": [], "lost_spool": in_arrays[:2]}[fault]
+    assert not list(Path(tempfile.gettempdir()).glob(f"arogya-etl-running-{os.getpid()}-*"))  # its spool is gone
     engine2.dispose()
 
 

@@ -1,0 +1,69 @@
+"""What the ETL's forked helpers (reader processes, the running-totals child) share: they die with the loader,
+and their spool folders carry the loader's process id so that a later run can remove those a killed run left.
+
+A child inherits the loader's open files: the ETL lock (a file lock on SQLite, an advisory-lock connection on
+PostgreSQL) and its database connections. A child that outlived a killed loader would keep the lock, and the next
+run would wait for it; so each child asks the kernel to kill it when its parent dies (Linux), and also checks.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import logging
+import os
+import re
+import shutil
+import signal
+import tempfile
+from pathlib import Path
+
+log = logging.getLogger("arogya.etl")
+
+_PREFIX = "arogya-etl-"
+_SPOOL = re.compile(r"arogya-etl-[a-z]+-(\d+)-")
+_PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent(parent: int) -> None:
+    """In a forked child: be killed when ``parent`` dies (Linux), and exit now if it already has."""
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):  # pragma: no cover - not Linux: the children also check getppid
+        pass
+    if os.getppid() != parent:
+        os._exit(0)
+
+
+def parent_gone(parent: int) -> bool:
+    return os.getppid() != parent
+
+
+def spool_folder(kind: str) -> Path:
+    """A new spool folder for this process's children of ``kind`` (``reader``, ``running``)."""
+    return Path(tempfile.mkdtemp(prefix=f"{_PREFIX}{kind}-{os.getpid()}-"))
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
+
+
+def sweep_spool_folders(root: Path | None = None) -> list[Path]:
+    """Remove the spool folders of ETL processes that are no longer running (a run killed before it could clean
+    up); returns them."""
+    removed = []
+    for folder in Path(root or tempfile.gettempdir()).glob(f"{_PREFIX}*"):
+        match = _SPOOL.match(folder.name)
+        if match and folder.is_dir() and not _alive(int(match.group(1))):
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder)
+    if removed:
+        log.info("removed %d spool folders left by killed ETL runs", len(removed))
+    return removed
