@@ -187,14 +187,15 @@ def _columns(frame: pd.DataFrame, names: tuple[str, ...]) -> dict[str, np.ndarra
 def _cho_rollup(facts: pd.DataFrame) -> pd.DataFrame:
     """Per CHO and day, in that order: consultations, the district, and the greatest spoke id (text order, as
     SQL's max)."""
-    with_cho = facts[facts["cho_id"].notna()].reset_index(drop=True)
+    with_cho = facts[facts["cho_id"].notna() & facts["day"].notna()].reset_index(drop=True)
     by_cho = _Groups.of({"day": _Key.of(with_cho["day"], sort=True), "cho_id": _Key.of(with_cho["cho_id"], sort=True)},
                         sort=True)
     spoke_rank, spokes = pd.factorize(with_cho["spoke_id"], sort=True)
     greatest = np.full(len(by_cho), -1, dtype=np.int64)
     np.maximum.at(greatest, by_cho.codes, spoke_rank)
+    named = np.append(np.asarray(spokes, dtype=object), None)  # -1 (no spoke id) takes the last entry
     return by_cho.frame(district_lgd=by_cho.maximum(with_cho["district_lgd"]), consultations=by_cho.sizes(),
-                        facility_id=np.asarray(spokes, dtype=object)[greatest])
+                        facility_id=named[greatest])
 
 
 def _distinct_per_group(groups: _Groups, values: pd.Series) -> np.ndarray:

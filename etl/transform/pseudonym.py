@@ -75,9 +75,13 @@ class Pseudonymiser:
     def __init__(self, key: bytes) -> None:
         # HMAC (RFC 2104) with the key's inner and outer pads hashed once: each token then copies the two hash
         # states instead of starting over from the key, less than half the cost of ``hmac.digest`` per value.
+        self._key = key
         padded = (hashlib.sha256(key).digest() if len(key) > _BLOCK else key).ljust(_BLOCK, b"\0")
         self._inner = hashlib.sha256(bytes(b ^ 0x36 for b in padded))
         self._outer = hashlib.sha256(bytes(b ^ 0x5C for b in padded))
+
+    def __reduce__(self) -> tuple:
+        return (Pseudonymiser, (self._key,))  # hash states do not pickle: made again from the key
 
     def _hex(self, message: str) -> str:
         """HMAC-SHA256 of ``message`` under the key, in hex: the same as ``hmac.new(key, message, sha256)``."""

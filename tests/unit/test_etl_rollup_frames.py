@@ -197,3 +197,20 @@ def test_etl069_rollup_rows_come_in_the_order_of_their_first_consultation() -> N
     assert [(d.day, c) for d, c in zip(cho["day"], cho["cho_id"], strict=True)] == [
         (1, "C10"), (2, "C1"), (2, "C2")]
     assert list(cho["facility_id"]) == ["S2", "S1", "S9"]  # "S2" > "S10" as text, as SQL's max compares them
+
+
+def test_etl069_a_cho_row_needs_a_day_and_names_no_spoke_it_does_not_know() -> None:
+    """Rows the transform never gives (no day, no spoke id), kept out of the CHO rollup as SQL's GROUP BY and max
+    would: no row without a day, and no spoke id when none is known."""
+    base = {"hour": 9, "hub_id": "H1", "doctor_token": "d1", "specialty_code": "GEN", "mode": "OPD",
+            "channel": "video", "outcome": "completed", "wait_minutes": 5.0, "duration_minutes": 6.0, "age": 30,
+            "sex": "F", "outside_hours": False}
+    facts = _facts([{**base, "day": 0, "spoke_id": "S1", "cho_id": "C1"},
+                    {**base, "day": 1, "spoke_id": "S1", "cho_id": "C2"},
+                    {**base, "day": 2, "spoke_id": "S1", "cho_id": "C3"}])
+    facts.loc[facts.index[1], "day"] = pd.NaT
+    facts["spoke_id"] = facts["spoke_id"].astype(object)
+    facts.loc[facts.index[2], "spoke_id"] = None
+    cho = batch_rollups(facts)["rollup_cho_day"]
+    assert list(cho["cho_id"]) == ["C1", "C3"]
+    assert [None if pd.isna(v) else v for v in cho["facility_id"]] == ["S1", None]

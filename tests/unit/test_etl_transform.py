@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import pickle
 import stat
 from datetime import datetime
 
@@ -117,6 +118,8 @@ def test_etl070_tokens_are_hmac_sha256_of_kind_and_value(key: bytes) -> None:
     assert p.token("doctor", " dr-7 ", 24) == expected("doctor:DR-7", 24)
     column = pd.Series(["+91 98765 43210", "98765 43210", None, "12"], dtype=object)
     assert p.tokens("phone", column).tolist() == [expected("phone:9876543210", 32)] * 2 + [None, None]
+    copied = pickle.loads(pickle.dumps(p))  # e.g. into a process started by spawn: made again from the key
+    assert copied.token("abha", "91-1234-5678-9012") == expected("abha:91123456789012", 32)
 
 
 def test_etl010_key_file_created_0600_outside_the_database(tmp_path) -> None:  # type: ignore[no-untyped-def]
