@@ -16,6 +16,8 @@ import re
 import shutil
 import signal
 import tempfile
+from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
 from pathlib import Path
 
 log = logging.getLogger("arogya.etl")
@@ -38,6 +40,21 @@ def die_with_parent(parent: int) -> None:
 
 def parent_gone(parent: int) -> bool:
     return os.getppid() != parent
+
+
+POLL_S = 1.0
+
+
+def receive(inbox: Connection, process: BaseProcess) -> tuple | None:
+    """The next message from a helper process, waiting for it; None once the helper has ended without one."""
+    while True:
+        try:
+            if inbox.poll(POLL_S):
+                return inbox.recv()
+        except EOFError:
+            pass
+        if not process.is_alive():
+            return None
 
 
 def spool_folder(kind: str) -> Path:

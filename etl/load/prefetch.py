@@ -31,7 +31,7 @@ from typing import Any
 
 from etl.contracts import CONTRACTS, map_headers
 from etl.contracts.base import Contract, HeaderMap
-from etl.load.children import die_with_parent, parent_gone, spool_folder
+from etl.load.children import POLL_S, die_with_parent, parent_gone, receive, spool_folder
 from etl.load.writers import PreparedConsultations, prepare_consultations
 from etl.sources.files import FileRejected, LandingFile, read_file
 from etl.transform.context import TransformContext
@@ -43,7 +43,6 @@ log = logging.getLogger("arogya.etl")
 # Datasets whose files may be read ahead: loading them changes nothing another file's transform reads.
 PREFETCHED = frozenset({"consultations"})
 _QUEUE_CHUNKS = 2
-_POLL_S = 1.0
 # Messages stay far below the pipe's atomic write size (4 KiB), so a child killed while sending cannot leave half a
 # message that would block the loader; the chunks themselves travel as files in a spool folder.
 _TEXT_LIMIT = 1500
@@ -102,7 +101,7 @@ def _child(ctx: TransformContext, files: list[LandingFile], share: tuple[int, in
         out.send(message)  # synchronous and small: the message is whole in the pipe when this returns
 
     def wait_for_slot() -> None:
-        while not slots.acquire(timeout=_POLL_S):
+        while not slots.acquire(timeout=POLL_S):
             if parent_gone(parent):  # the loader is gone (killed): nobody will read this
                 os._exit(0)
 
@@ -151,16 +150,11 @@ class _Reader:
         if self._pending is not None:
             message, self._pending = self._pending, None
             return message
-        while True:
-            try:
-                if self._inbox.poll(_POLL_S):
-                    return self._inbox.recv()
-            except EOFError:
-                pass
-            if not self._process.is_alive():
-                self.broken = True
-                raise PrefetchFailed(f"the reader process ended unexpectedly (exit code "
-                                     f"{self._process.exitcode})") from None
+        message = receive(self._inbox, self._process)
+        if message is None:
+            self.broken = True
+            raise PrefetchFailed(f"the reader process ended unexpectedly (exit code {self._process.exitcode})")
+        return message
 
     def chunks(self, index: int) -> Iterator[PreparedChunk]:
         while True:

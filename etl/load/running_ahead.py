@@ -30,7 +30,7 @@ from typing import Any
 from sqlalchemy import Engine
 
 from etl.load.bulk import DriverRows
-from etl.load.children import die_with_parent, parent_gone, spool_folder
+from etl.load.children import POLL_S, die_with_parent, parent_gone, receive, spool_folder
 from etl.load.cumulative import ArrayRewrite, RowsAheadFailed, array_chunks, array_inputs, array_rewrites
 from etl.settings import Settings
 from etl.warehouse.engine import make_engine
@@ -41,7 +41,6 @@ log = logging.getLogger("arogya.etl")
 # (about 330 chunks) to be mostly computed while the indexes are rebuilt, when this process reads none. They wait as
 # files of 20 to 60 bytes a row: at most about 750 MB in the temporary folder.
 _QUEUE_CHUNKS = 256
-_POLL_S = 1.0
 _TEXT_LIMIT = 1500  # messages stay far below the pipe's atomic write size (see etl.load.prefetch)
 
 
@@ -53,7 +52,7 @@ def _child(settings: Settings, rewrites: list[ArrayRewrite], out: Pipe, slots: A
     gc.freeze()
 
     def wait_for_slot() -> None:
-        while not slots.acquire(timeout=_POLL_S):
+        while not slots.acquire(timeout=POLL_S):
             if parent_gone(parent):  # the loader is gone: nobody will read this
                 os._exit(0)
 
@@ -100,15 +99,11 @@ class RunningAhead:
         self._failed: str | None = None
 
     def _receive(self) -> tuple:
-        while True:
-            try:
-                if self._inbox.poll(_POLL_S):
-                    return self._inbox.recv()
-            except EOFError:
-                pass
-            if not self._process.is_alive():
-                raise RowsAheadFailed(f"the running-totals process ended unexpectedly (exit code "
-                                      f"{self._process.exitcode})")
+        message = receive(self._inbox, self._process)
+        if message is None:
+            raise RowsAheadFailed(f"the running-totals process ended unexpectedly (exit code "
+                                  f"{self._process.exitcode})")
+        return message
 
     def _take(self, path: str, *, keep: bool = True) -> DriverRows | None:
         spooled = Path(path)
