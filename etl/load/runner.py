@@ -181,7 +181,10 @@ class EtlRunner:
             if ahead is not None:
                 ahead.close()
         if bulk:
-            truncate_wal(self.engine)
+            try:
+                truncate_wal(self.engine)
+            except Exception as exc:  # noqa: BLE001 - housekeeping: the load itself has committed
+                log.warning("could not truncate the write-ahead log after the bulk load: %s", exc)
         return outcomes
 
     def refresh_running_totals(self, ahead: RunningAhead | None = None) -> float:
