@@ -12,6 +12,7 @@ import ctypes
 import ctypes.util
 import logging
 import os
+import pickle
 import re
 import shutil
 import signal
@@ -19,6 +20,7 @@ import tempfile
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from pathlib import Path
+from typing import Any
 
 log = logging.getLogger("arogya.etl")
 
@@ -34,7 +36,7 @@ def die_with_parent(parent: int) -> None:
         libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
     except (OSError, AttributeError):  # pragma: no cover - not Linux: the children also check getppid
         pass
-    if os.getppid() != parent:
+    if parent_gone(parent):
         os._exit(0)
 
 
@@ -43,6 +45,24 @@ def parent_gone(parent: int) -> bool:
 
 
 POLL_S = 1.0
+
+
+def wait_for_slot(slots: Any, parent: int) -> None:
+    """In a child: take one of the places in the loader's queue (a semaphore), waiting for one; exit if the loader
+    is gone meanwhile (nobody would read what the child sends)."""
+    while not slots.acquire(timeout=POLL_S):
+        if parent_gone(parent):
+            os._exit(0)
+
+
+def spool(path: Path, item: object) -> str:
+    """Write ``item`` (pickled) to ``path`` whole or not at all: a child killed while writing leaves only a
+    ``.part`` file, which nobody reads. Returns the path, for the message that announces it."""
+    part = path.with_suffix(".part")
+    with open(part, "wb") as handle:
+        pickle.dump(item, handle, protocol=pickle.HIGHEST_PROTOCOL)
+    part.replace(path)
+    return str(path)
 
 
 def receive(inbox: Connection, process: BaseProcess) -> tuple | None:
@@ -55,6 +75,14 @@ def receive(inbox: Connection, process: BaseProcess) -> tuple | None:
             pass
         if not process.is_alive():
             return None
+
+
+def stop(process: BaseProcess, inbox: Connection) -> None:
+    """End a helper (if it still runs) and close its pipe."""
+    if process.is_alive():
+        process.terminate()
+    process.join(timeout=10)
+    inbox.close()
 
 
 def spool_folder(kind: str) -> Path:

@@ -31,7 +31,7 @@ from typing import Any
 
 from etl.contracts import CONTRACTS, map_headers
 from etl.contracts.base import Contract, HeaderMap
-from etl.load.children import POLL_S, die_with_parent, parent_gone, receive, spool_folder
+from etl.load.children import die_with_parent, receive, spool, spool_folder, stop, wait_for_slot
 from etl.load.writers import PreparedConsultations, prepare_consultations
 from etl.sources.files import FileRejected, LandingFile, read_file
 from etl.transform.context import TransformContext
@@ -93,24 +93,12 @@ def prepare_chunks(ctx: TransformContext, landing: LandingFile, contract: Contra
 
 
 def _child(ctx: TransformContext, files: list[LandingFile], share: tuple[int, int], chunk_rows: int, dialect: str,
-           out: Connection, slots: Any, parent: int, spool: Path) -> None:
+           out: Connection, slots: Any, parent: int, folder: Path) -> None:
     """Read the files whose index is ``share[0]`` modulo ``share[1]`` (this reader's share), in order."""
     die_with_parent(parent)
 
     def send(message: tuple) -> None:
         out.send(message)  # synchronous and small: the message is whole in the pipe when this returns
-
-    def wait_for_slot() -> None:
-        while not slots.acquire(timeout=POLL_S):
-            if parent_gone(parent):  # the loader is gone (killed): nobody will read this
-                os._exit(0)
-
-    def spooled(index: int, n: int, prepared: PreparedChunk) -> str:
-        path = spool / f"{index}-{n}.pickle"
-        with open(path.with_suffix(".part"), "wb") as handle:
-            pickle.dump(prepared, handle, protocol=pickle.HIGHEST_PROTOCOL)
-        path.with_suffix(".part").replace(path)
-        return str(path)
 
     first, step = share
     for index in range(first, len(files), step):
@@ -118,8 +106,8 @@ def _child(ctx: TransformContext, files: list[LandingFile], share: tuple[int, in
         try:
             contract = CONTRACTS[str(landing.dataset)]
             for n, prepared in enumerate(prepare_chunks(ctx, landing, contract, chunk_rows, dialect)):
-                wait_for_slot()
-                send(("chunk", index, spooled(index, n, prepared)))
+                wait_for_slot(slots, parent)
+                send(("chunk", index, spool(folder / f"{index}-{n}.pickle", prepared)))
             send(("end", index, None))
         except FileRejected as exc:
             send(("rejected", index, str(exc)[:_TEXT_LIMIT]))
@@ -132,13 +120,13 @@ class _Reader:
     """One forked child reading its share of a segment's files; ``chunks(i)`` hands out file ``i``'s chunks."""
 
     def __init__(self, ctx: TransformContext, files: list[LandingFile], share: tuple[int, int], chunk_rows: int,
-                 dialect: str, spool: Path) -> None:
+                 dialect: str, folder: Path) -> None:
         forking = multiprocessing.get_context("fork")
         self._inbox, outbox = forking.Pipe(duplex=False)
         self._slots = forking.Semaphore(_QUEUE_CHUNKS)  # chunks the child may have ahead of this process
         self._process = forking.Process(target=_child, name=f"arogya-etl-reader-{share[0]}", daemon=True,
                                         args=(ctx, files, share, chunk_rows, dialect, outbox, self._slots,
-                                              os.getpid(), spool))
+                                              os.getpid(), folder))
         self._process.start()
         outbox.close()  # the child's end; when the child is gone, reading says so instead of waiting
         self._pending: tuple | None = None  # a message read ahead that belongs to a later file
@@ -191,10 +179,7 @@ class _Reader:
             pass
 
     def close(self) -> None:
-        if self._process.is_alive():
-            self._process.terminate()
-        self._process.join(timeout=10)
-        self._inbox.close()
+        stop(self._process, self._inbox)
 
 
 # A reader's half of a file's work (pandas) costs more than the writer's half (the database): with one reader the

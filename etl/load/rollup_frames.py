@@ -84,7 +84,7 @@ class _Key:
     values: pd.Index
 
     @classmethod
-    def of(cls, column: pd.Series, *, sort: bool = False) -> _Key:
+    def of(cls, column: pd.Series | pd.Index, *, sort: bool = False) -> _Key:
         codes, values = pd.factorize(column, sort=sort, use_na_sentinel=False)
         return cls(codes, pd.Index(values))
 
@@ -115,8 +115,7 @@ class _Groups:
 
     def key(self, name: str) -> _Key:
         """Key ``name`` of each group, as a key of the grouped rows (to group them again, more coarsely)."""
-        codes, values = pd.factorize(self.keys[name], use_na_sentinel=False)
-        return _Key(codes, pd.Index(values))
+        return _Key.of(self.keys[name])
 
     def sum(self, values: np.ndarray) -> np.ndarray:
         """Per group, the sum of ``values``: whole numbers (or 0/1 flags) stay whole; decimals are added by pandas'

@@ -189,14 +189,10 @@ class EtlRunner:
 
     def refresh_running_totals(self, ahead: RunningAhead | None = None) -> float:
         """Bring the running totals (etl.load.cumulative) and the scheme rollups (etl.load.scheme_rollups) up to
-        date with what this run loaded, with the rows ``ahead`` computed (closed here); returns seconds."""
+        date with what this run loaded, with the rows ``ahead`` computed (its caller closes it); returns seconds."""
         started = time.perf_counter()
-        try:
-            with self.engine.begin() as conn:
-                rewritten = refresh_cumulatives(conn, ahead)
-        finally:
-            if ahead is not None:
-                ahead.close()
+        with self.engine.begin() as conn:
+            rewritten = refresh_cumulatives(conn, ahead)
         with self.engine.begin() as conn:
             rewritten += refresh_scheme_rollups(conn)
         self.cumulative_seconds = time.perf_counter() - started

@@ -30,7 +30,7 @@ from typing import Any
 from sqlalchemy import Engine
 
 from etl.load.bulk import DriverRows
-from etl.load.children import POLL_S, die_with_parent, parent_gone, receive, spool_folder
+from etl.load.children import die_with_parent, receive, spool, spool_folder, stop, wait_for_slot
 from etl.load.cumulative import ArrayRewrite, RowsAheadFailed, array_chunks, array_inputs, array_rewrites
 from etl.settings import Settings
 from etl.warehouse.engine import make_engine
@@ -45,16 +45,11 @@ _TEXT_LIMIT = 1500  # messages stay far below the pipe's atomic write size (see 
 
 
 def _child(settings: Settings, rewrites: list[ArrayRewrite], out: Pipe, slots: Any, parent: int,
-           spool: Path) -> None:
+           folder: Path) -> None:
     die_with_parent(parent)
     # The inherited objects (the loader's heap) are left out of garbage collection: a collection that walked them
     # would copy every page it touched.
     gc.freeze()
-
-    def wait_for_slot() -> None:
-        while not slots.acquire(timeout=POLL_S):
-            if parent_gone(parent):  # the loader is gone: nobody will read this
-                os._exit(0)
 
     try:
         # Read-only, and no statement timeout: a year's daily sums take longer than a dashboard query may.
@@ -64,12 +59,9 @@ def _child(settings: Settings, rewrites: list[ArrayRewrite], out: Pipe, slots: A
             with engine.connect() as conn:
                 inputs = array_inputs(conn, rewrite)
             for n, rows in enumerate(array_chunks(inputs, rewrite, dialect)):
-                path = spool / f"{index}-{n}.pickle"
-                with open(path.with_suffix(".part"), "wb") as handle:
-                    pickle.dump(rows, handle, protocol=pickle.HIGHEST_PROTOCOL)
-                path.with_suffix(".part").replace(path)
-                wait_for_slot()
-                out.send(("rows", index, str(path)))
+                path = spool(folder / f"{index}-{n}.pickle", rows)
+                wait_for_slot(slots, parent)
+                out.send(("rows", index, path))
             out.send(("end", index, None))
         engine.dispose()
     except Exception as exc:  # noqa: BLE001 - reported to the loader, which computes the rest itself
@@ -146,10 +138,7 @@ class RunningAhead:
             raise
 
     def close(self) -> None:
-        if self._process.is_alive():
-            self._process.terminate()
-        self._process.join(timeout=10)
-        self._inbox.close()
+        stop(self._process, self._inbox)
         shutil.rmtree(self._spool, ignore_errors=True)
 
 
