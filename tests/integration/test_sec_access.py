@@ -153,13 +153,27 @@ def test_sec107_unknown_and_disabled_users_get_the_same_answer(app, wh):  # type
         message.search(disabled.get_data(as_text=True)).group(1)
 
 
-def test_sec108_rate_limit_per_address(wh):  # type: ignore[no-untyped-def]
+def test_sec108_rate_limit_per_address(wh, monkeypatch):  # type: ignore[no-untyped-def]
+    middle = (time.time() // 60) * 60 + 30  # all attempts in one window: the test must not depend on the minute
+    monkeypatch.setattr("dashboard.auth.session._now", lambda: middle)
     app = make_app(wh, login_rate_per_minute=3, login_max_failures=100)
     client = app.server.test_client()
     name, password = make_user(app)
     codes = [post_login(client, name, "wrong-password-123").status_code for _ in range(4)]
     assert codes[:3] == [401, 401, 401] and codes[3] == 429
     assert post_login(client, name, password).status_code == 429  # even the right password waits
+
+
+def test_sec703_rate_window_edge_counts_the_previous_window(wh, monkeypatch):  # type: ignore[no-untyped-def]
+    """Two attempts just before a minute ends and two just after it are four in the sliding minute: the share of
+    the previous window is rounded up, so a burst across the edge is not let through."""
+    from dashboard.auth.session import AuthState
+
+    state = AuthState(settings=wh.settings, engine=wh.engine)
+    edge = (time.time() // 60 + 1) * 60
+    clock = iter([edge - 1.0, edge - 0.5, edge + 0.3, edge + 0.6])
+    monkeypatch.setattr("dashboard.auth.session._now", lambda: next(clock))
+    assert [state.hit("login:10.0.0.9") for _ in range(4)] == [1, 2, 3, 4]
 
 
 def test_sec109_disabled_user_session_stops_at_once(app, wh):  # type: ignore[no-untyped-def]

@@ -391,7 +391,9 @@ def test_dash319_settled_process_leaves_the_built_app_out_of_gc_walks(wh):  # ty
     thresholds = gc.get_threshold()
     try:
         frozen = settle_process()
-        assert frozen == gc.get_freeze_count() > 1000
+        # frozen objects can still be freed by their reference counts (a thread of another test ending), so the
+        # count may only fall a little; a collection that unfroze them would empty it
+        assert frozen >= gc.get_freeze_count() > max(1000, frozen - 1000)
         assert gc.get_threshold() == SERVING_GC_THRESHOLDS != thresholds
 
         class Node:
@@ -404,7 +406,7 @@ def test_dash319_settled_process_leaves_the_built_app_out_of_gc_walks(wh):  # ty
         kept = [[] for _ in range(SERVING_GC_THRESHOLDS[0] + 1)]  # enough new containers for a young collection
         assert gone() is None and kept  # the cycle was collected without an explicit gc.collect()
         gc.collect()
-        assert gc.get_freeze_count() == frozen  # a collection neither unfreezes nor walks the frozen objects
+        assert frozen >= gc.get_freeze_count() > frozen - 1000  # a collection neither unfreezes nor walks them
     finally:
         gc.unfreeze()
         gc.set_threshold(*thresholds)
