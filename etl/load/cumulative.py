@@ -293,8 +293,10 @@ def array_chunks(inputs: ArrayInputs, rewrite: ArrayRewrite, dialect: str) -> It
     """``rewrite``'s rows from its ``inputs``, ready for ``dialect``'s driver, a block of days at a time in the
     table's key order (no database access)."""
     spec = rewrite.spec
-    for block in running_rows(inputs.daily, inputs.base, list(spec.keys), list(spec.measures), spec.activity,
-                              rewrite.first, rewrite.last):
+    blocks = running_rows(inputs.daily, inputs.base, list(spec.keys), list(spec.measures), spec.activity,
+                          rewrite.first, rewrite.last)
+    del inputs  # held by ``running_rows`` only until it has them as arrays: a caller that keeps none frees them
+    for block in blocks:
         yield from driver_chunks(block, spec.table, dialect)
 
 

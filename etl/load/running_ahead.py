@@ -58,7 +58,9 @@ def _child(settings: Settings, rewrites: list[ArrayRewrite], out: Pipe, slots: A
         for index, rewrite in enumerate(rewrites):
             with engine.connect() as conn:
                 inputs = array_inputs(conn, rewrite)
-            for n, rows in enumerate(array_chunks(inputs, rewrite, dialect)):
+            chunks = array_chunks(inputs, rewrite, dialect)
+            del inputs  # the daily sums are let go once in arrays (a few hundred MB for the state demo's widest)
+            for n, rows in enumerate(chunks):
                 path = spool(folder / f"{index}-{n}.pickle", rows)
                 wait_for_slot(slots, parent)
                 out.send(("rows", index, path))

@@ -69,9 +69,12 @@ def running_rows(daily: pd.DataFrame, base: pd.DataFrame | None, keys: list[str]
     key_of_day, key_of_base = codes[:len(daily)], codes[len(daily):]
     offsets = _day_offsets(daily["day"], first) if len(daily) else np.zeros(0, dtype=np.int64)
     sums = daily[measures].to_numpy(dtype=np.int64)
+    del daily, key_frame  # from here on the arrays stand for the frame (the caller may let go of it too)
 
-    order = np.argsort(offsets, kind="stable")
-    offsets, key_of_day, sums = offsets[order], key_of_day[order], sums[order]
+    # A rollup read along its (day, ...) key comes in day order already: then no copy of the sums.
+    if len(offsets) > 1 and not (offsets[1:] >= offsets[:-1]).all():
+        order = np.argsort(offsets, kind="stable")
+        offsets, key_of_day, sums = offsets[order], key_of_day[order], sums[order]
     first_day = np.full(n_keys, n_days, dtype=np.int64)
     seen_keys, first_at = np.unique(key_of_day, return_index=True)
     first_day[seen_keys] = offsets[first_at]

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from sqlalchemy import Engine, event, func, select, text
+from sqlalchemy import Date, Engine, Integer, String, event, func, literal, select, text, union_all
 
-from etl.load import cumulative, running_arrays, writers
+from etl.load import bulk, cumulative, running_arrays, writers
 from etl.load.cumulative import CUMULATIVES, refresh_cumulatives
 from etl.load.ledger import recent_runs, top_rejection_reasons
 from etl.load.rollups import rebuild_all
@@ -448,6 +448,7 @@ def test_etl057_running_totals_follow_every_load(settings: Settings, engine: Eng
     monkeypatch.setattr(cumulative, "APPEND_DAYS", append_days)
     monkeypatch.setattr(cumulative, "ARRAY_BUILD", arrays)
     monkeypatch.setattr(running_arrays, "BLOCK_DAYS", 2)  # blocks of days carry their sums to the next
+    monkeypatch.setattr(bulk, "_FETCH", 7)  # the daily sums arrive in several fetches
     steps = [("2025-08-01", "C", 90), ("2025-08-04", "D", 60), ("2025-08-02", "E", 45)]
     for day, prefix, n in steps:
         write_csv(settings.landing_dir / f"consultations_{day}.csv", CONSULTATION_HEADER,
@@ -481,6 +482,37 @@ def test_etl057_running_totals_follow_every_load(settings: Settings, engine: Eng
         assert conn.execute(select(cumulative_state.c.dirty_from)).scalars().all()[0] is not None
         assert len(refresh_cumulatives(conn)) == len(CUMULATIVES)
     assert_running_totals_match(engine)
+
+
+@pytest.mark.parametrize("fetch", [2, 3, 100])
+def test_etl073_driver_frame_reads_in_fetches_with_text_and_days_as_sorted_categories(
+        engine: Engine, monkeypatch: pytest.MonkeyPatch, fetch: int) -> None:
+    """``driver_frame`` reads the rows a few at a time; text and dates become Categoricals of sorted categories
+    (missing values stay missing, also in fetches before the column's first value), whole numbers stay numbers (a
+    column with a missing one keeps it), and every row keeps its values and order."""
+    monkeypatch.setattr(bulk, "_FETCH", fetch)
+    rows = [(None, 5, date(2025, 8, 3), 1), (None, 7, date(2025, 8, 1), 2), ("S9", 1, None, None),
+            ("S10", 2, date(2025, 8, 1), 4), ("S9", 0, date(2025, 8, 2), 5), (None, 4, date(2025, 8, 3), 6),
+            ("A1", 3, date(2025, 8, 2), 7)]
+    values = union_all(*[select(literal(spoke, String).label("spoke"), literal(n).label("n"),
+                                literal(day, Date).label("day"), literal(m, Integer).label("m"))
+                         for spoke, n, day, m in rows]).subquery()
+    names = ["spoke", "n", "day", "m"]
+    with engine.connect() as conn:
+        statement = select(values.c.spoke, values.c.n, values.c.day, values.c.m).order_by(values.c.n.desc())
+        frame = bulk.driver_frame(conn, statement, names)
+        empty = bulk.driver_frame(conn, statement.where(values.c.n > 100), names)
+    expected = sorted(rows, key=lambda row: -row[1])
+    assert list(frame.columns) == names
+    assert isinstance(frame["spoke"].dtype, pd.CategoricalDtype) and isinstance(frame["day"].dtype,
+                                                                                 pd.CategoricalDtype)
+    assert list(frame["spoke"].cat.categories) == ["A1", "S10", "S9"]
+    assert [None if pd.isna(v) else v for v in frame["spoke"]] == [row[0] for row in expected]
+    assert frame["n"].tolist() == [row[1] for row in expected] and frame["n"].dtype.kind == "i"
+    assert [None if pd.isna(v) else _day(v) for v in frame["day"]] == [row[2] for row in expected]
+    assert [_day(v) for v in frame["day"].cat.categories] == [date(2025, 8, d) for d in (1, 2, 3)]
+    assert [None if pd.isna(v) else int(v) for v in frame["m"]] == [row[3] for row in expected]
+    assert empty.empty and list(empty.columns) == names
 
 
 def test_etl062_rerun_of_an_interrupted_file_supersedes_only_that_runs_quarantine(settings: Settings,
