@@ -18,6 +18,7 @@ import pandas as pd
 from sqlalchemy import Boolean, Connection, Date, DateTime, Float, Insert, Integer
 
 _CHUNK = 50_000
+_FETCH = 100_000  # rows per fetch of ``driver_frame``
 SQLITE_DATETIME = "%Y-%m-%d %H:%M:%S.%f"
 SQLITE_DATE = "%Y-%m-%d"
 
@@ -177,6 +178,7 @@ def driver_frame(conn: Connection, statement: Any, columns: list[str]) -> pd.Dat
     # ``frame[measures].to_numpy()`` is then a view, not another copy of them all.
     whole = [i for i in range(len(columns))
              if lookups[i] is None and all(chunk[i].dtype == np.int64 for chunk in chunks)]  # type: ignore[union-attr]
+    in_block = set(whole)
     block = np.empty((len(whole), sum(len(chunk[0]) for chunk in chunks)), dtype=np.int64)  # type: ignore[arg-type]
     for j, i in enumerate(whole):
         at = 0
@@ -188,7 +190,7 @@ def driver_frame(conn: Connection, statement: Any, columns: list[str]) -> pd.Dat
             chunk[i] = None  # each fetched piece is let go once copied
     frame = pd.DataFrame(block.T, columns=[columns[i] for i in whole], copy=False)
     for i, name in enumerate(columns):
-        if i in whole:
+        if i in in_block:
             continue
         parts = [chunk[i] for chunk in chunks]
         for chunk in chunks:
@@ -206,8 +208,6 @@ def driver_frame(conn: Connection, statement: Any, columns: list[str]) -> pd.Dat
         frame[name] = pd.Categorical.from_codes(np.where(codes < 0, -1, rank[np.maximum(codes, 0)]),
                                                 categories=categories)
     return frame[columns]  # in the statement's order (pandas copies nothing for this)
-
-_FETCH = 100_000
 
 
 def _fetched_column(values: tuple, lookups: list[dict[Any, int] | None], i: int) -> np.ndarray:
