@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 import numpy as np
@@ -169,7 +169,8 @@ def driver_frame(conn: Connection, statement: Any, columns: list[str]) -> pd.Dat
             if not rows:
                 break
             # Column by column (zip is C): pandas' own conversion of a list of tuples is several times slower.
-            chunks.append([_fetched_column(values, lookups, i) for i, values in enumerate(zip(*rows, strict=True))])
+            chunks.append([_fetched_column(values, lookups, i, columns[i])
+                           for i, values in enumerate(zip(*rows, strict=True))])
     finally:
         result.close()
     if not chunks:
@@ -200,6 +201,8 @@ def driver_frame(conn: Connection, statement: Any, columns: list[str]) -> pd.Dat
             frame[name] = np.concatenate(parts) if len(parts) > 1 else parts[0]
             continue
         # Chunks read before the column's first text or date held none (all missing): code -1.
+        if any(part is not None and part.dtype != np.int32 and not pd.isna(part).all() for part in parts):
+            raise _mixed(name)
         codes = np.concatenate([part if part.dtype == np.int32 else np.full(len(part), -1, dtype=np.int32)
                                 for part in parts])
         categories = sorted(lookup)  # the keys' order, which running totals sort their rows by
@@ -210,9 +213,10 @@ def driver_frame(conn: Connection, statement: Any, columns: list[str]) -> pd.Dat
     return frame[columns]  # in the statement's order (pandas copies nothing for this)
 
 
-def _fetched_column(values: tuple, lookups: list[dict[Any, int] | None], i: int) -> np.ndarray:
+def _fetched_column(values: tuple, lookups: list[dict[Any, int] | None], i: int, name: str) -> np.ndarray:
     """One fetched column: numbers as an array of values; text and dates as int32 codes into ``lookups[i]``
-    (missing: -1), from the first chunk that holds one."""
+    (missing: -1), from the first chunk that holds one. A column of one SQL type never mixes the two; one that did
+    would raise rather than lose values."""
     lookup = lookups[i]
     if lookup is None:
         present = next((v for v in values if v is not None), None)
@@ -220,5 +224,15 @@ def _fetched_column(values: tuple, lookups: list[dict[Any, int] | None], i: int)
             return np.array(values)
         lookup = lookups[i] = {}
     codes, uniques = pd.factorize(np.array(values, dtype=object))
-    table = np.array([lookup.setdefault(value, len(lookup)) for value in uniques.tolist()], dtype=np.int32)
+    distinct = uniques.tolist()
+    kinds = {type(value) for value in distinct}
+    if lookup:
+        kinds.add(type(next(iter(lookup))))
+    if len(kinds) > 1 or not kinds <= {str, date, datetime}:
+        raise _mixed(name)
+    table = np.array([lookup.setdefault(value, len(lookup)) for value in distinct], dtype=np.int32)
     return np.where(codes < 0, -1, table[np.maximum(codes, 0)] if len(table) else -1).astype(np.int32)
+
+
+def _mixed(name: str) -> TypeError:
+    return TypeError(f"column {name} mixes text or dates with other values; cannot read it as one kind")

@@ -515,6 +515,19 @@ def test_etl073_driver_frame_reads_in_fetches_with_text_and_days_as_sorted_categ
     assert empty.empty and list(empty.columns) == names
 
 
+@pytest.mark.parametrize("values", [(1, 2, "x"), ("x", "y", 3)], ids=["numbers_then_text", "text_then_number"])
+def test_etl074_driver_frame_refuses_a_column_that_mixes_kinds(monkeypatch: pytest.MonkeyPatch,
+                                                               values: tuple) -> None:
+    """A column whose fetches mix numbers and text (SQLite's typing allows it; no warehouse column holds it) raises
+    instead of losing values."""
+    from sqlalchemy import create_engine
+
+    monkeypatch.setattr(bulk, "_FETCH", 2)
+    mixed = union_all(*[select(literal(v).label("k")) for v in values]).subquery()
+    with create_engine("sqlite://").connect() as conn, pytest.raises(TypeError, match="column k mixes"):
+        bulk.driver_frame(conn, select(mixed.c.k), ["k"])
+
+
 def test_etl062_rerun_of_an_interrupted_file_supersedes_only_that_runs_quarantine(settings: Settings,
                                                                                  engine: Engine) -> None:
     from etl.load import ledger
