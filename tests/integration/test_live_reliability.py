@@ -85,23 +85,26 @@ def test_live202_a_lock_held_by_another_writer_is_waited_out(tmp_path):  # type:
     secret = token(wh)
     blocker = make_engine(settings)
     release = threading.Event()
+    holding = threading.Event()
 
     def hold(seconds: float) -> None:
         with blocker.begin():  # the engine begins with BEGIN IMMEDIATE: the write lock, held until the end
+            holding.set()
             release.wait(seconds)
 
     # Held for ~1 s: the ingest waits (busy timeout, then retries with backoff) and stores the event.
     holder = threading.Thread(target=hold, args=(1.0,))
     holder.start()
-    time.sleep(0.1)
+    assert holding.wait(10)  # the lock is held before the ingest starts, however loaded the machine
     result = ingest.handle(auth(secret)["Authorization"], b'[' + _json(event()) + b']', "application/json")
     holder.join()
     assert result.accepted == 1
     # Held beyond every retry: a 503 with Retry-After, never the driver's "database is locked".
     release.clear()
+    holding.clear()
     holder = threading.Thread(target=hold, args=(30.0,))
     holder.start()
-    time.sleep(0.1)
+    assert holding.wait(10)
     with pytest.raises(ApiProblem) as caught:
         ingest.handle(auth(secret)["Authorization"], _json(event()), "application/json")
     release.set()
