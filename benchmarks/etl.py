@@ -4,6 +4,8 @@ incremental day into the full warehouse. Writes benchmarks/results/etl.json.
 
     .venv/bin/python benchmarks/etl.py                 # full state demo (365 days), ~10-20 minutes here
     .venv/bin/python benchmarks/etl.py --days 30       # a quicker look
+    git worktree add /tmp/base REV && ln -s "$PWD/.venv" /tmp/base/.venv
+    .venv/bin/python benchmarks/etl.py --baseline /tmp/base --rounds 2   # side by side with REV's code
 
 Each load runs in a child process so its peak memory (ru_maxrss) is its own.
 """
@@ -16,11 +18,13 @@ import os
 import resource
 import shutil
 import sqlite3
+import statistics
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -30,10 +34,10 @@ RESULTS = ROOT / "benchmarks" / "results" / "etl.json"
 KEY = "benchmark-pseudonym-key-0123456789abcdef0123456789"
 
 
-def _env(data: Path, landing: Path) -> dict[str, str]:
+def _env(data: Path, landing: Path, code: Path = ROOT) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("AROGYA_")}
     env.update({"AROGYA_DATA_DIR": str(data), "AROGYA_LANDING_DIR": str(landing), "AROGYA_PSEUDONYM_KEY": KEY,
-                "AROGYA_QUIET": "1", "PYTHONPATH": str(ROOT)})
+                "AROGYA_QUIET": "1", "PYTHONPATH": str(code)})
     return env
 
 
@@ -101,11 +105,13 @@ def _pss_mb(pids: list[int]) -> float:
     return total_kb / 1024
 
 
-def run_worker(data: Path, landing: Path) -> dict[str, object]:
-    """One load in a child process; adds ``peak_pss_mb_all``: the greatest memory its process tree (the loader, its
-    reader processes and the running-totals child) held together, sampled every quarter second."""
-    worker = subprocess.Popen([sys.executable, __file__, "--worker", str(data), str(landing)],
-                              env=_env(data, landing), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+def run_worker(data: Path, landing: Path, code: Path = ROOT) -> dict[str, object]:
+    """One load in a child process, by the code checked out at ``code`` (its own copy of this script); adds
+    ``peak_pss_mb_all``: the greatest memory its process tree (the loader, its reader processes and the
+    running-totals child) held together, sampled every quarter second."""
+    worker = subprocess.Popen([sys.executable, str(code / "benchmarks" / "etl.py"), "--worker", str(data),
+                               str(landing)],
+                              env=_env(data, landing, code), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     peak = 0.0
     done = threading.Event()
 
@@ -123,6 +129,52 @@ def run_worker(data: Path, landing: Path) -> dict[str, object]:
     if worker.returncode:
         raise subprocess.CalledProcessError(worker.returncode, worker.args, stdout, stderr)
     return {**json.loads(stdout.strip().splitlines()[-1]), "peak_pss_mb_all": peak}
+
+
+def _commit(code: Path) -> str | None:
+    try:
+        return subprocess.run(["git", "-C", str(code), "rev-parse", "--short", "HEAD"], capture_output=True,
+                              text=True, check=True).stdout.strip() or None
+    except (OSError, subprocess.CalledProcessError):
+        return None
+
+
+_LOAD_FIGURES = ("seconds", "consultation_seconds", "running_totals_seconds", "peak_rss_mb", "peak_rss_mb_reader",
+                 "peak_pss_mb_all")
+
+
+def compare_full_loads(full_load: Callable[[str, Path], tuple[Path, dict[str, object]]], baseline: Path,
+                       rounds: int) -> tuple[Path, dict[str, object], dict[str, object]]:
+    """Full loads by ``baseline``'s code and this code, alternating (AB BA AB ...: a machine that slows down or
+    speeds up over the run weighs on both alike). Returns a warehouse this code loaded, this code's figures with
+    the medians of its loads for times and memory, and the comparison: every load's figures, each code's medians
+    and their ratios (this code's over the baseline's; below 1 is faster or smaller)."""
+    loads: list[dict[str, object]] = []
+    by_code: dict[str, list[dict[str, object]]] = {"baseline": [], "current": []}
+    kept: Path | None = None
+    for round_number in range(rounds):
+        order = ["baseline", "current"] if round_number % 2 == 0 else ["current", "baseline"]
+        for which in order:
+            data, load = full_load(f"{which}-{round_number + 1}", baseline if which == "baseline" else ROOT)
+            by_code[which].append(load)
+            loads.append({"code": which, "round": round_number + 1,
+                          **{k: round(float(load[k]), 1) for k in _LOAD_FIGURES if k in load}})
+            if which == "current":  # one warehouse (3 GB) is kept for the raw rate and the incremental day
+                data, kept = kept, data
+            if data is not None:
+                shutil.rmtree(data, ignore_errors=True)
+    medians = {which: {k: statistics.median(float(load[k]) for load in runs) for k in _LOAD_FIGURES
+                       if all(k in load for load in runs)} for which, runs in by_code.items()}
+    ratios = {k: round(medians["current"][k] / medians["baseline"][k], 3) for k in medians["current"]
+              if medians["baseline"].get(k)}
+    assert kept is not None
+    comparison = {
+        "baseline": str(baseline), "baseline_commit": _commit(baseline), "current_commit": _commit(ROOT),
+        "rounds": rounds, "loads": loads,
+        "median": {which: {k: round(v, 1) for k, v in figures.items()} for which, figures in medians.items()},
+        "ratio_current_to_baseline": ratios,
+    }
+    return kept, {**by_code["current"][-1], **medians["current"]}, comparison
 
 
 def raw_executemany_rate(warehouse: Path, scratch: Path) -> dict[str, float]:
@@ -186,6 +238,12 @@ def main() -> None:
     parser.add_argument("--files", help="reuse demo files already generated in this folder")
     parser.add_argument("--incremental-runs", type=int, default=3, help="incremental-day runs (median reported)")
     parser.add_argument("--keep", action="store_true", help="keep the scratch folder (warehouse, files)")
+    parser.add_argument("--baseline", type=Path,
+                        help="a checkout of other code (e.g. `git worktree add /tmp/base REV` sharing this .venv): "
+                             "its full loads alternate with this code's and the report adds the median of each and "
+                             "their ratio (side_by_side)")
+    parser.add_argument("--rounds", type=int, default=2,
+                        help="with --baseline: full loads of each code, in the order AB BA AB ... (default 2)")
     parser.add_argument("--worker", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
@@ -202,15 +260,24 @@ def main() -> None:
         generate(files, scale="state", days=args.days)
     generate_s = time.perf_counter() - started
     held_out, later = incremental_day(files)
-    landing = scratch / "landing"
-    shutil.copytree(files, landing)
-    for path in (held_out, *later):
-        (landing / path.name).unlink()
-    data = scratch / "data"
 
-    print("full load ...", flush=True)
-    full = run_worker(data, landing)
-    print(json.dumps(full), flush=True)
+    def full_load(name: str, code: Path) -> tuple[Path, dict[str, object]]:
+        landing = scratch / f"landing-{name}"
+        shutil.copytree(files, landing)
+        for path in (held_out, *later):
+            (landing / path.name).unlink()
+        data = scratch / f"data-{name}"
+        print(f"full load ({name}) ...", flush=True)
+        load = run_worker(data, landing, code)
+        print(json.dumps(load), flush=True)
+        shutil.rmtree(landing, ignore_errors=True)
+        return data, load
+
+    if args.baseline is None:
+        data, full = full_load("current", ROOT)
+        side_by_side = None
+    else:
+        data, full, side_by_side = compare_full_loads(full_load, args.baseline.resolve(), max(1, args.rounds))
     print("raw sqlite3 executemany of the same rows ...", flush=True)
     raw = raw_executemany_rate(data / "arogya.sqlite", scratch)
     written = warehouse_rows(data / "arogya.sqlite")
@@ -258,6 +325,8 @@ def main() -> None:
                   "peak_pss_mb_full_load_all_processes": "< 2048"},
         "machine": {"cpus": os.cpu_count()},
     }
+    if side_by_side is not None:
+        result["side_by_side"] = side_by_side
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     print(json.dumps(result, indent=2))
