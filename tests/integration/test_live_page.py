@@ -107,11 +107,14 @@ def test_live404_a_tick_sends_only_the_changed_facility(live):  # type: ignore[n
 def test_live405_outside_service_hours_says_so(live):  # type: ignore[no-untyped-def]
     app, wh, client, _, _ = live
     now = now_ist()
-    start, end = ("13:00", "14:00") if now.hour < 12 else ("01:00", "02:00")
+    # Both windows lie hours away from now, also if the clock passes noon or midnight during the test (S1 and S2
+    # once had 00:00-00:01, which is now for a minute each night).
+    (start, end), other = (("13:00", "14:00"), ("15:00", "15:01")) if now.hour < 12 else \
+        (("01:00", "02:00"), ("03:00", "03:01"))
     with wh.engine.begin() as conn:
         conn.execute(update(dim_facility).values(service_start=start, service_end=end))
         conn.execute(update(dim_facility).where(dim_facility.c.facility_id.in_(["S1", "S2"])).values(
-            service_start="00:00", service_end="00:01"))
+            service_start=other[0], service_end=other[1]))
     body = first(app, client)
     banner = texts(body["live-banner"]["children"])
     assert "Outside service hours" in banner and f"{start}–{end}" in banner
