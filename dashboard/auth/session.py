@@ -14,6 +14,7 @@ import math
 import secrets
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -29,11 +30,6 @@ from etl.settings import Settings
 
 log = logging.getLogger(__name__)
 
-
-def _now() -> float:
-    """The clock of the rate windows (a seam for tests that must not straddle a window's edge)."""
-    return time.time()
-
 EXTENSION = "arogya_auth"
 PRINCIPAL_ATTR = "arogya_principal"
 
@@ -45,6 +41,7 @@ class AuthState:
     settings: Settings
     engine: Engine
     cache: Any = None  # a cachelib backend (Redis in production) for rate limits and revoked sessions
+    clock: Callable[[], float] = field(default=time.time, repr=False)  # the rate windows' clock (tests pin it)
     _principals: dict[int, tuple[float, Principal | None]] = field(default_factory=dict, init=False, repr=False)
     _local: dict[str, tuple[float, int]] = field(default_factory=dict, init=False, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
@@ -97,7 +94,7 @@ class AuthState:
     def hit(self, key: str, window_s: int = 60) -> int:
         """Count one event under ``key``; returns the events of the last ``window_s`` seconds (a sliding window
         estimated from the current and the previous fixed window, as shared counters in the cache)."""
-        now = _now()
+        now = self.clock()
         window = int(now // window_s)
         current = self._count(f"arogya:rate:{key}:{window}", window_s, add=True)
         previous = self._count(f"arogya:rate:{key}:{window - 1}", window_s, add=False)

@@ -12,6 +12,7 @@ import pytest
 from dashboard.app_factory import create_app
 from dashboard.auth import users
 from dashboard.auth.guard import is_public
+from dashboard.auth.session import EXTENSION
 from tests.auth_helpers import form_token, login, make_user, post_login, session_cookie_name
 from tests.fixtures.warehouse_factory import build_warehouse, reader_engine
 
@@ -153,10 +154,10 @@ def test_sec107_unknown_and_disabled_users_get_the_same_answer(app, wh):  # type
         message.search(disabled.get_data(as_text=True)).group(1)
 
 
-def test_sec108_rate_limit_per_address(wh, monkeypatch):  # type: ignore[no-untyped-def]
-    middle = (time.time() // 60) * 60 + 30  # all attempts in one window: the test must not depend on the minute
-    monkeypatch.setattr("dashboard.auth.session._now", lambda: middle)
+def test_sec108_rate_limit_per_address(wh):  # type: ignore[no-untyped-def]
     app = make_app(wh, login_rate_per_minute=3, login_max_failures=100)
+    middle = (time.time() // 60) * 60 + 30  # all attempts in one window: the test must not depend on the minute
+    app.server.extensions[EXTENSION].clock = lambda: middle
     client = app.server.test_client()
     name, password = make_user(app)
     codes = [post_login(client, name, "wrong-password-123").status_code for _ in range(4)]
@@ -164,15 +165,14 @@ def test_sec108_rate_limit_per_address(wh, monkeypatch):  # type: ignore[no-unty
     assert post_login(client, name, password).status_code == 429  # even the right password waits
 
 
-def test_sec703_rate_window_edge_counts_the_previous_window(wh, monkeypatch):  # type: ignore[no-untyped-def]
+def test_sec703_rate_window_edge_counts_the_previous_window(wh):  # type: ignore[no-untyped-def]
     """Two attempts just before a minute ends and two just after it are four in the sliding minute: the share of
     the previous window is rounded up, so a burst across the edge is not let through."""
     from dashboard.auth.session import AuthState
 
-    state = AuthState(settings=wh.settings, engine=wh.engine)
     edge = (time.time() // 60 + 1) * 60
-    clock = iter([edge - 1.0, edge - 0.5, edge + 0.3, edge + 0.6])
-    monkeypatch.setattr("dashboard.auth.session._now", lambda: next(clock))
+    times = iter([edge - 1.0, edge - 0.5, edge + 0.3, edge + 0.6])
+    state = AuthState(settings=wh.settings, engine=wh.engine, clock=lambda: next(times))
     assert [state.hit("login:10.0.0.9") for _ in range(4)] == [1, 2, 3, 4]
 
 
