@@ -201,7 +201,7 @@ def driver_frame(conn: Connection, statement: Any, columns: list[str]) -> pd.Dat
             frame[name] = np.concatenate(parts) if len(parts) > 1 else parts[0]
             continue
         # Chunks read before the column's first text or date held none (all missing): code -1.
-        if any(part is not None and part.dtype != np.int32 and not pd.isna(part).all() for part in parts):
+        if any(part.dtype != np.int32 and not pd.isna(part).all() for part in parts):  # type: ignore[union-attr]
             raise _mixed(name)
         codes = np.concatenate([part if part.dtype == np.int32 else np.full(len(part), -1, dtype=np.int32)
                                 for part in parts])
