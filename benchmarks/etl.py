@@ -5,7 +5,8 @@ incremental day into the full warehouse. Writes benchmarks/results/etl.json.
 The write floor (``--no-floor`` skips it) copies, with the same plain ``executemany``, the facts and the three
 rollups DESIGN.md names (per facility and day, per district and day, per CHO and day) from the loaded warehouse into
 a new file with their real keys, then builds their indexes: what any load into this warehouse must write, without
-reading, validating or aggregating anything. Its rate's share of the raw rate bounds what the ETL's share can be.
+reading, validating or aggregating anything. Its rate's share of the raw rate bounds the ETL's share as long as
+the ETL writes through ``executemany`` and keeps these indexes.
 
     .venv/bin/python benchmarks/etl.py                 # full state demo (365 days), ~10-20 minutes here
     .venv/bin/python benchmarks/etl.py --days 30       # a quicker look
